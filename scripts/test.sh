@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Set-up, native build, wasm build, sanitizer build, and every test:
+#   1. native unit tests (ctest)            build/
+#   2. the same unit tests in wasm + node   build-wasm/
+#   3. the unit tests under ASan + UBSan    build-asan/
+#   4. browser end-to-end tests             tests/browser/*.test.mjs (node:test + playwright-core)
+# Ends with one line "summary: N passed, N failed" and exits non-zero if anything failed.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export NODE_PATH=/usr/share/nodejs  # Debian's emscripten needs node's acorn from here
+jobs="$(nproc 2>/dev/null || echo 2)"
+
+bash scripts/setup.sh || { echo "test.sh: set-up failed"; echo "summary: 0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+step() { echo; echo "=== $* ==="; }
+
+# run_ctest DIR: runs ctest in DIR and adds its counts to the totals.
+run_ctest() {
+  local dir="$1" log
+  log="$(mktemp)"
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" 2>&1 | tee "$log"
+  local line total nfail
+  line="$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)"
+  if [ -z "$line" ]; then
+    failed=$((failed + 1)); echo "test.sh: ctest in $dir printed no summary"
+  else
+    nfail="$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")"
+    total="$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$line")"
+    passed=$((passed + total - nfail)); failed=$((failed + nfail))
+  fi
+  rm -f "$log"
+}
+
+# build DIR CONFIGURE-ARGS...: configures and builds; a failed build counts as a failure.
+build() {
+  local dir="$1"; shift
+  if ! { "$@" -S . -B "$dir" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; false; }; } ||
+     ! cmake --build "$dir" -j "$jobs"; then
+    echo "test.sh: build in $dir failed"; failed=$((failed + 1)); return 1
+  fi
+}
+
+step "native build + unit tests"
+build build cmake -DCMAKE_BUILD_TYPE=Release && run_ctest build
+
+step "wasm build + unit tests under node"
+build build-wasm emcmake cmake -DCMAKE_BUILD_TYPE=Release -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node &&
+  run_ctest build-wasm
+
+step "AddressSanitizer + UBSan build + unit tests"
+build build-asan cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDDSP_SANITIZE=ON -DDDSP_BUILD_BENCH=OFF &&
+  run_ctest build-asan
+
+shopt -s nullglob
+browser_tests=(tests/browser/*.test.mjs)
+if [ "${#browser_tests[@]}" -gt 0 ]; then
+  step "browser end-to-end tests (headless chromium)"
+  log="$(mktemp)"
+  node --test --test-reporter=tap "${browser_tests[@]}" 2>&1 | tee "$log"
+  bp="$(grep -E '^# pass [0-9]+' "$log" | tail -1 | awk '{print $3}')"
+  bf="$(grep -E '^# fail [0-9]+' "$log" | tail -1 | awk '{print $3}')"
+  if [ -z "$bp" ]; then failed=$((failed + 1)); else passed=$((passed + bp)); failed=$((failed + ${bf:-0})); fi
+  rm -f "$log"
+fi
+
+echo
+echo "summary: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
