@@ -1,0 +1,217 @@
+#include "ad/ops_signal.h"
+
+#include "dsp/fft.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace ddsp::ad {
+
+namespace {
+
+// [SECTION] FFT convolution
+
+class FftConvolveNode final : public Node {
+public:
+    FftConvolveNode(int n, int k) : n_(n), k_(k), fft_(dsp::next_power_of_two(std::max(2, n + k - 1))) {
+        buf_.resize(size_t(fft_.size()));
+        xs_.resize(fft_.num_bins());
+        hs_.resize(fft_.num_bins());
+        gs_.resize(fft_.num_bins());
+        prod_.resize(fft_.num_bins());
+    }
+    const char* op_name() const override { return "fft_convolve"; }
+
+    void forward(Tape& t) override {
+        const Arr& x = t.value(inputs[0]);
+        const Arr& h = t.value(inputs[1]);
+        if (value.rows() != n_) value.resize(n_, 1);
+        transform(x.data(), n_, xs_);
+        transform(h.data(), k_, hs_);
+        for (int b = 0; b < fft_.num_bins(); ++b) gs_[size_t(b)] = xs_[size_t(b)] * hs_[size_t(b)];
+        fft_.inverse(gs_.data(), buf_.data());
+        std::copy(buf_.begin(), buf_.begin() + n_, value.data());
+    }
+
+    // Both gradients are correlations with the output gradient: IFFT(G conj(H)) and IFFT(G conj(X)).
+    // The FFT size >= n + K - 1 keeps the circular wrap-around out of the rows we read.
+    void backward(Tape& t) override {
+        transform(grad.data(), n_, gs_);
+        if (t.requires_grad(inputs[0])) correlate_into(hs_, t.grad_mutable(inputs[0]).data(), n_);
+        if (t.requires_grad(inputs[1])) correlate_into(xs_, t.grad_mutable(inputs[1]).data(), k_);
+    }
+
+private:
+    int n_, k_;
+    dsp::RealFft fft_;
+    std::vector<Real> buf_;
+    std::vector<Complex> xs_, hs_, gs_, prod_;
+
+    void transform(const Real* src, int len, std::vector<Complex>& out) {
+        std::copy(src, src + len, buf_.begin());
+        std::fill(buf_.begin() + len, buf_.end(), Real(0));
+        fft_.forward(buf_.data(), out.data());
+    }
+    void correlate_into(const std::vector<Complex>& other, Real* acc, int len) {
+        for (size_t b = 0; b < gs_.size(); ++b) prod_[b] = gs_[b] * std::conj(other[b]);
+        fft_.inverse(prod_.data(), buf_.data());
+        for (int i = 0; i < len; ++i) acc[i] += buf_[size_t(i)];
+    }
+};
+
+// [SECTION] STFT magnitude
+
+class StftMagnitudeNode final : public Node {
+public:
+    StftMagnitudeNode(int n, const dsp::StftConfig& cfg, Real scale)
+        : n_(n), cfg_(cfg), scale_(scale), fft_(cfg.fft_size), window_(dsp::stft_window(cfg)) {
+        frames_ = dsp::stft_num_frames(n, cfg);
+        bins_ = dsp::stft_num_bins(cfg);
+        spectrum_.resize(bins_, frames_);
+        frame_.resize(cfg.fft_size);
+        gspec_.resize(bins_);
+    }
+    const char* op_name() const override { return "stft_magnitude"; }
+
+    void forward(Tape& t) override {
+        const Arr& x = t.value(inputs[0]);
+        if (value.rows() != bins_ || value.cols() != frames_) value.resize(bins_, frames_);
+        for (int f = 0; f < frames_; ++f) {
+            dsp::stft_frame(x.data(), n_, f, cfg_, window_, frame_.data());
+            Complex* spec = &spectrum_(0, f);
+            fft_.forward(frame_.data(), spec);
+            Real* mag = &value(0, f);
+            for (int b = 0; b < bins_; ++b) mag[b] = scale_ * std::abs(spec[b]);
+        }
+    }
+
+    // d|X_k|/dz_t = Re(conj(X_k)/|X_k| e^{-2 pi i k t/N}), so dz = Re(sum_k G_k e^{+2 pi i k t/N}) with
+    // G_k = g_k X_k/|X_k| over bins 0..N/2. That sum is N * inverse(G') where G' halves the bins
+    // that appear twice in the Hermitian spectrum (all but DC and Nyquist).
+    void backward(Tape& t) override {
+        Arr& gx = t.grad_mutable(inputs[0]);
+        const int size = cfg_.fft_size;
+        const Real n_fft = Real(size);
+        for (int f = 0; f < frames_; ++f) {
+            const Complex* spec = &spectrum_(0, f);
+            const Real* g = &grad(0, f);
+            const Real* mag = &value(0, f);
+            for (int b = 0; b < bins_; ++b) {
+                const Real m = mag[b];
+                const Real w = (b == 0 || b == bins_ - 1) ? n_fft : n_fft * Real(0.5);
+                gspec_[size_t(b)] = m > 0 ? spec[b] * (g[b] * scale_ * scale_ * w / m) : Complex(0);
+            }
+            fft_.inverse(gspec_.data(), frame_.data());
+            const int start = f * cfg_.hop - size / 2;
+            const int i0 = std::max(0, -start), i1 = std::min(size, n_ - start);
+            for (int i = i0; i < i1; ++i) gx(start + i, 0) += frame_[size_t(i)] * window_[i];
+        }
+    }
+
+private:
+    int n_;
+    dsp::StftConfig cfg_;
+    Real scale_;
+    dsp::RealFft fft_;
+    Vec window_;
+    int frames_ = 0, bins_ = 0;
+    Eigen::Array<Complex, Eigen::Dynamic, Eigen::Dynamic> spectrum_;
+    std::vector<Real> frame_;
+    std::vector<Complex> gspec_;
+};
+
+// [SECTION] all-pole filter
+
+class AllpoleNode final : public Node {
+public:
+    AllpoleNode(int n, std::vector<int> lags) : lags_(std::move(lags)), gtilde_(size_t(n)) {}
+    const char* op_name() const override { return "allpole"; }
+
+    void forward(Tape& t) override {
+        const Arr& x = t.value(inputs[0]);
+        const Arr& a = t.value(inputs[1]);
+        const int n = int(x.rows()), k = int(lags_.size());
+        if (value.rows() != n) value.resize(n, 1);
+        Real* y = value.data();
+        for (int s = 0; s < n; ++s) {
+            Real acc = x(s, 0);
+            for (int i = 0; i < k; ++i) {
+                const int past = s - lags_[size_t(i)];
+                if (past >= 0) acc -= a(s, i) * y[past];
+            }
+            y[s] = acc;
+        }
+    }
+
+    void backward(Tape& t) override {
+        const Arr& a = t.value(inputs[1]);
+        const int n = int(value.rows()), k = int(lags_.size());
+        const Real* g = grad.data();
+        Real* gt = gtilde_.data();
+        for (int s = n - 1; s >= 0; --s) {
+            Real acc = g[s];
+            for (int i = 0; i < k; ++i) {
+                const int future = s + lags_[size_t(i)];
+                if (future < n) acc -= a(future, i) * gt[future];
+            }
+            gt[s] = acc;
+        }
+        if (t.requires_grad(inputs[0])) {
+            Arr& gx = t.grad_mutable(inputs[0]);
+            for (int s = 0; s < n; ++s) gx(s, 0) += gt[s];
+        }
+        if (t.requires_grad(inputs[1])) {
+            Arr& ga = t.grad_mutable(inputs[1]);
+            const Real* y = value.data();
+            for (int i = 0; i < k; ++i) {
+                const int lag = lags_[size_t(i)];
+                for (int s = lag; s < n; ++s) ga(s, i) -= gt[s] * y[s - lag];
+            }
+        }
+    }
+
+private:
+    std::vector<int> lags_;
+    std::vector<Real> gtilde_;
+};
+
+}  // namespace
+
+Var fft_convolve(Var x, Var h) {
+    Tape& t = same_tape(x, h);
+    if (x.cols() != 1 || h.cols() != 1 || x.rows() < 1 || h.rows() < 1)
+        graph_error("fft_convolve: x and h must be non-empty columns");
+    auto n = std::make_unique<FftConvolveNode>(x.rows(), h.rows());
+    n->inputs = {x.id, h.id};
+    return t.push(std::move(n));
+}
+
+Var stft_magnitude(Var x, const dsp::StftConfig& cfg, Real scale) {
+    if (!x.valid() || x.cols() != 1) graph_error("stft_magnitude: x must be a column");
+    if (!dsp::is_power_of_two(cfg.fft_size) || cfg.fft_size < 2 || cfg.hop < 1 ||
+        dsp::stft_win_length(cfg) > cfg.fft_size)
+        graph_error("stft_magnitude: fft_size must be a power of two >= win_length, hop >= 1");
+    if (!(scale > 0)) graph_error("stft_magnitude: scale must be > 0");
+    auto n = std::make_unique<StftMagnitudeNode>(x.rows(), cfg, scale);
+    n->inputs = {x.id};
+    return x.tape->push(std::move(n));
+}
+
+Var allpole(Var x, Var A, const std::vector<int>& lags) {
+    Tape& t = same_tape(x, A);
+    if (x.cols() != 1) graph_error("allpole: x must be a column");
+    if (A.rows() != x.rows() || A.cols() != int(lags.size()))
+        graph_error("allpole: A must be (n x lags) = (" + std::to_string(x.rows()) + " x " +
+                    std::to_string(lags.size()) + ")");
+    for (size_t i = 0; i < lags.size(); ++i) {
+        if (lags[i] < 1) graph_error("allpole: lags must be >= 1");
+        for (size_t j = 0; j < i; ++j)
+            if (lags[i] == lags[j]) graph_error("allpole: lags must be distinct");
+    }
+    auto n = std::make_unique<AllpoleNode>(x.rows(), lags);
+    n->inputs = {x.id, A.id};
+    return t.push(std::move(n));
+}
+
+}  // namespace ddsp::ad

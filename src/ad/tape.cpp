@@ -1,0 +1,103 @@
+#include "ad/tape.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace ddsp::ad {
+
+const Arr& Var::value() const { return tape->value(id); }
+const Arr& Var::grad() const { return tape->grad(id); }
+
+void graph_error(const std::string& message) {
+    std::fprintf(stderr, "ddsp: autodiff graph error: %s\n", message.c_str());
+    std::abort();
+}
+
+Tape& same_tape(Var a, Var b) {
+    if (!a.valid() || !b.valid()) graph_error("operation on an empty Var");
+    if (a.tape != b.tape) graph_error("operation mixes Vars from two tapes");
+    return *a.tape;
+}
+
+namespace {
+
+class LeafNode final : public Node {
+public:
+    const char* op_name() const override { return "leaf"; }
+    void forward(Tape&) override {}
+    void backward(Tape&) override {}
+};
+
+}  // namespace
+
+Var Tape::variable(const Arr& value) {
+    auto node = std::make_unique<LeafNode>();
+    node->value = value;
+    node->is_leaf = true;
+    node->requires_grad = records_gradients();
+    return push(std::move(node));
+}
+
+Var Tape::constant(const Arr& value) {
+    auto node = std::make_unique<LeafNode>();
+    node->value = value;
+    node->is_leaf = true;
+    return push(std::move(node));
+}
+
+Var Tape::scalar(Real value, bool requires_grad) {
+    Arr a(1, 1);
+    a(0, 0) = value;
+    return requires_grad ? variable(a) : constant(a);
+}
+
+void Tape::set_value(Var leaf, const Arr& value) {
+    Node& n = *nodes_[size_t(leaf.id)];
+    if (!n.is_leaf) graph_error("set_value on a non-leaf node");
+    if (n.value.rows() != value.rows() || n.value.cols() != value.cols())
+        graph_error("set_value changes the shape of a leaf");
+    n.value = value;
+}
+
+Arr& Tape::mutable_value(Var leaf) {
+    Node& n = *nodes_[size_t(leaf.id)];
+    if (!n.is_leaf) graph_error("mutable_value on a non-leaf node");
+    return n.value;
+}
+
+Var Tape::push(std::unique_ptr<Node> node) {
+    if (!node->is_leaf) {
+        bool needs = false;
+        for (int in : node->inputs) {
+            if (in < 0 || in >= num_nodes()) graph_error(std::string(node->op_name()) + ": bad input");
+            needs = needs || nodes_[size_t(in)]->requires_grad;
+        }
+        node->requires_grad = needs && records_gradients();
+        node->forward(*this);
+    }
+    if (node->requires_grad) node->grad = Arr::Zero(node->value.rows(), node->value.cols());
+    nodes_.push_back(std::move(node));
+    return Var{this, num_nodes() - 1};
+}
+
+void Tape::forward() {
+    for (auto& n : nodes_)
+        if (!n->is_leaf) n->forward(*this);
+}
+
+void Tape::backward(Var loss) {
+    if (!records_gradients()) graph_error("backward() on a forward-only tape");
+    if (loss.tape != this) graph_error("backward() on a Var from another tape");
+    Node& out = *nodes_[size_t(loss.id)];
+    if (out.value.size() != 1) graph_error("backward() needs a 1 x 1 loss");
+    for (auto& n : nodes_)
+        if (n->requires_grad) n->grad.setZero();
+    if (!out.requires_grad) return;  // nothing upstream needs a gradient
+    out.grad(0, 0) = 1;
+    for (int i = loss.id; i >= 0; --i) {
+        Node& n = *nodes_[size_t(i)];
+        if (n.requires_grad && !n.is_leaf) n.backward(*this);
+    }
+}
+
+}  // namespace ddsp::ad

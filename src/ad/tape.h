@@ -1,0 +1,113 @@
+// Signal-level reverse-mode automatic differentiation.
+//
+// A Tape holds nodes; each node is an operation on whole buffers (a 1 s signal is one node, not
+// 16,000). Nodes are referenced by index and creation order is a topological order, so the
+// backward pass is a reverse loop. Ops run eagerly when they are created (so shapes are known and
+// values can be inspected while building), and the same graph is then re-run with forward() and
+// backward() as often as needed: after the first pass nothing allocates, because every node
+// keeps its value and gradient buffers.
+//
+//   ad::Tape tape;
+//   ad::Var x = tape.variable(x0);            // leaf that receives a gradient
+//   ad::Var loss = ad::mean(ad::square(x - tape.constant(target)));
+//   tape.backward(loss);                       // tape.grad(x) now holds d loss / d x
+//   tape.set_value(x, x1); tape.forward();     // re-run the same graph on new values
+//
+// Forward-only tapes (Tape::Mode::forward_only) allocate no gradient buffers and refuse
+// backward(): genetic search and real-time rendering use them.
+//
+// Shapes: every value is a 2-D array (Arr). Signals are columns (n x 1), frame-wise controls are
+// (frames x channels), spectrograms are (bins x frames), scalars are 1 x 1.
+#pragma once
+
+#include "dsp/types.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ddsp::ad {
+
+class Tape;
+
+// A handle to a node on a tape. Cheap to copy.
+struct Var {
+    Tape* tape = nullptr;
+    int id = -1;
+
+    bool valid() const { return tape != nullptr && id >= 0; }
+    const Arr& value() const;
+    const Arr& grad() const;
+    int rows() const { return int(value().rows()); }
+    int cols() const { return int(value().cols()); }
+    Eigen::Index size() const { return value().size(); }
+    Real item() const { return value()(0, 0); }  // the value of a 1 x 1 node
+};
+
+// One operation. Subclasses compute `value` from their inputs' values in forward() and add their
+// contribution to their inputs' gradients in backward() (the node's own gradient is `grad`).
+class Node {
+public:
+    virtual ~Node() = default;
+    virtual const char* op_name() const = 0;
+    virtual void forward(Tape& tape) = 0;
+    virtual void backward(Tape& tape) = 0;
+
+    std::vector<int> inputs;
+    Arr value;
+    Arr grad;                    // allocated only when requires_grad
+    bool requires_grad = false;  // true when any leaf variable upstream needs a gradient
+    bool is_leaf = false;
+};
+
+class Tape {
+public:
+    enum class Mode { gradient, forward_only };
+
+    explicit Tape(Mode mode = Mode::gradient) : mode_(mode) {}
+    Tape(const Tape&) = delete;
+    Tape& operator=(const Tape&) = delete;
+
+    Mode mode() const { return mode_; }
+    bool records_gradients() const { return mode_ == Mode::gradient; }
+    int num_nodes() const { return int(nodes_.size()); }
+
+    // Leaves. A variable receives a gradient; a constant does not.
+    Var variable(const Arr& value);
+    Var constant(const Arr& value);
+    Var variable(const Vec& value) { return variable(Arr(value)); }
+    Var constant(const Vec& value) { return constant(Arr(value)); }
+    Var scalar(Real value, bool requires_grad = false);
+
+    // Replaces a leaf's value. The shape must not change (the graph was built for it).
+    void set_value(Var leaf, const Arr& value);
+    // Direct access for code that fills leaves in place (no allocation).
+    Arr& mutable_value(Var leaf);
+
+    // Re-runs every non-leaf node in creation order.
+    void forward();
+    // Zeroes every gradient, seeds d loss / d loss = 1 and runs the reverse sweep.
+    // `loss` must be a 1 x 1 node.
+    void backward(Var loss);
+
+    const Arr& value(int id) const { return nodes_[size_t(id)]->value; }
+    const Arr& grad(int id) const { return nodes_[size_t(id)]->grad; }
+    Arr& grad_mutable(int id) { return nodes_[size_t(id)]->grad; }
+    bool requires_grad(int id) const { return nodes_[size_t(id)]->requires_grad; }
+    const Node& node(int id) const { return *nodes_[size_t(id)]; }
+
+    // Used by op constructors: takes ownership, wires inputs, runs forward once, allocates the
+    // gradient buffer if needed and returns the handle.
+    Var push(std::unique_ptr<Node> node);
+
+private:
+    Mode mode_;
+    std::vector<std::unique_ptr<Node>> nodes_;
+};
+
+// Checks that two handles live on the same tape (ops abort with a message otherwise).
+Tape& same_tape(Var a, Var b);
+// Aborts with a one-line message: programming errors in graph construction are not recoverable.
+[[noreturn]] void graph_error(const std::string& message);
+
+}  // namespace ddsp::ad
