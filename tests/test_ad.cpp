@@ -142,6 +142,16 @@ TEST_CASE("reductions") {
     CHECK(ad::sum_cols(c).rows() == 6);
 }
 
+TEST_CASE("fused distances") {
+    const Arr a = random_arr(6, 5, 0.1, 1), b = random_arr(6, 5, 0.1, 1);
+    check_op("mean_abs_diff", {a, b}, [](auto& v) { return ad::mean_abs_diff(v[0], v[1]); });
+    check_op("mean_abs_log_diff", {a, b}, [](auto& v) { return ad::mean_abs_log_diff(v[0], v[1], Real(1e-3)); });
+    ad::Tape t;
+    Var ca = t.constant(a), cb = t.constant(b);
+    CHECK(ad::mean_abs_diff(ca, cb).item() == doctest::Approx((a - b).abs().mean()));
+    CHECK(ad::mean_abs_log_diff(ca, cb, Real(1e-3)).item() == doctest::Approx(((a + 1e-3).log() - b).abs().mean()));
+}
+
 TEST_CASE("structure along time: slice, concat, pad, reverse") {
     const Arr x = random_arr(9, 2), y = random_arr(4, 2);
     check_op("slice", {x}, [](auto& v) { return ad::slice(v[0], 2, 5); });

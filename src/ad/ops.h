@@ -4,6 +4,7 @@
 //   [SECTION] elementwise binary ops with broadcasting
 //   [SECTION] elementwise unary ops
 //   [SECTION] reductions
+//   [SECTION] fused distances (spectral losses)
 //   [SECTION] structure along the time axis (rows)
 //   [SECTION] frame-to-sample upsampling, cumulative sum
 //   [SECTION] matrices and layers
@@ -62,6 +63,14 @@ Var sum(Var x);   // 1 x 1
 Var mean(Var x);  // 1 x 1
 Var sum_rows(Var x);  // sums down each column: (r x c) -> (1 x c)
 Var sum_cols(Var x);  // sums across each row:  (r x c) -> (r x 1)
+
+// [SECTION] fused distances (spectral losses)
+// One node (one pass forward, one backward) instead of four or five: these run over every bin of
+// every frame of every resolution of the multi-resolution STFT loss.
+// mean |a - b|, gradient sign(a - b) / size (0 where equal).
+Var mean_abs_diff(Var a, Var b);
+// mean |log(a + floor) - log_b|, with log_b precomputed (a constant target's log magnitude).
+Var mean_abs_log_diff(Var a, Var log_b, Real floor);
 
 // [SECTION] structure along the time axis (rows)
 Var slice(Var x, int start_row, int num_rows);

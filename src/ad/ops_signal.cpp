@@ -82,7 +82,10 @@ public:
             Complex* spec = &spectrum_(0, f);
             fft_.forward(frame_.data(), spec);
             Real* mag = &value(0, f);
-            for (int b = 0; b < bins_; ++b) mag[b] = scale_ * std::abs(spec[b]);
+            // sqrt(re^2 + im^2), not std::abs: hypot's overflow care costs several times more
+            // and cannot overflow here (|X| <= fft_size for samples in [-1, 1]).
+            for (int b = 0; b < bins_; ++b)
+                mag[b] = scale_ * std::sqrt(spec[b].real() * spec[b].real() + spec[b].imag() * spec[b].imag());
         }
     }
 
@@ -100,12 +103,15 @@ public:
             for (int b = 0; b < bins_; ++b) {
                 const Real m = mag[b];
                 const Real w = (b == 0 || b == bins_ - 1) ? n_fft : n_fft * Real(0.5);
-                gspec_[size_t(b)] = m > 0 ? spec[b] * (g[b] * scale_ * scale_ * w / m) : Complex(0);
+                const Real factor = m > 0 ? g[b] * scale_ * scale_ * w / m : Real(0);
+                gspec_[size_t(b)] = Complex(spec[b].real() * factor, spec[b].imag() * factor);
             }
             fft_.inverse(gspec_.data(), frame_.data());
             const int start = f * cfg_.hop - size / 2;
-            const int i0 = std::max(0, -start), i1 = std::min(size, n_ - start);
-            for (int i = i0; i < i1; ++i) gx(start + i, 0) += frame_[size_t(i)] * window_[i];
+            const int i0 = std::clamp(-start, 0, size), i1 = std::clamp(n_ - start, i0, size);
+            Real* gxs = gx.data() + start;
+            const Real* w = window_.data();
+            for (int i = i0; i < i1; ++i) gxs[i] += frame_[size_t(i)] * w[i];
         }
     }
 

@@ -1,5 +1,6 @@
 #include "dsp/stft.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 
@@ -21,11 +22,13 @@ Vec stft_window(const StftConfig& cfg) {
 }
 
 void stft_frame(const Real* x, int n, int f, const StftConfig& cfg, const Vec& window, Real* frame_out) {
+    // Only the first and last few frames touch the zero padding; the rest is one vectorisable loop.
     const int start = f * cfg.hop - cfg.fft_size / 2;
-    for (int i = 0; i < cfg.fft_size; ++i) {
-        const int t = start + i;
-        frame_out[i] = (t >= 0 && t < n) ? x[t] * window[i] : Real(0);
-    }
+    const int i0 = std::clamp(-start, 0, cfg.fft_size), i1 = std::clamp(n - start, i0, cfg.fft_size);
+    const Real* w = window.data();
+    for (int i = 0; i < i0; ++i) frame_out[i] = 0;
+    for (int i = i0; i < i1; ++i) frame_out[i] = x[start + i] * w[i];
+    for (int i = i1; i < cfg.fft_size; ++i) frame_out[i] = 0;
 }
 
 void stft(const Real* x, int n, const StftConfig& cfg, Eigen::Array<Complex, Eigen::Dynamic, Eigen::Dynamic>& out) {

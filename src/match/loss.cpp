@@ -73,9 +73,9 @@ MrStftLoss::MrStftLoss(ad::Var x, const Vec& target, const MrStftParams& params)
         }
         ad::Var term;
         auto accumulate = [&](ad::Var v) { term = term.valid() ? term + v : v; };
-        if (params.linear_weight != 0) accumulate(ad::mean(ad::abs(s - r.target)) * Real(params.linear_weight));
+        if (params.linear_weight != 0) accumulate(ad::mean_abs_diff(s, r.target) * Real(params.linear_weight));
         if (params.log_weight != 0)
-            accumulate(ad::mean(ad::abs(ad::log(s + Real(params.log_floor)) - r.log_target)) * Real(params.log_weight));
+            accumulate(ad::mean_abs_log_diff(s, r.log_target, Real(params.log_floor)) * Real(params.log_weight));
         if (params.convergence_weight != 0)
             accumulate(ad::sqrt(ad::sum(ad::square(s - r.target))) * r.convergence_norm *
                        Real(params.convergence_weight));

@@ -1,0 +1,94 @@
+#include "dsp/loudness.h"
+
+#include "dsp/features.h"
+#include "dsp/fft.h"
+#include "dsp/stft.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace ddsp::dsp {
+
+namespace {
+
+bool fail(std::string* err, const char* msg) {
+    if (err) *err = msg;
+    return false;
+}
+
+constexpr double kMinWeightDb = -200.0;
+
+}  // namespace
+
+double a_weighting_db(double f_hz) {
+    if (!(f_hz > 0)) return kMinWeightDb;
+    // Pole frequencies of IEC 61672-1 (Annex E): 20.6, 107.7, 737.9 and 12194 Hz.
+    const double f2 = f_hz * f_hz;
+    const double c1 = 20.598997 * 20.598997, c2 = 107.65265 * 107.65265, c3 = 737.86223 * 737.86223,
+                 c4 = 12194.217 * 12194.217;
+    const double num = c4 * f2 * f2;
+    const double den = (f2 + c1) * std::sqrt((f2 + c2) * (f2 + c3)) * (f2 + c4);
+    if (!(num > 0) || !(den > 0)) return kMinWeightDb;
+    return std::max(20.0 * std::log10(num / den) + 2.0, kMinWeightDb);
+}
+
+bool frame_loudness_db(const Real* x, int n, double sample_rate_hz, const LoudnessParams& params, Vec& out_db,
+                       std::string* err) {
+    out_db.resize(0);
+    if (n < 0 || (n > 0 && !x)) return fail(err, "frame_loudness_db: no signal (null pointer or negative length)");
+    if (!(sample_rate_hz > 0)) return fail(err, "frame_loudness_db: sample rate must be positive");
+    if (params.fft_size < 2 || !is_power_of_two(params.fft_size))
+        return fail(err, "frame_loudness_db: fft_size must be a power of two >= 2");
+    if (params.hop <= 0 && !(params.frame_rate_hz > 0))
+        return fail(err, "frame_loudness_db: frame_rate_hz must be positive (or give hop)");
+    if (!std::isfinite(params.floor_db) || !std::isfinite(params.ref_db))
+        return fail(err, "frame_loudness_db: floor_db and ref_db must be finite");
+    const int hop = params.hop > 0 ? params.hop : frame_hop(sample_rate_hz, params.frame_rate_hz);
+    if (n == 0) return true;
+
+    StftConfig cfg;
+    cfg.fft_size = params.fft_size;
+    cfg.hop = hop;
+    const int bins = stft_num_bins(cfg);
+    const int frames = stft_num_frames(n, cfg);
+
+    const Vec window = stft_window(cfg);
+    const double win_power = window.square().cast<double>().sum();
+    std::vector<double> weight_db(bins, 0.0), weight_lin(bins, 1.0);
+    if (params.a_weighted)
+        for (int k = 0; k < bins; ++k) {
+            weight_db[k] = a_weighting_db(double(k) * sample_rate_hz / params.fft_size);
+            weight_lin[k] = std::pow(10.0, weight_db[k] / 10.0);
+        }
+
+    // Frame by frame: at 250 frames/s a stored STFT would be 8x larger than the signal.
+    RealFft fft(cfg.fft_size);
+    Vec frame(cfg.fft_size);
+    std::vector<Complex> spec(bins);
+    out_db.resize(frames);
+    for (int f = 0; f < frames; ++f) {
+        stft_frame(x, n, f, cfg, window, frame.data());
+        fft.forward(frame.data(), spec.data());
+        double level;
+        if (params.average == LoudnessAverage::power) {
+            double acc = 0.0;
+            for (int k = 0; k < bins; ++k) acc += std::norm(std::complex<double>(spec[k])) * weight_lin[k];
+            acc /= win_power * bins;
+            level = (acc > 0 ? 10.0 * std::log10(acc) : params.floor_db) - params.ref_db;
+        } else {
+            double acc = 0.0;
+            for (int k = 0; k < bins; ++k) {
+                const double p = std::norm(std::complex<double>(spec[k])) / win_power;
+                // -300 dB for empty bins: far enough below any floor that weighting cannot lift it.
+                const double p_db = 10.0 * std::log10(std::max(p, 1e-30));
+                acc += std::max(p_db + weight_db[k] - params.ref_db, params.floor_db);
+            }
+            level = acc / bins;
+        }
+        out_db[f] = Real(std::max(level, params.floor_db));
+    }
+    return true;
+}
+
+}  // namespace ddsp::dsp

@@ -1,0 +1,45 @@
+// A-weighting and DDSP-style frame loudness.
+//
+// Frame loudness: per STFT frame (stft.h convention, periodic Hann, frame f centred on sample
+// f * hop), the bin powers are A-weighted in dB and averaged over frequency. Powers are scaled as a
+// spectral density, P_k = |X_k|^2 / sum(w^2), so that white noise of variance s^2 has E[P_k] = s^2
+// and the power average of a frame equals the frame's mean square. Hence in the default `power`
+// mode (DDSP 2.x: weight in the linear domain, mean over bins, then dB) an unweighted full-scale
+// sine reads -3 dB and white noise of unit variance 0 dB, whatever fft_size is, and doubling the
+// signal adds 6.02 dB exactly. The `db` mode is DDSP 1.x: mean over bins of the floored
+// (power dB + A dB); its absolute level depends on fft_size, and bins at the floor do not move.
+#pragma once
+
+#include "dsp/types.h"
+
+#include <string>
+
+namespace ddsp::dsp {
+
+// IEC 61672-1 A-weighting in dB: the analogue pole formula plus the standard's +2.00 dB
+// normalisation (0.00 dB at 1 kHz). Finite for every input: f <= 0 and very low frequencies are
+// floored at -200 dB.
+double a_weighting_db(double f_hz);
+
+enum class LoudnessAverage { power, db };
+
+struct LoudnessParams {
+    int fft_size = 2048;          // power of two (DDSP used 2048 at 16 kHz)
+    double frame_rate_hz = 250.0;  // hop = round(sample_rate / frame_rate), as the pitch tracker
+    int hop = 0;                   // > 0 overrides frame_rate_hz
+    double floor_db = -120.0;      // output (and, in db mode, per-bin) floor
+    double ref_db = 0.0;           // subtracted before flooring (DDSP 1.x used 20.7 with its scaling)
+    bool a_weighted = true;        // false: plain power level
+    LoudnessAverage average = LoudnessAverage::power;
+};
+
+// One value per frame (frame_count(n, hop) values; empty for n == 0), all >= floor_db and finite.
+// Fails only on bad parameters (message in err).
+bool frame_loudness_db(const Real* x, int n, double sample_rate_hz, const LoudnessParams& params, Vec& out_db,
+                       std::string* err = nullptr);
+inline bool frame_loudness_db(const Vec& x, double sample_rate_hz, const LoudnessParams& params, Vec& out_db,
+                              std::string* err = nullptr) {
+    return frame_loudness_db(x.data(), int(x.size()), sample_rate_hz, params, out_db, err);
+}
+
+}  // namespace ddsp::dsp
