@@ -50,7 +50,8 @@ void check_op(const char* name, const std::vector<Arr>& inputs, const std::funct
 
 TEST_CASE("elementwise binary ops with broadcasting") {
     const std::vector<std::pair<int, int>> other_shapes = {{5, 3}, {1, 1}, {5, 1}, {1, 3}};
-    for (auto [r, c] : other_shapes) {
+    for (const auto& shape : other_shapes) {
+        const int r = shape.first, c = shape.second;  // (clang 14 cannot capture structured bindings)
         CAPTURE(r);
         CAPTURE(c);
         const Arr a = random_arr(5, 3), b = random_arr(r, c, 0.5, 2.0);
@@ -217,7 +218,8 @@ TEST_CASE("matrix multiply and linear layer") {
 }
 
 TEST_CASE("FFT convolution") {
-    for (auto [n, k] : std::vector<std::pair<int, int>>{{50, 7}, {64, 64}, {13, 40}, {1, 1}, {300, 129}}) {
+    for (const auto& sizes : std::vector<std::pair<int, int>>{{50, 7}, {64, 64}, {13, 40}, {1, 1}, {300, 129}}) {
+        const int n = sizes.first, k = sizes.second;
         CAPTURE(n);
         CAPTURE(k);
         const Arr x = random_arr(n, 1), h = random_arr(k, 1);

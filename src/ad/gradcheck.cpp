@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace ddsp::ad {
 
@@ -39,7 +40,9 @@ GradCheckResult check_gradients(Tape& tape, Var loss, const std::vector<Var>& le
             const double numeric = (up - down) / (2 * p.eps);
             const double a = double(analytic[li].data()[e]);
             const double err = std::abs(a - numeric);
-            const double allowed = p.atol + p.rtol * std::abs(numeric);
+            const double roundoff = p.roundoff_factor * double(std::numeric_limits<Real>::epsilon()) *
+                                    std::max(std::abs(up), std::abs(down)) / p.eps;
+            const double allowed = p.atol + p.rtol * std::abs(numeric) + roundoff;
             r.max_abs_error = std::max(r.max_abs_error, err);
             r.max_rel_error = std::max(r.max_rel_error, err / std::max(std::abs(numeric), p.atol));
             ++r.checked;

@@ -14,6 +14,9 @@ struct GradCheckParams {
     double eps = 1e-6;
     double rtol = 1e-5;  // per element: |analytic - numeric| <= atol + rtol * |numeric|
     double atol = 1e-8;
+    // Central differences cannot resolve less than the rounding of the loss itself, about
+    // machine epsilon * |loss| / eps: that much is always allowed on top of atol and rtol.
+    double roundoff_factor = 4;
     int max_elements = 2000;  // per leaf; larger leaves are checked on an evenly spaced subset
 };
 
