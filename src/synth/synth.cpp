@@ -1,0 +1,151 @@
+#include "synth/synth.h"
+
+#include "synth/registry.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace ddsp::synth {
+
+std::vector<std::string> synth_names() {
+    std::vector<std::string> names;
+    for (const SynthFactory& f : synth_factories()) names.push_back(f.name);
+    return names;
+}
+
+std::unique_ptr<Synth> make_synth(const std::string& name) {
+    for (const SynthFactory& f : synth_factories())
+        if (name == f.name) return f.make();
+    return nullptr;
+}
+
+int table_size(const std::vector<ParamSpec>& table) {
+    int n = 0;
+    for (const ParamSpec& p : table) n += p.size;
+    return n;
+}
+
+std::vector<int> table_offsets(const std::vector<ParamSpec>& table) {
+    std::vector<int> offsets;
+    int at = 0;
+    for (const ParamSpec& p : table) {
+        offsets.push_back(at);
+        at += p.size;
+    }
+    return offsets;
+}
+
+ParamGraph::ParamGraph(const std::vector<ParamSpec>& table, ad::Var u)
+    : table_(table), offsets_(table_offsets(table)), u_(u) {
+    if (u.rows() != table_size(table) || u.cols() != 1) ad::graph_error("ParamGraph: u does not fit the table");
+}
+
+const ParamSpec& ParamGraph::spec(const std::string& name) const {
+    for (const ParamSpec& p : table_)
+        if (p.name == name) return p;
+    ad::graph_error("unknown synth parameter '" + name + "'");
+}
+
+ad::Var ParamGraph::operator[](const std::string& name) const {
+    for (size_t i = 0; i < table_.size(); ++i) {
+        const ParamSpec& p = table_[i];
+        if (p.name != name) continue;
+        return ad::bounded(ad::slice(u_, offsets_[i], p.size), Real(p.min_value), Real(p.max_value), p.scale);
+    }
+    ad::graph_error("unknown synth parameter '" + name + "'");
+}
+
+ParamValues default_values(const std::vector<ParamSpec>& table) {
+    ParamValues v;
+    for (const ParamSpec& p : table) v[p.name] = std::vector<double>(size_t(p.size), p.default_value);
+    return v;
+}
+
+namespace {
+std::string num(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+}  // namespace
+
+bool to_unconstrained(const std::vector<ParamSpec>& table, const ParamValues& values, Vec& u, std::string& error) {
+    for (const auto& [name, vals] : values) {
+        bool known = false;
+        for (const ParamSpec& p : table) known = known || p.name == name;
+        if (!known) {
+            error = "unknown parameter '" + name + "'";
+            return false;
+        }
+    }
+    u.resize(table_size(table));
+    int at = 0;
+    for (const ParamSpec& p : table) {
+        auto it = values.find(p.name);
+        std::vector<double> vals = it != values.end() ? it->second : std::vector<double>(size_t(p.size), p.default_value);
+        if (vals.size() == 1 && p.size > 1) vals.assign(size_t(p.size), vals[0]);  // a scalar fills a vector
+        if (int(vals.size()) != p.size) {
+            error = "parameter '" + p.name + "' needs " + std::to_string(p.size) + " values, got " +
+                    std::to_string(vals.size());
+            return false;
+        }
+        for (double v : vals) {
+            if (!std::isfinite(v)) {
+                error = "parameter '" + p.name + "' is not a finite number";
+                return false;
+            }
+            // Allow a hair of rounding outside the range (values printed to JSON and read back).
+            const double slack = 1e-6 * (p.max_value - p.min_value);
+            if (v < p.min_value - slack || v > p.max_value + slack) {
+                error = "parameter '" + p.name + "' = " + num(v) + " is outside [" + num(p.min_value) + ", " +
+                        num(p.max_value) + "]" + (p.unit.empty() ? "" : " " + p.unit);
+                return false;
+            }
+            u[at++] = Real(ad::unbounded_value(v, p.min_value, p.max_value, p.scale));
+        }
+    }
+    return true;
+}
+
+ParamValues to_physical(const std::vector<ParamSpec>& table, const Vec& u) {
+    ParamValues out;
+    int at = 0;
+    for (const ParamSpec& p : table) {
+        std::vector<double>& vals = out[p.name];
+        for (int i = 0; i < p.size; ++i)
+            vals.push_back(ad::bounded_value(double(u[at++]), p.min_value, p.max_value, p.scale));
+    }
+    return out;
+}
+
+Vec physical_derivative(const std::vector<ParamSpec>& table, const Vec& u) {
+    Vec d(u.size());
+    int at = 0;
+    for (const ParamSpec& p : table) {
+        for (int i = 0; i < p.size; ++i, ++at) {
+            const double s = 1.0 / (1.0 + std::exp(-double(u[at])));
+            const double ds = s * (1 - s);
+            const double value = ad::bounded_value(double(u[at]), p.min_value, p.max_value, p.scale);
+            d[at] = Real(p.scale == ad::Scale::log ? value * (std::log(p.max_value) - std::log(p.min_value)) * ds
+                                                   : (p.max_value - p.min_value) * ds);
+        }
+    }
+    return d;
+}
+
+bool render(Synth& synth, const ParamValues& values, const SynthConfig& cfg, Vec& audio, std::string& error) {
+    const std::vector<ParamSpec> table = synth.param_table(cfg);
+    Vec u;
+    if (!to_unconstrained(table, values, u, error)) return false;
+    ad::Tape tape(ad::Tape::Mode::forward_only);
+    ad::Var out = synth.build(tape.constant(u), cfg);
+    audio = out.value().col(0);
+    for (Eigen::Index i = 0; i < audio.size(); ++i)
+        if (!std::isfinite(audio[i])) {
+            error = "synth '" + synth.name() + "' produced a non-finite sample";
+            return false;
+        }
+    return true;
+}
+
+}  // namespace ddsp::synth

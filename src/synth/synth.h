@@ -1,0 +1,97 @@
+// Differentiable synthesisers: the interface every synth implements, its parameter table, and
+// the conversions between physical parameter values (what users and JSON files see) and the
+// unconstrained vector u that optimisers move.
+//
+// A synth builds its graph once on an autodiff tape from a (D x 1) leaf u; each parameter is
+// bounded(slice(u)) -> [min, max] in physical units (linear or log scale). Gradient descent moves
+// u with Adam; population methods (genetic, CMA-ES) sample u in forward-only tapes; the same graph
+// renders audio. Parameters may be vectors (e.g. 16 frames of a loop-filter tap), stored frame-major.
+#pragma once
+
+#include "ad/ops.h"
+#include "dsp/types.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ddsp::synth {
+
+struct ParamSpec {
+    std::string name;  // with its unit: "f0_hz", "decay_s", "gain_db", "loop_gain"
+    std::string unit;  // "Hz", "s", "dB", "" (dimensionless)
+    double min_value = 0;
+    double max_value = 1;
+    double default_value = 0.5;
+    ad::Scale scale = ad::Scale::linear;
+    int size = 1;  // number of values
+    std::string description;
+};
+
+struct SynthConfig {
+    double sample_rate_hz = 16000;
+    int num_samples = 16000;
+    uint64_t seed = 0;  // noise sources
+};
+
+// Physical values by parameter name; each vector has the parameter's size.
+using ParamValues = std::map<std::string, std::vector<double>>;
+
+class Synth {
+public:
+    virtual ~Synth() = default;
+    virtual std::string name() const = 0;
+    virtual std::string description() const = 0;
+    virtual double default_sample_rate_hz() const = 0;
+    virtual double default_seconds() const = 0;
+    // The parameter table for this configuration (sizes may depend on duration).
+    virtual std::vector<ParamSpec> param_table(const SynthConfig& cfg) const = 0;
+
+    // Synths that take controls from a recording (f0, loudness, residual excitation) analyse it
+    // here, before build(). Returns false with a one-line error if the recording is unusable.
+    virtual bool analyse_target(const Vec& target, const SynthConfig& cfg, std::string& error) { return true; }
+
+    // Builds the synth on u's tape; u is (D x 1) with D = total size of param_table(cfg).
+    // Returns the audio, a (cfg.num_samples x 1) column.
+    virtual ad::Var build(ad::Var u, const SynthConfig& cfg) = 0;
+};
+
+// Registry of every synth: "ks", "drum808", "ddsp", "sine".
+std::vector<std::string> synth_names();
+std::unique_ptr<Synth> make_synth(const std::string& name);  // nullptr if unknown
+
+// Total number of values in a table.
+int table_size(const std::vector<ParamSpec>& table);
+// Offsets of each parameter in u, in table order.
+std::vector<int> table_offsets(const std::vector<ParamSpec>& table);
+
+// Reads physical parameters from u inside Synth::build.
+class ParamGraph {
+public:
+    ParamGraph(const std::vector<ParamSpec>& table, ad::Var u);
+    // The named parameter in physical units, (size x 1). Aborts on an unknown name (a bug).
+    ad::Var operator[](const std::string& name) const;
+    const ParamSpec& spec(const std::string& name) const;
+
+private:
+    std::vector<ParamSpec> table_;
+    std::vector<int> offsets_;
+    ad::Var u_;
+};
+
+ParamValues default_values(const std::vector<ParamSpec>& table);
+// Physical -> u. Missing names take their defaults. Unknown names, wrong sizes, NaN/Inf and
+// values outside [min, max] are errors (one line, naming the parameter and its range).
+bool to_unconstrained(const std::vector<ParamSpec>& table, const ParamValues& values, Vec& u, std::string& error);
+// u -> physical.
+ParamValues to_physical(const std::vector<ParamSpec>& table, const Vec& u);
+// d physical / d u for each element of u (to turn gradients w.r.t. u into gradients w.r.t. the
+// physical values written in a parameter file).
+Vec physical_derivative(const std::vector<ParamSpec>& table, const Vec& u);
+
+// Renders a synth once (forward-only) from physical values.
+bool render(Synth& synth, const ParamValues& values, const SynthConfig& cfg, Vec& audio, std::string& error);
+
+}  // namespace ddsp::synth
