@@ -28,7 +28,7 @@ struct LoudnessParams {
     double frame_rate_hz = 250.0;  // hop = round(sample_rate / frame_rate), as the pitch tracker
     int hop = 0;                   // > 0 overrides frame_rate_hz
     double floor_db = -120.0;      // output (and, in db mode, per-bin) floor
-    double ref_db = 0.0;           // subtracted before flooring (DDSP 1.x used 20.7 with its scaling)
+    double ref_db = 0.0;           // subtracted from every level before flooring
     bool a_weighted = true;        // false: plain power level
     LoudnessAverage average = LoudnessAverage::power;
 };

@@ -54,7 +54,7 @@ MrStftLoss::MrStftLoss(ad::Var x, const Vec& target, const MrStftParams& params)
             r.weight.resize(bins, 1);
             for (int b = 0; b < bins; ++b) {
                 const double f_hz = b * params.sample_rate_hz / cfg.fft_size;
-                // a_weighting_db is -inf at DC; clamp to -100 dB.
+                // a_weighting_db is -200 dB at DC; -100 dB is silence enough for a weight.
                 const double db = std::max(-100.0, dsp::a_weighting_db(f_hz));
                 r.weight(b, 0) = Real(std::pow(10.0, db / 20.0));
             }

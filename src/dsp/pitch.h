@@ -1,0 +1,62 @@
+// YIN fundamental-frequency tracker (de Cheveigne & Kawahara, JASA 2002).
+//
+// Per frame: the difference function d(tau) over an integration window of W samples, computed from
+// an FFT cross-correlation and running energies; the cumulative mean normalised difference
+// d'(tau) = d(tau) * tau / sum_{j=1..tau} d(j); the first lag in range with d' below the absolute
+// threshold, followed down to its local minimum (the global minimum when none is below: that frame
+// is unvoiced); parabolic interpolation of d around that lag.
+//
+// Frames follow the shared grid (features.h): frame f is centred on sample f * hop, n / hop + 1
+// frames, none for an empty signal; the analysed segment (W + max lag samples) is zero outside
+// the signal. Unvoiced frames (no dip below the threshold, a dip at the edge of the f0 range, or
+// a frame quieter than silence_db) have f0_hz = 0 unless hold_unvoiced is set, in which case they
+// repeat the last voiced value (frames before the first voiced one take its value). Confidence is
+// 1 - d'(tau) clamped to 0..1 (0 for silent frames) and is reported for unvoiced frames too.
+#pragma once
+
+#include "dsp/types.h"
+
+#include <string>
+
+namespace ddsp::dsp {
+
+struct YinParams {
+    double frame_rate_hz = 250.0;  // hop = round(sample_rate / frame_rate) (DDSP: 250 Hz)
+    int hop = 0;                   // > 0 overrides frame_rate_hz
+    double f0_min_hz = 30.0;
+    double f0_max_hz = 2000.0;
+    double threshold = 0.1;        // absolute threshold on d'
+    int window = 0;                // integration window W in samples; 0: one period of f0_min
+    double silence_db = -80.0;     // frames whose mean square (dBFS) is below this are unvoiced
+    bool hold_unvoiced = false;    // unvoiced frames keep the last voiced f0 instead of 0
+};
+
+using BoolVec = Eigen::Array<bool, Eigen::Dynamic, 1>;
+
+struct PitchTrack {
+    Vec f0_hz;          // per frame
+    Vec confidence;     // per frame, 1 - d'(tau), 0..1
+    BoolVec voiced;     // per frame
+    int hop = 0;        // samples between frames
+    double frame_rate_hz = 0.0;  // sample_rate / hop (the rate actually used)
+};
+
+// Fails only on bad parameters (message in err); silence, noise and tiny inputs give unvoiced
+// frames with finite values.
+bool yin_track(const Real* x, int n, double sample_rate_hz, const YinParams& params, PitchTrack& out,
+               std::string* err = nullptr);
+inline bool yin_track(const Vec& x, double sample_rate_hz, const YinParams& params, PitchTrack& out,
+                      std::string* err = nullptr) {
+    return yin_track(x.data(), int(x.size()), sample_rate_hz, params, out, err);
+}
+
+// One robust f0 for a whole note: the median f0 of the voiced frames (hold_unvoiced is ignored).
+// Returns false with f0_hz = 0 when the parameters are bad or no frame is voiced.
+bool yin_note_f0_hz(const Real* x, int n, double sample_rate_hz, const YinParams& params, double& f0_hz,
+                    std::string* err = nullptr);
+inline bool yin_note_f0_hz(const Vec& x, double sample_rate_hz, const YinParams& params, double& f0_hz,
+                           std::string* err = nullptr) {
+    return yin_note_f0_hz(x.data(), int(x.size()), sample_rate_hz, params, f0_hz, err);
+}
+
+}  // namespace ddsp::dsp
