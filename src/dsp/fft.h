@@ -27,14 +27,25 @@ public:
     void inverse(const Complex* in, Real* out);
 
 private:
-    int n_;
-    int half_;                     // n/2: size of the complex FFT that does the work
-    std::vector<Complex> twiddle_;     // exp(-2 pi i k / half), k < half/2 (complex FFT stages)
-    std::vector<Complex> split_;       // exp(-2 pi i k / n), k <= n/4 (real <-> half-complex split)
-    std::vector<int> bitrev_;
-    std::vector<Complex> work_;
+    // Everything lives in one aligned block addressed by offsets, so the default copy and move
+    // keep working (no pointers into our own storage).
+    using Storage = std::vector<Real, Eigen::aligned_allocator<Real>>;
 
-    void complex_fft(Complex* data, bool inverse);
+    int n_;
+    int half_;           // n/2: size of the complex FFT that does the work
+    int log2_half_ = 0;  // radix-4 stages: log2_half_/2; one radix-2 stage if odd
+    Storage data_;
+    int tw_off_ = 0;     // per-stage radix-4 twiddles, 6*m reals per stage (w1..w3, re/im)
+    int split_off_ = 0;  // exp(-2 pi i k / n), k < half: re then im (real <-> half-complex)
+    int work_off_ = 0;   // two split-format ping-pong buffers: re0, im0, re1, im1
+    int work_stride_ = 0;
+
+    // Complex FFT of size half_ on the work buffers (see fft.cpp). Input: work buffer 0, or the
+    // packed real signal `packed` (forward only, half_ >= 8). With `defer_radix2` an odd final
+    // radix-2 stage is left to the caller; with `out` set the final stage writes the (inverse)
+    // result interleaved and times `scale` there. Returns the work buffer holding the result, or
+    // -1 when it went to `out`.
+    int complex_fft(const Real* packed, bool inverse, bool defer_radix2, Real* out, Real scale);
 };
 
 }  // namespace ddsp::dsp
