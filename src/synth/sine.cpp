@@ -16,7 +16,8 @@ public:
     std::vector<ParamSpec> param_table(const SynthConfig& cfg) const override {
         const double nyquist_hz = cfg.sample_rate_hz / 2;
         return {
-            {"frequency_hz", "Hz", 20, std::max(40.0, 0.95 * nyquist_hz), 440, ad::Scale::log, 1, "Oscillator frequency"},
+            {"frequency_hz", "Hz", 20, std::max(40.0, 0.95 * nyquist_hz), 440, ad::Scale::log, 1, "Oscillator frequency",
+             true},
             {"amplitude", "", 0, 1, 0.5, ad::Scale::linear, 1, "Peak amplitude"},
         };
     }

@@ -28,6 +28,9 @@ struct ParamSpec {
     ad::Scale scale = ad::Scale::linear;
     int size = 1;  // number of values
     std::string description;
+    // Gradients handle it badly (pitch, delay: the loss over it is full of local minima), so
+    // the hybrid method searches it globally first.
+    bool global = false;
 };
 
 struct SynthConfig {
