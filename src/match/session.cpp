@@ -189,7 +189,7 @@ bool MatchSession::init(const std::string& synth_name, const Vec& target, double
     table_ = m.synth->param_table(cfg_);
 
     Vec u0;
-    if (!synth::to_unconstrained(table_, initial ? *initial : synth::default_values(table_), u0, error)) return false;
+    if (!synth::to_unconstrained(table_, initial ? *initial : m.synth->initial_values(cfg_), u0, error)) return false;
     m.base_u = u0;
     best_u_ = u0;
     m.rng = dsp::Rng(params.seed * 0x9E3779B97F4A7C15ull + 1);

@@ -19,6 +19,8 @@ std::unique_ptr<Synth> make_synth(const std::string& name) {
     return nullptr;
 }
 
+ParamValues Synth::initial_values(const SynthConfig& cfg) const { return default_values(param_table(cfg)); }
+
 int table_size(const std::vector<ParamSpec>& table) {
     int n = 0;
     for (const ParamSpec& p : table) n += p.size;
@@ -83,7 +85,10 @@ bool to_unconstrained(const std::vector<ParamSpec>& table, const ParamValues& va
     for (const ParamSpec& p : table) {
         auto it = values.find(p.name);
         std::vector<double> vals = it != values.end() ? it->second : std::vector<double>(size_t(p.size), p.default_value);
-        if (vals.size() == 1 && p.size > 1) vals.assign(size_t(p.size), vals[0]);  // a scalar fills a vector
+        if (vals.size() == 1 && p.size > 1) {  // a scalar fills a vector
+            const double fill = vals[0];          // (not a reference into the vector assign() frees)
+            vals.assign(size_t(p.size), fill);
+        }
         if (int(vals.size()) != p.size) {
             error = "parameter '" + p.name + "' needs " + std::to_string(p.size) + " values, got " +
                     std::to_string(vals.size());

@@ -56,6 +56,10 @@ public:
     // here, before build(). Returns false with a one-line error if the recording is unusable.
     virtual bool analyse_target(const Vec& target, const SynthConfig& cfg, std::string& error) { return true; }
 
+    // Where matching starts when the caller gives no parameters: the table's defaults, or a
+    // better guess from the analysed target (e.g. amplitudes that match its loudness).
+    virtual ParamValues initial_values(const SynthConfig& cfg) const;
+
     // Builds the synth on u's tape; u is (D x 1) with D = total size of param_table(cfg).
     // Returns the audio, a (cfg.num_samples x 1) column.
     virtual ad::Var build(ad::Var u, const SynthConfig& cfg) = 0;
