@@ -83,9 +83,10 @@ public:
             fft_.forward(frame_.data(), spec);
             Real* mag = &value(0, f);
             // sqrt(re^2 + im^2), not std::abs: hypot's overflow care costs several times more
-            // and cannot overflow here (|X| <= fft_size for samples in [-1, 1]).
-            for (int b = 0; b < bins_; ++b)
-                mag[b] = scale_ * std::sqrt(spec[b].real() * spec[b].real() + spec[b].imag() * spec[b].imag());
+            // and cannot matter here (|X| <= fft_size for samples in [-1, 1]). Plain reals so the
+            // loop vectorises.
+            const Real* ri = reinterpret_cast<const Real*>(spec);
+            for (int b = 0; b < bins_; ++b) mag[b] = scale_ * std::sqrt(ri[2 * b] * ri[2 * b] + ri[2 * b + 1] * ri[2 * b + 1]);
         }
     }
 
@@ -100,12 +101,19 @@ public:
             const Complex* spec = &spectrum_(0, f);
             const Real* g = &grad(0, f);
             const Real* mag = &value(0, f);
+            // G_k = g_k X_k / |X_k| times the Hermitian weight, as plain reals so it vectorises.
+            const Real* ri = reinterpret_cast<const Real*>(spec);
+            Real* go = reinterpret_cast<Real*>(gspec_.data());
+            const Real k = scale_ * scale_ * n_fft * Real(0.5);
             for (int b = 0; b < bins_; ++b) {
                 const Real m = mag[b];
-                const Real w = (b == 0 || b == bins_ - 1) ? n_fft : n_fft * Real(0.5);
-                const Real factor = m > 0 ? g[b] * scale_ * scale_ * w / m : Real(0);
-                gspec_[size_t(b)] = Complex(spec[b].real() * factor, spec[b].imag() * factor);
+                const Real factor = m > 0 ? g[b] * k / m : Real(0);
+                go[2 * b] = ri[2 * b] * factor;
+                go[2 * b + 1] = ri[2 * b + 1] * factor;
             }
+            // DC and Nyquist appear once in the Hermitian spectrum, not twice.
+            gspec_[0] *= Real(2);
+            gspec_[size_t(bins_ - 1)] *= Real(2);
             fft_.inverse(gspec_.data(), frame_.data());
             const int start = f * cfg_.hop - size / 2;
             const int i0 = std::clamp(-start, 0, size), i1 = std::clamp(n_ - start, i0, size);
