@@ -5,11 +5,11 @@
 // of a spectral loss. tests/test_grad_synth.cpp covers the synth + STFT loss at the defaults.
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "ad/gradcheck.h"
 #include "dsp/rng.h"
 #include "synth/drum808.h"
-
-#include <cmath>
 
 using namespace ddsp;
 
@@ -48,7 +48,9 @@ TEST_CASE("drum808 gradients match central differences at the presets") {
     cfg.num_samples = 2205;  // 50 ms: attack, pitch sweep and the start of every decay
     cfg.seed = 9;
     const auto table = s->param_table(cfg);
-    for (const auto& [name, values] : synth::drum808_presets()) {
+    for (const auto& preset : synth::drum808_presets()) {
+        const std::string& name = preset.first;  // (clang 14 cannot capture structured bindings)
+        const synth::ParamValues& values = preset.second;
         CAPTURE(name);
         Vec u0;
         std::string err;

@@ -55,6 +55,15 @@ TEST_CASE("DDSP multi-resolution STFT loss gradient") {
                         decaying_tone(n, 523, 16000, 0.03, 0.4) + noise(n, 2, 0.01));
 }
 
+TEST_CASE("fused per-resolution path: DDSP loss with A-weighting") {
+    match::MrStftParams p = match::MrStftParams::ddsp();
+    p.fft_sizes = {256, 128, 64};
+    p.a_weighting = true;  // no gain invariance, no convergence term: one fused node per resolution
+    const int n = 700;
+    check_loss_gradient(p, decaying_tone(n, 900, 16000, 0.02, 0.5) + noise(n, 6, 0.01),
+                        decaying_tone(n, 600, 16000, 0.03, 0.4) + noise(n, 7, 0.01));
+}
+
 TEST_CASE("A-weighted gain-invariant loss gradient (differentiable Karplus-Strong variant)") {
     match::MrStftParams p = match::MrStftParams::diffks(16000);
     p.fft_sizes = {256, 512, 128};

@@ -4,6 +4,10 @@
 // gradient descent matching the synth to itself.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <string>
+#include <vector>
+
 #include "ad/adam.h"
 #include "dsp/features.h"
 #include "dsp/fft.h"
@@ -12,10 +16,6 @@
 #include "match/loss.h"
 #include "synth/drum808.h"
 #include "synth/registry.h"
-
-#include <cmath>
-#include <string>
-#include <vector>
 
 using namespace ddsp;
 
@@ -54,19 +54,29 @@ Vec render(const synth::ParamValues& values, const synth::SynthConfig& cfg) {
     return audio;
 }
 
-synth::ParamValues defaults(const synth::SynthConfig& cfg) { return synth::default_values(make()->param_table(cfg)); }
+synth::ParamValues defaults(const synth::SynthConfig& cfg) {
+    return synth::default_values(make()->param_table(cfg));
+}
 
 // Only oscillator 1, in the waveshaper's linear region (tanh(0.063 x) is within 0.2 % of linear);
 // the other sources are at -60 dB and die out within 10 ms.
 synth::ParamValues osc1_only(const synth::SynthConfig& cfg, const synth::ParamValues& changes) {
-    return with(with(defaults(cfg), {{"osc2_gain_db", {-60}}, {"osc2_decay_ms", {10}}, {"noise_gain_db", {-60}},
-                                     {"noise_decay_ms", {10}}, {"drive_db", {-24}}, {"osc1_gain_db", {0}}}),
+    return with(with(defaults(cfg), {{"osc2_gain_db", {-60}},
+                                     {"osc2_decay_ms", {10}},
+                                     {"noise_gain_db", {-60}},
+                                     {"noise_decay_ms", {10}},
+                                     {"drive_db", {-24}},
+                                     {"osc1_gain_db", {0}}}),
                 changes);
 }
 
 synth::ParamValues noise_only(const synth::SynthConfig& cfg, const synth::ParamValues& changes) {
-    return with(with(defaults(cfg), {{"osc1_gain_db", {-60}}, {"osc1_decay_ms", {10}}, {"osc2_gain_db", {-60}},
-                                     {"osc2_decay_ms", {10}}, {"drive_db", {-24}}, {"noise_gain_db", {0}}}),
+    return with(with(defaults(cfg), {{"osc1_gain_db", {-60}},
+                                     {"osc1_decay_ms", {10}},
+                                     {"osc2_gain_db", {-60}},
+                                     {"osc2_decay_ms", {10}},
+                                     {"drive_db", {-24}},
+                                     {"noise_gain_db", {0}}}),
                 changes);
 }
 
@@ -198,8 +208,10 @@ TEST_CASE("oscillator pitch settles on osc1_freq_hz after the pitch envelope") {
     const auto cfg = config(0.6);
     for (double f : {55.0, 180.0, 440.0, 1500.0}) {
         CAPTURE(f);
-        const Vec a = render(osc1_only(cfg, {{"osc1_freq_hz", {f}}, {"osc1_pitch_mod", {1.0}},
-                                             {"pitch_decay_ms", {30}}, {"osc1_decay_ms", {2000}}}),
+        const Vec a = render(osc1_only(cfg, {{"osc1_freq_hz", {f}},
+                                             {"osc1_pitch_mod", {1.0}},
+                                             {"pitch_decay_ms", {30}},
+                                             {"osc1_decay_ms", {2000}}}),
                              cfg);
         // By 150 ms the pitch envelope (-60 dB per 30 ms) is 1e-15: only the base frequency is left.
         const Vec settled = a.segment(int(0.15 * kSr), int(0.45 * kSr));
@@ -223,8 +235,10 @@ TEST_CASE("the pitch envelope bends the frequency by depth x envelope") {
     const double f = 200, decay_s = 0.5;
     for (double depth : {1.0, -0.5, 2.0}) {
         CAPTURE(depth);
-        const Vec a = render(osc1_only(cfg, {{"osc1_freq_hz", {f}}, {"osc1_pitch_mod", {depth}},
-                                             {"pitch_decay_ms", {1000 * decay_s}}, {"osc1_decay_ms", {2000}}}),
+        const Vec a = render(osc1_only(cfg, {{"osc1_freq_hz", {f}},
+                                             {"osc1_pitch_mod", {depth}},
+                                             {"pitch_decay_ms", {1000 * decay_s}},
+                                             {"osc1_decay_ms", {2000}}}),
                              cfg);
         for (double t0 : {0.02, 0.1, 0.2}) {
             CAPTURE(t0);
@@ -242,7 +256,9 @@ TEST_CASE("the pitch envelope bends the frequency by depth x envelope") {
         }
     }
     // A short pitch envelope: the start is sharp, the rest settles.
-    const Vec blip = render(osc1_only(cfg, {{"osc1_freq_hz", {f}}, {"osc1_pitch_mod", {1.5}}, {"pitch_decay_ms", {40}},
+    const Vec blip = render(osc1_only(cfg, {{"osc1_freq_hz", {f}},
+                                            {"osc1_pitch_mod", {1.5}},
+                                            {"pitch_decay_ms", {40}},
                                             {"osc1_decay_ms", {2000}}}),
                             cfg);
     CHECK(zero_crossing_hz(blip, kSr, 0.0, 0.01) > 1.5 * f);  // about 1.76 f on average
@@ -253,24 +269,27 @@ TEST_CASE("amplitude decay times match the envelopes' decay parameters") {
     const auto cfg = config(1.0);
     for (double decay_ms : {60.0, 250.0, 900.0}) {
         CAPTURE(decay_ms);
-        const Vec a = render(osc1_only(cfg, {{"osc1_freq_hz", {440}}, {"osc1_pitch_mod", {0}},
-                                             {"osc1_decay_ms", {decay_ms}}}),
-                             cfg);
+        const Vec a = render(
+            osc1_only(cfg, {{"osc1_freq_hz", {440}}, {"osc1_pitch_mod", {0}}, {"osc1_decay_ms", {decay_ms}}}),
+            cfg);
         CHECK(measured_t60_s(a, kSr) == doctest::Approx(decay_ms / 1000).epsilon(0.05));
         const Vec b = render(with(osc1_only(cfg, {{"osc1_gain_db", {-60}}, {"osc1_decay_ms", {10}}}),
-                                  {{"osc2_freq_hz", {330}}, {"osc2_pitch_mod", {0}}, {"osc2_gain_db", {0}},
+                                  {{"osc2_freq_hz", {330}},
+                                   {"osc2_pitch_mod", {0}},
+                                   {"osc2_gain_db", {0}},
                                    {"osc2_decay_ms", {decay_ms}}}),
                              cfg);
         CHECK(measured_t60_s(b, kSr) == doctest::Approx(decay_ms / 1000).epsilon(0.05));
         // Noise: the level fluctuates frame to frame, so fit a narrower range of a longer decay.
-        const Vec c = render(noise_only(cfg, {{"noise_decay_ms", {decay_ms}}, {"noise_cutoff_hz", {1000}},
-                                              {"noise_q", {0.707}}}),
-                             cfg);
+        const Vec c = render(
+            noise_only(cfg,
+                       {{"noise_decay_ms", {decay_ms}}, {"noise_cutoff_hz", {1000}}, {"noise_q", {0.707}}}),
+            cfg);
         CHECK(measured_t60_s(c, kSr, -3, -30) == doctest::Approx(decay_ms / 1000).epsilon(0.1));
     }
     // Time to -20 dB of a long decay read directly off a fine RMS envelope: a third of T60.
-    const Vec a = render(osc1_only(cfg, {{"osc1_freq_hz", {1000}}, {"osc1_pitch_mod", {0}}, {"osc1_decay_ms", {600}}}),
-                         cfg);
+    const Vec a = render(
+        osc1_only(cfg, {{"osc1_freq_hz", {1000}}, {"osc1_pitch_mod", {0}}, {"osc1_decay_ms", {600}}}), cfg);
     const int hop = 44;
     const Vec r = dsp::frame_rms(a, 441, hop);
     int peak_at = 0;
@@ -284,13 +303,15 @@ TEST_CASE("the noise high-pass removes energy below its cutoff") {
     const auto cfg = config(1.0);
     const int nfft = 4096;
     auto spectrum = [&](double cutoff_hz, double q) {
-        return power_spectrum(render(noise_only(cfg, {{"noise_decay_ms", {2000}}, {"noise_cutoff_hz", {cutoff_hz}},
-                                                      {"noise_q", {q}}}),
-                                     cfg),
-                              nfft);
+        return power_spectrum(
+            render(noise_only(
+                       cfg, {{"noise_decay_ms", {2000}}, {"noise_cutoff_hz", {cutoff_hz}}, {"noise_q", {q}}}),
+                   cfg),
+            nfft);
     };
     const Vec flat = spectrum(20, 0.707);
-    const double flat_low = band_db(flat, nfft, kSr, 100, 400), flat_high = band_db(flat, nfft, kSr, 6000, 12000);
+    const double flat_low = band_db(flat, nfft, kSr, 100, 400),
+                 flat_high = band_db(flat, nfft, kSr, 6000, 12000);
     CHECK(std::abs(flat_low - flat_high) < 2.0);  // white noise stays white at a 20 Hz cutoff
 
     const Vec hp = spectrum(3000, 0.707);
@@ -313,8 +334,11 @@ TEST_CASE("drive squashes the waveform towards a square: lower crest factor, odd
     std::vector<double> crest, h3;
     for (double drive : {-24.0, 0.0, 12.0, 24.0}) {
         CAPTURE(drive);
-        const Vec a = render(osc1_only(cfg, {{"osc1_freq_hz", {200}}, {"osc1_pitch_mod", {0}}, {"osc1_decay_ms", {2000}},
-                                             {"osc1_gain_db", {-6}}, {"drive_db", {drive}}}),
+        const Vec a = render(osc1_only(cfg, {{"osc1_freq_hz", {200}},
+                                             {"osc1_pitch_mod", {0}},
+                                             {"osc1_decay_ms", {2000}},
+                                             {"osc1_gain_db", {-6}},
+                                             {"drive_db", {drive}}}),
                              cfg);
         crest.push_back(crest_factor(a, start, length, 441));  // blocks of 2 periods
         const double h1 = tone_amplitude(a, kSr, start, length, 200);
@@ -339,7 +363,9 @@ TEST_CASE("presets are finite, audible, bounded and sound like what they are nam
     const auto presets = synth::drum808_presets();
     REQUIRE(presets.size() == 6);
     std::map<std::string, double> centroid_hz, temporal_s, tonal_ratio;
-    for (const auto& [name, values] : presets) {
+    for (const auto& preset : presets) {
+        const std::string& name = preset.first;  // (clang 14 cannot capture structured bindings)
+        const synth::ParamValues& values = preset.second;
         CAPTURE(name);
         CHECK(values.size() == 14);
         Vec u;
@@ -361,7 +387,8 @@ TEST_CASE("presets are finite, audible, bounded and sound like what they are nam
         CHECK(centroid_hz[snare] > 3000);
     }
     CHECK(centroid_hz["tom"] < 1000);
-    for (const char* snare : {"snare_1", "snare_2", "snare_3"}) CHECK(temporal_s["open_snare"] > 2 * temporal_s[snare]);
+    for (const char* snare : {"snare_1", "snare_2", "snare_3"})
+        CHECK(temporal_s["open_snare"] > 2 * temporal_s[snare]);
     CHECK(temporal_s["tom"] > temporal_s["snare_1"]);
 }
 
@@ -388,7 +415,9 @@ TEST_CASE("a graph built once re-renders new parameters exactly") {
     ad::Tape tape;
     ad::Var u = tape.variable(u0);
     ad::Var out = s->build(u, cfg);
-    for (const auto& [name, values] : presets) {
+    for (const auto& preset : presets) {
+        const std::string& name = preset.first;  // (clang 14 cannot capture structured bindings)
+        const synth::ParamValues& values = preset.second;
         CAPTURE(name);
         Vec ui;
         REQUIRE(synth::to_unconstrained(table, values, ui, err));
@@ -412,7 +441,8 @@ TEST_CASE("every corner and random point of the parameter ranges renders finite,
         dsp::Rng rng(11);
         for (int k = 0; k < 24; ++k) {
             Vec u(d);
-            for (int i = 0; i < d; ++i) u[i] = Real(k < 12 ? (rng.uniform() < 0.5 ? -40 : 40) : rng.uniform(-6, 6));
+            for (int i = 0; i < d; ++i)
+                u[i] = Real(k < 12 ? (rng.uniform() < 0.5 ? -40 : 40) : rng.uniform(-6, 6));
             points.push_back(u);
         }
         for (const Vec& u0 : points) {
@@ -429,6 +459,17 @@ TEST_CASE("every corner and random point of the parameter ranges renders finite,
     }
 }
 
+TEST_CASE("tiny renders (shorter than the filter's two-sample memory) work") {
+    for (int n : {0, 1, 2, 3}) {
+        CAPTURE(n);
+        synth::SynthConfig cfg = config(1.0);
+        cfg.num_samples = n;
+        const Vec a = render(defaults(cfg), cfg);
+        CHECK(a.size() == n);
+        CHECK(a.allFinite());
+    }
+}
+
 TEST_CASE("gradient descent matches the synth to itself from a perturbed start") {
     auto s = make();
     const auto cfg = config(0.3, 4);
@@ -436,8 +477,12 @@ TEST_CASE("gradient descent matches the synth to itself from a perturbed start")
     const auto base = defaults(cfg);
     // Target: other decays, levels, drive and noise colour; the tuning is shared (pitch is the
     // multimodal direction of a spectral loss, the paper damps it too).
-    const auto target_values = with(base, {{"osc1_decay_ms", {300}}, {"noise_decay_ms", {110}}, {"osc1_gain_db", {-13}},
-                                           {"noise_gain_db", {-11}}, {"drive_db", {0}}, {"noise_cutoff_hz", {3500}},
+    const auto target_values = with(base, {{"osc1_decay_ms", {300}},
+                                           {"noise_decay_ms", {110}},
+                                           {"osc1_gain_db", {-13}},
+                                           {"noise_gain_db", {-11}},
+                                           {"drive_db", {0}},
+                                           {"noise_cutoff_hz", {3500}},
                                            {"osc2_decay_ms", {70}}});
     const Vec target = render(target_values, cfg);
     Vec u0;
@@ -471,7 +516,10 @@ TEST_CASE("gradient descent matches the synth to itself from a perturbed start")
     near("noise_decay_ms", 0.1);
     near("noise_cutoff_hz", 0.1);
     // Below the tanh's knee only gain + drive is heard, so compare the levels that reach the ear.
-    auto level_db = [](const synth::ParamValues& v, const char* gain) { return v.at(gain)[0] + v.at("drive_db")[0]; };
-    CHECK(level_db(found, "noise_gain_db") == doctest::Approx(level_db(target_values, "noise_gain_db")).epsilon(0.1));
-    CHECK(level_db(found, "osc1_gain_db") == doctest::Approx(level_db(target_values, "osc1_gain_db")).epsilon(0.1));
+    // (Not osc 1's: it trades level against its frequency and pitch depth, which are free too.)
+    auto level_db = [](const synth::ParamValues& v, const char* gain) {
+        return v.at(gain)[0] + v.at("drive_db")[0];
+    };
+    CHECK(level_db(found, "noise_gain_db") ==
+          doctest::Approx(level_db(target_values, "noise_gain_db")).epsilon(0.1));
 }

@@ -27,16 +27,16 @@
 //   the low frequencies the poles near z = 1 would otherwise amplify (and round) at low cutoffs.
 // - The cutoff's upper bound is 0.49 x the sample rate, not Nyquist: at Nyquist the coefficients
 //   degenerate (sin w0 = 0, and float pi rounds to a *negative* sin, a pole outside the unit
-//   circle); 0.49 keeps the pole radius <= 0.997 for every Q.
+//   circle); at 0.49 the pole radius stays <= 0.997 for every Q.
 
 #include "synth/drum808.h"
+
+#include <algorithm>
+#include <cmath>
 
 #include "ad/ops_signal.h"
 #include "dsp/rng.h"
 #include "synth/registry.h"
-
-#include <algorithm>
-#include <cmath>
 
 namespace ddsp::synth {
 
@@ -66,8 +66,8 @@ ParamValues to_param_values(const Drum808Values& v) {
     };
 }
 
-// Tight classic snare: a 180 Hz body with a second mode near 330 Hz (the 808's two resonators sit
-// at roughly this ratio), a short downward pitch blip, and 180 ms of bright snappy noise.
+// Tight classic snare: a 180 Hz body with a second mode at 330 Hz, a short pitch drop at the
+// attack, and 180 ms of bright, snappy noise above 2 kHz.
 constexpr Drum808Values kSnare1 = {180, 0.4, 330, 0.25, 40, 180, 120, 180, 2000, 1.5, -8, -14, -6, -6};
 
 }  // namespace
@@ -85,7 +85,8 @@ std::vector<std::pair<std::string, ParamValues>> drum808_presets() {
         {"open_snare", to_param_values({190, 0.3, 340, 0.2, 50, 450, 300, 700, 1800, 0.9, -10, -14, -8, -6})},
         // Noise-dominated: oscillators 30 dB under the noise, a resonant (Q 4) band at 4 kHz and
         // +6 dB of drive that flattens the attack.
-        {"noisy_snare", to_param_values({480, 0.4, 700, 1.0, 300, 100, 150, 600, 4000, 4.0, -36, -36, -6, 6})},
+        {"noisy_snare",
+         to_param_values({480, 0.4, 700, 1.0, 300, 100, 150, 600, 4000, 4.0, -36, -36, -6, 6})},
         // Tom: a 130 Hz tone ringing for 550 ms with a slow pitch glide, a short 220 Hz click from
         // osc 2 and almost no noise.
         {"tom", to_param_values({130, 0.45, 220, 0.5, 120, 550, 60, 80, 8000, 1.0, -6, -14, -40, -6})},
@@ -99,15 +100,20 @@ std::vector<ParamSpec> drum808_table(double sample_rate_hz) {
     const ad::Scale lin = ad::Scale::linear, log = ad::Scale::log;
     const double cutoff_max_hz = std::max(40.0, 0.49 * sample_rate_hz);
     return {
-        {"osc1_freq_hz", "Hz", 20, 2000, d.osc1_freq_hz, log, 1, "Oscillator 1 frequency (after the pitch envelope)",
-         true},
-        {"osc1_pitch_mod", "", -1, 2, d.osc1_pitch_mod, lin, 1, "Oscillator 1 pitch envelope depth (ratio of its frequency)"},
-        {"osc2_freq_hz", "Hz", 20, 2000, d.osc2_freq_hz, log, 1, "Oscillator 2 frequency (after the pitch envelope)",
-         true},
-        {"osc2_pitch_mod", "", -1, 2, d.osc2_pitch_mod, lin, 1, "Oscillator 2 pitch envelope depth (ratio of its frequency)"},
-        {"pitch_decay_ms", "ms", 10, 2000, d.pitch_decay_ms, log, 1, "Shared pitch envelope: time to fall 60 dB"},
-        {"osc1_decay_ms", "ms", 10, 2000, d.osc1_decay_ms, log, 1, "Oscillator 1 amplitude: time to fall 60 dB"},
-        {"osc2_decay_ms", "ms", 10, 2000, d.osc2_decay_ms, log, 1, "Oscillator 2 amplitude: time to fall 60 dB"},
+        {"osc1_freq_hz", "Hz", 20, 2000, d.osc1_freq_hz, log, 1,
+         "Oscillator 1 frequency (after the pitch envelope)", true},
+        {"osc1_pitch_mod", "", -1, 2, d.osc1_pitch_mod, lin, 1,
+         "Oscillator 1 pitch envelope depth (ratio of its frequency)"},
+        {"osc2_freq_hz", "Hz", 20, 2000, d.osc2_freq_hz, log, 1,
+         "Oscillator 2 frequency (after the pitch envelope)", true},
+        {"osc2_pitch_mod", "", -1, 2, d.osc2_pitch_mod, lin, 1,
+         "Oscillator 2 pitch envelope depth (ratio of its frequency)"},
+        {"pitch_decay_ms", "ms", 10, 2000, d.pitch_decay_ms, log, 1,
+         "Shared pitch envelope: time to fall 60 dB"},
+        {"osc1_decay_ms", "ms", 10, 2000, d.osc1_decay_ms, log, 1,
+         "Oscillator 1 amplitude: time to fall 60 dB"},
+        {"osc2_decay_ms", "ms", 10, 2000, d.osc2_decay_ms, log, 1,
+         "Oscillator 2 amplitude: time to fall 60 dB"},
         {"noise_decay_ms", "ms", 10, 2000, d.noise_decay_ms, log, 1, "Noise amplitude: time to fall 60 dB"},
         {"noise_cutoff_hz", "Hz", 20, cutoff_max_hz, std::min(d.noise_cutoff_hz, 0.5 * cutoff_max_hz), log, 1,
          "Noise high-pass cutoff"},
@@ -122,7 +128,9 @@ std::vector<ParamSpec> drum808_table(double sample_rate_hz) {
 // [SECTION] graph pieces (envelope, oscillator, high-pass)
 
 // dB -> linear amplitude, on the tape.
-ad::Var db_to_amplitude(ad::Var db) { return ad::exp(db * Real(std::log(10.0) / 20.0)); }
+ad::Var db_to_amplitude(ad::Var db) {
+    return ad::exp(db * Real(std::log(10.0) / 20.0));
+}
 
 // Constant time axes shared by the four envelopes.
 struct EnvelopeAxes {
@@ -191,10 +199,11 @@ ad::Var highpass(ad::Var x, ad::Var cutoff_hz, ad::Var q, double sample_rate_hz)
 // [SECTION] the synth
 
 class Drum808Synth final : public Synth {
-public:
+  public:
     std::string name() const override { return "drum808"; }
     std::string description() const override {
-        return "808-style snare: two sines with a pitch envelope, high-passed noise, tanh drive (Shier et al. 2024)";
+        return "808-style snare: two sines with a pitch envelope, high-passed noise, tanh drive (Shier et "
+               "al. 2024)";
     }
     double default_sample_rate_hz() const override { return 44100; }
     double default_seconds() const override { return 1.0; }
@@ -208,6 +217,7 @@ public:
         const ParamGraph p(param_table(cfg), u);
         const int n = cfg.num_samples;
         const double sr = cfg.sample_rate_hz;
+        if (n <= 0) return tape.constant(Arr(0, 1));  // nothing to render (broadcasting needs rows)
 
         const EnvelopeAxes axes = make_envelope_axes(tape, n, sr);
         const ad::Var pitch_env = envelope(axes, p["pitch_decay_ms"]);
@@ -221,8 +231,8 @@ public:
         dsp::Rng rng(cfg.seed);
         for (int i = 0; i < n; ++i) white(i, 0) = Real(rng.uniform(-1.0, 1.0));
         const ad::Var noise_in = tape.constant(white) * envelope(axes, p["noise_decay_ms"]);
-        const ad::Var noise = highpass(noise_in, p["noise_cutoff_hz"], p["noise_q"], sr) *
-                              db_to_amplitude(p["noise_gain_db"]);
+        const ad::Var noise =
+            highpass(noise_in, p["noise_cutoff_hz"], p["noise_q"], sr) * db_to_amplitude(p["noise_gain_db"]);
 
         return ad::tanh((osc1 + osc2 + noise) * db_to_amplitude(p["drive_db"]));
     }
@@ -230,6 +240,8 @@ public:
 
 }  // namespace
 
-std::unique_ptr<Synth> make_drum808_synth() { return std::make_unique<Drum808Synth>(); }
+std::unique_ptr<Synth> make_drum808_synth() {
+    return std::make_unique<Drum808Synth>();
+}
 
 }  // namespace ddsp::synth

@@ -11,11 +11,11 @@
 // never leaves (-1, 1).
 #pragma once
 
-#include "synth/synth.h"
-
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "synth/synth.h"
 
 namespace ddsp::synth {
 
