@@ -86,6 +86,39 @@ TEST_CASE("ks_fractional_taps gradients match central differences") {
     CHECK(r.checked == 4 * n);
 }
 
+TEST_CASE("ks_decimate low-passes and keeps every factor-th sample, with exact gradients") {
+    const std::vector<Real> h = synth::ks_decimation_kernel(3);
+    REQUIRE(h.size() == 3 * 64 + 1);
+    double dc = 0;
+    for (Real v : h) dc += v;
+    CHECK(dc == doctest::Approx(1));
+    // A tone well inside the output band passes; one above the output Nyquist is removed.
+    const int n = 3000;
+    auto tone = [&](double cycles_per_sample) {
+        Arr x(n, 1);
+        for (int i = 0; i < n; ++i) x(i, 0) = std::sin(2 * kPi * cycles_per_sample * i);
+        return x;
+    };
+    ad::Tape t(ad::Tape::Mode::forward_only);
+    const Arr pass = synth::ks_decimate(t.constant(tone(0.05)), 3, h).value();
+    const Arr stop = synth::ks_decimate(t.constant(tone(0.3)), 3, h).value();
+    REQUIRE(pass.rows() == 1000);
+    const double pass_peak = pass.middleRows(200, 600).abs().maxCoeff();
+    const double stop_peak = stop.middleRows(200, 600).abs().maxCoeff();
+    CHECK(pass_peak == doctest::Approx(1).epsilon(0.01));
+    CHECK(stop_peak < 1e-3);
+    // Gradient.
+    std::mt19937 rng(3);
+    ad::Tape tape;
+    const Var x = tape.variable(random_arr(rng, 200, 1, -1, 1));
+    const Var y = synth::ks_decimate(x, 2, synth::ks_decimation_kernel(2));
+    CHECK(y.rows() == 100);
+    const Var loss = ad::sum(y * tape.constant(random_arr(rng, y.rows(), 1, 0.5, 1.5)));
+    const ad::GradCheckResult r = ad::check_gradients(tape, loss, {x});
+    INFO(r.worst, " (checked ", r.checked, ", max rel error ", r.max_rel_error, ")");
+    CHECK(r.ok);
+}
+
 TEST_CASE("a fractional-delay loop through allpole has exact gradients for delay and taps") {
     // A short string: excitation -> ks_fractional_taps -> allpole, loss = weighted sum.
     std::mt19937 rng(11);
@@ -112,17 +145,21 @@ TEST_CASE("a fractional-delay loop through allpole has exact gradients for delay
 
 TEST_CASE("the ks synth's graph has exact gradients with the residual excitation and other loop orders") {
     // The generic synth test covers the default configuration; this adds loop orders 1 and 4,
-    // 44.1 kHz, and the residual excitation (mixed half and half so both paths carry gradient).
+    // 44.1 kHz, oversampling, and the residual excitation (mixed half and half so both paths
+    // carry gradient).
     struct Case {
         int loop_order;
         double sr;
         double f0;
+        int oversample;
     };
-    for (const Case& c : {Case{2, 16000, 330}, Case{1, 16000, 600}, Case{4, 44100, 150}}) {
+    for (const Case& c : {Case{2, 16000, 330, 1}, Case{1, 16000, 600, 1}, Case{4, 44100, 150, 1}, Case{2, 16000, 700, 2}}) {
         CAPTURE(c.loop_order);
         CAPTURE(c.sr);
+        CAPTURE(c.oversample);
         synth::KsOptions o;
         o.loop_order = c.loop_order;
+        o.oversample = c.oversample;
         o.control_frames = 5;
         auto s = synth::make_ks_synth(o);
         synth::SynthConfig cfg;

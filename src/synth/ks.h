@@ -21,6 +21,7 @@ struct KsOptions {
     int exc_order = 5;           // order of the all-pole filter that colours the noise burst (1..12)
     double exc_ms = 25;          // length of the noise burst and of the residual excitation
     double window_cents = 50;    // the lag window covers at least f0 * 2^(+-cents/1200) around the build-time f0
+    int oversample = 1;          // internal rate = oversample * I/O rate (1..8), decimated at the end
 };
 
 std::unique_ptr<Synth> make_ks_synth(const KsOptions& options);
@@ -32,5 +33,12 @@ std::unique_ptr<Synth> make_ks_synth(const KsOptions& options);
 // - K - 2] (K + 1 = taps.size()) so every tap stays inside the window; where it is clamped its
 // gradient is 0. Forward and backward cost O(n * num_lags) and do not allocate after the first run.
 ad::Var ks_fractional_taps(ad::Var delay, const std::vector<ad::Var>& taps, int first_lag, int num_lags);
+
+// Decimation by `factor` with a linear-phase FIR (odd length 2R + 1, centred, zero outside x):
+//   y[i] = sum_{k=-R..R} kernel[k + R] * x[i * factor + k],  ceil(rows / factor) outputs.
+ad::Var ks_decimate(ad::Var x, int factor, const std::vector<Real>& kernel);
+// The anti-aliasing low-pass the synth uses: Blackman-windowed sinc, cutoff 0.47 of the output
+// rate (0.47 / factor cycles per input sample), 64 * factor + 1 taps, unit gain at DC.
+std::vector<Real> ks_decimation_kernel(int factor);
 
 }  // namespace ddsp::synth

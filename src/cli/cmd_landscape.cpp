@@ -1,0 +1,341 @@
+// `ddsp landscape`: the loss over a grid of two parameters, the others fixed.
+//
+// Each grid point is a forward-only evaluation of one synth + loss graph whose u leaf is set in
+// place (Tape::mutable_value) and re-run. The graph is rebuilt for every row (and for every point
+// when the inner axis is a `global` parameter): synths may fix structure from the values in u at
+// build time (ks chooses its loop's lag window around the f0 it is built with), so a graph built
+// far from a pitch-like value would render the wrong sound there. Rows are split over threads;
+// every point's loss is independent of the thread count.
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/plot.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <thread>
+
+namespace ddsp::cli {
+
+namespace {
+
+struct GridAxis {
+    std::string label;  // "decay_s:3" or "frequency_hz"
+    const synth::ParamSpec* spec = nullptr;
+    std::vector<int> dims;  // entries of u this axis sets (all of a vector parameter without :INDEX)
+    std::vector<double> values, u_values;
+    bool log = false;
+};
+
+bool make_axis(const std::string& text, const std::vector<synth::ParamSpec>& table, const Args& args,
+               const std::string& range_option, int steps, GridAxis& axis, std::string& error) {
+    std::string name = text;
+    long long index = -1;
+    const std::size_t colon = text.find(':');
+    if (colon != std::string::npos) {
+        name = text.substr(0, colon);
+        if (!parse_int(text.substr(colon + 1), index) || index < 0) {
+            error = "'" + text + "': the index after ':' must be a non-negative integer";
+            return false;
+        }
+    }
+    const std::vector<int> offsets = synth::table_offsets(table);
+    for (size_t i = 0; i < table.size(); ++i) {
+        if (table[i].name != name) continue;
+        axis.spec = &table[i];
+        if (index >= table[i].size) {
+            error = "parameter '" + name + "' has " + std::to_string(table[i].size) + " values; index " +
+                    std::to_string(index) + " is out of range";
+            return false;
+        }
+        if (index >= 0) {
+            axis.dims = {offsets[i] + int(index)};
+        } else {
+            for (int k = 0; k < table[i].size; ++k) axis.dims.push_back(offsets[i] + k);
+        }
+    }
+    if (!axis.spec) {
+        std::string names;
+        for (const synth::ParamSpec& p : table) names += (names.empty() ? "" : ", ") + p.name;
+        error = "unknown parameter '" + name + "' (parameters: " + names + ")";
+        return false;
+    }
+    axis.label = text;
+    const synth::ParamSpec& p = *axis.spec;
+    axis.log = p.scale == ad::Scale::log;
+    double lo = p.min_value, hi = p.max_value;
+    if (args.has(range_option)) {
+        const std::string r = args.str(range_option);
+        const std::size_t sep = r.find(':', 1);
+        if (sep == std::string::npos || !parse_double(r.substr(0, sep), lo) || !parse_double(r.substr(sep + 1), hi) ||
+            !(lo < hi) || lo < p.min_value || hi > p.max_value) {
+            error = range_option + ": '" + r + "' is not LO:HI with " + fmt("%g", p.min_value) + " <= LO < HI <= " +
+                    fmt("%g", p.max_value);
+            return false;
+        }
+    }
+    for (int i = 0; i < steps; ++i) {
+        const double t = double(i) / (steps - 1);
+        const double v = i == steps - 1 ? hi : axis.log ? lo * std::pow(hi / lo, t) : lo + (hi - lo) * t;
+        axis.values.push_back(v);
+        axis.u_values.push_back(ad::unbounded_value(v, p.min_value, p.max_value, p.scale));
+    }
+    return true;
+}
+
+struct Evaluator {
+    std::unique_ptr<synth::Synth> synth;
+    std::unique_ptr<ad::Tape> tape;
+    std::unique_ptr<match::MrStftLoss> loss;
+    ad::Var u;
+
+    void build(const Vec& u0, const synth::SynthConfig& cfg, const Vec& target, const match::MrStftParams& lp) {
+        loss.reset();
+        tape = std::make_unique<ad::Tape>(ad::Tape::Mode::forward_only);
+        u = tape->constant(u0);
+        const ad::Var audio = synth->build(u, cfg);
+        loss = std::make_unique<match::MrStftLoss>(audio, target, lp);
+    }
+    double evaluate(const Vec& values) {
+        tape->mutable_value(u).col(0) = values;
+        tape->forward();
+        const double v = double(loss->loss().item());
+        return std::isfinite(v) ? v : std::numeric_limits<double>::infinity();
+    }
+};
+
+}  // namespace
+
+int cmd_landscape(int argc, char** argv) {
+    static const CommandSpec spec = {
+        "landscape",
+        "landscape --synth S --x NAME[:INDEX] --y NAME[:INDEX] (--target T.wav | --target-params P2.json)\n"
+        "                  [--params P.json] [--steps N] [--loss L] -o DIR",
+        "Evaluates the loss over an N x N grid of two parameters (the others fixed at P.json's values, or the\n"
+        "synth's initial guess) and writes DIR/landscape.csv (x,y,loss, one row per grid point, y outer),\n"
+        "DIR/landscape.png (heatmap of log loss; white cross: grid minimum; red ring: the target's values\n"
+        "when --target-params gives them) and DIR/landscape.json (axes, minimum). Grid points are spaced\n"
+        "per each parameter's scale (geometric for log parameters) over its range or --x-range/--y-range.\n"
+        "NAME alone on a vector parameter moves all its values together; NAME:INDEX moves one. A target\n"
+        "from --target-params is rendered by the same synth (without analysis) for --seconds (default:\n"
+        "P2.json's seconds, else the synth's default).",
+        {
+            {"--synth", nullptr, true, "synth name; optional if a parameter file names one", "S"},
+            {"--x", nullptr, true, "parameter on the horizontal axis", "NAME[:INDEX]"},
+            {"--y", nullptr, true, "parameter on the vertical axis", "NAME[:INDEX]"},
+            {"--target", nullptr, true, "target recording (WAV)", "T.wav"},
+            {"--target-params", nullptr, true, "render the target from these parameters instead", "P2.json"},
+            {"--params", nullptr, true, "values of the other parameters", "P.json"},
+            {"--steps", nullptr, true, "grid points per axis (default 41, 2..401)", "N"},
+            {"--x-range", nullptr, true, "x range inside the parameter's range", "LO:HI"},
+            {"--y-range", nullptr, true, "y range inside the parameter's range", "LO:HI"},
+            {"--loss", nullptr, true, "mrstft (default), linear or diffks", "L"},
+            {"--seed", nullptr, true, "seed of the synth's noise sources (default 0)", "K"},
+            {"--sr", nullptr, true, "synth sample rate in Hz", "HZ"},
+            {"--seconds", nullptr, true, "duration of a --target-params target (0.01..60)", "T"},
+            {"--max-seconds", nullptr, true, "use at most this much of a --target recording", "T"},
+            {"--threads", nullptr, true, "threads (default: every core)", "N"},
+            {"--output", "-o", true, "output directory (created if needed)", "DIR"},
+        }};
+    const char* cmd = "landscape";
+    Args args;
+    int code = 0;
+    if (!parse_command(spec, argc, argv, args, code)) return code;
+
+    std::string error;
+    int steps = 41, sr_check = 0, threads = 0;
+    uint64_t seed = 0;
+    double seconds = 0, max_check = 0;
+    match::LossKind kind;
+    if (!args.get_int("--steps", steps, 2, 401, error) || !args.get_int("--sr", sr_check, 1000, 384000, error) ||
+        !args.get_int("--threads", threads, 1, 256, error) || !args.get_u64("--seed", seed, error) ||
+        !args.get_double("--seconds", seconds, 0.01, 60, error) ||
+        !args.get_double("--max-seconds", max_check, 0.01, 600, error) || !choose_loss(args, kind, error) ||
+        !args.require("--x", error) || !args.require("--y", error) || !args.require("--output", error))
+        return fail(cmd, error, kExitUsage);
+    if (args.has("--target") == args.has("--target-params"))
+        return fail(cmd, "give one of --target and --target-params", kExitUsage);
+
+    // The synth: from --synth, --params or --target-params (which must agree).
+    match::ParamFile target_file;
+    const bool from_params = args.has("--target-params");
+    if (from_params && !match::params_read_file(args.str("--target-params"), target_file, error)) return fail(cmd, error);
+    SynthChoice choice;
+    if (!args.has("--synth") && !args.has("--params") && from_params) {
+        choice.name = target_file.synth;
+        choice.synth = synth::make_synth(choice.name);
+        if (!choice.synth) return fail(cmd, "unknown synth '" + choice.name + "'");
+    } else if (!choose_synth(args, "--params", choice, error)) {
+        return fail(cmd, error);
+    }
+    if (from_params && target_file.synth != choice.name)
+        return fail(cmd, "'" + args.str("--target-params") + "' holds parameters for synth '" + target_file.synth +
+                             "', not '" + choice.name + "'");
+    int sr = 0;
+    if (!choice.have_file && from_params && target_file.sample_rate_hz > 0 && !args.has("--sr")) {
+        choice.file.sample_rate_hz = target_file.sample_rate_hz;  // the rate the target was made for
+        choice.have_file = true;
+        choice.file.synth = choice.name;
+    }
+    if (!choose_sample_rate(args, choice, sr, error)) return fail(cmd, error);
+
+    // The target.
+    synth::SynthConfig cfg;
+    cfg.sample_rate_hz = sr;
+    cfg.seed = seed;
+    Vec target;
+    if (from_params) {
+        if (!args.has("--seconds"))
+            seconds = target_file.seconds > 0 ? target_file.seconds : choice.synth->default_seconds();
+        if (!(seconds > 0 && seconds <= 60)) return fail(cmd, "duration " + fmt("%g", seconds) + " s is outside (0, 60]");
+        cfg.num_samples = std::max(64, int(std::lround(seconds * sr)));
+        auto renderer = synth::make_synth(choice.name);
+        if (!synth::render(*renderer, target_file.values, cfg, target, error))
+            return fail(cmd, args.str("--target-params") + ": " + error);
+    } else {
+        double max_seconds = 0;
+        if (!choose_max_seconds(args, *choice.synth, max_seconds, error)) return fail(cmd, error);
+        if (!load_target(cmd, args.str("--target"), sr, max_seconds, target, error)) return fail(cmd, error);
+        cfg.num_samples = int(target.size());
+        if (!choice.synth->analyse_target(target, cfg, error)) return fail(cmd, args.str("--target") + ": " + error);
+    }
+    const std::vector<synth::ParamSpec> table = choice.synth->param_table(cfg);
+
+    // The fixed parameters and the axes.
+    Vec u0;
+    if (args.has("--params")) {
+        if (!match::params_validate(choice.file, choice.name, table, u0, error))
+            return fail(cmd, args.str("--params") + ": " + error);
+    } else if (!synth::to_unconstrained(table, choice.synth->initial_values(cfg), u0, error)) {
+        return fail(cmd, error);
+    }
+    GridAxis ax, ay;
+    if (!make_axis(args.str("--x"), table, args, "--x-range", steps, ax, error) ||
+        !make_axis(args.str("--y"), table, args, "--y-range", steps, ay, error))
+        return fail(cmd, error);
+    for (int d : ax.dims)
+        if (std::find(ay.dims.begin(), ay.dims.end(), d) != ay.dims.end())
+            return fail(cmd, "--x and --y overlap (" + ax.label + ", " + ay.label + ")");
+
+    // Evaluate: rows over the outer axis, split over threads. An axis is "structural" when a graph
+    // built at one of its values and re-run at another gives another loss than a graph built there
+    // (global parameters are taken to be; others are probed at the middle and far end of the grid).
+    std::vector<Evaluator> evaluators(static_cast<size_t>(std::clamp(threads, 1, steps)));
+    for (Evaluator& e : evaluators) {
+        e.synth = synth::make_synth(choice.name);
+        if (!from_params && !e.synth->analyse_target(target, cfg, error)) return fail(cmd, error);
+    }
+    const match::MrStftParams lp = match::loss_params(kind, sr);
+    auto structural = [&](const GridAxis& a) {
+        if (a.spec->global) return true;
+        Evaluator fresh;
+        fresh.synth = synth::make_synth(choice.name);
+        if (!from_params) fresh.synth->analyse_target(target, cfg, error);
+        Evaluator& e = evaluators[0];
+        Vec u = u0;
+        for (int d : a.dims) u[d] = Real(a.u_values[0]);
+        e.build(u, cfg, target, lp);
+        for (int k : {steps / 2, steps - 1}) {
+            for (int d : a.dims) u[d] = Real(a.u_values[size_t(k)]);
+            const double rerun = e.evaluate(u);
+            fresh.build(u, cfg, target, lp);
+            const double built = fresh.evaluate(u);
+            if (!(rerun == built || std::fabs(rerun - built) <= 1e-6 * std::max(1.0, std::fabs(built)))) return true;
+        }
+        return false;
+    };
+    const bool x_structural = structural(ax), y_structural = structural(ay);
+    const bool x_outer = x_structural && !y_structural;
+    const GridAxis& outer = x_outer ? ax : ay;
+    const GridAxis& inner = x_outer ? ay : ax;
+    const bool rebuild_each_point = x_structural && y_structural;
+    std::vector<double> loss(size_t(steps) * size_t(steps), std::numeric_limits<double>::infinity());
+    if (threads <= 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    threads = std::clamp(threads, 1, steps);
+    while (int(evaluators.size()) < threads) {
+        evaluators.emplace_back();
+        evaluators.back().synth = synth::make_synth(choice.name);
+        if (!from_params && !evaluators.back().synth->analyse_target(target, cfg, error)) return fail(cmd, error);
+    }
+    auto work = [&](int t) {
+        Evaluator& e = evaluators[size_t(t)];
+        Vec u = u0;
+        for (int o = t; o < steps; o += threads) {
+            for (int d : outer.dims) u[d] = Real(outer.u_values[size_t(o)]);
+            for (int i = 0; i < steps; ++i) {
+                for (int d : inner.dims) u[d] = Real(inner.u_values[size_t(i)]);
+                if (i == 0 || rebuild_each_point) e.build(u, cfg, target, lp);
+                const int xi = x_outer ? o : i, yi = x_outer ? i : o;
+                loss[size_t(yi) * size_t(steps) + size_t(xi)] = e.evaluate(u);
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
+    work(0);
+    for (std::thread& th : pool) th.join();
+
+    // Outputs.
+    const std::string dir = args.str("--output");
+    if (!make_dir(dir, error)) return fail(cmd, error);
+    std::string csv = "x,y,loss\n";
+    size_t best = 0;
+    for (int yi = 0; yi < steps; ++yi)
+        for (int xi = 0; xi < steps; ++xi) {
+            const size_t k = size_t(yi) * size_t(steps) + size_t(xi);
+            if (loss[k] < loss[best]) best = k;
+            csv += match::json_number(ax.values[size_t(xi)]) + "," + match::json_number(ay.values[size_t(yi)]) + "," +
+                   (std::isfinite(loss[k]) ? fmt("%.9g", loss[k]) : std::string("inf")) + "\n";
+        }
+    if (!match::write_text_file(dir + "/landscape.csv", csv, error)) return fail(cmd, error);
+
+    LandscapeData ld;
+    ld.x_name = ax.label;
+    ld.y_name = ay.label;
+    ld.xs = ax.values;
+    ld.ys = ay.values;
+    ld.x_log = ax.log;
+    ld.y_log = ay.log;
+    ld.loss = loss;
+    ld.title = "ddsp landscape: " + choice.name + ", " + match::loss_name(kind) + " loss";
+    if (from_params) {
+        // The target's own values on the two axes (missing names are defaults; a vector axis
+        // without an index is marked only if all its values are equal).
+        auto value_of = [&](const GridAxis& a, double& v) {
+            const int offset = synth::table_offsets(table)[size_t(a.spec - table.data())];
+            auto it = target_file.values.find(a.spec->name);
+            if (it == target_file.values.end() || it->second.empty()) {
+                v = a.spec->default_value;
+                return true;
+            }
+            const std::vector<double>& vals = it->second;
+            const auto at = [&](int d) { return vals.size() == 1 ? vals[0] : vals[size_t(d - offset)]; };
+            v = at(a.dims[0]);
+            for (int d : a.dims)
+                if (at(d) != v) return false;
+            return true;
+        };
+        ld.has_target = value_of(ax, ld.target_x) && value_of(ay, ld.target_y);
+    }
+    if (!plot_landscape(dir + "/landscape.png", ld, error)) return fail(cmd, error);
+
+    const double bx = ax.values[best % size_t(steps)], by = ay.values[best / size_t(steps)];
+    std::string meta = "{\n  \"synth\": " + match::json_quote(choice.name) + ",\n  \"loss_kind\": " +
+                       match::json_quote(match::loss_name(kind)) + ",\n  \"sample_rate\": " + std::to_string(sr) +
+                       ",\n  \"samples\": " + std::to_string(cfg.num_samples) + ",\n  \"x\": " + match::json_quote(ax.label) +
+                       ",\n  \"y\": " + match::json_quote(ay.label) + ",\n  \"steps\": " + std::to_string(steps) +
+                       ",\n  \"minimum\": {\"x\": " + match::json_number(bx) + ", \"y\": " + match::json_number(by) +
+                       ", \"loss\": " + match::json_number(loss[best]) + "}";
+    if (ld.has_target)
+        meta += ",\n  \"target\": {\"x\": " + match::json_number(ld.target_x) + ", \"y\": " +
+                match::json_number(ld.target_y) + "}";
+    meta += "\n}\n";
+    if (!match::write_text_file(dir + "/landscape.json", meta, error)) return fail(cmd, error);
+    note(cmd, std::to_string(steps) + " x " + std::to_string(steps) + " grid; minimum loss " + fmt("%.5g", loss[best]) +
+                  " at " + ax.label + " = " + fmt("%.6g", bx) + ", " + ay.label + " = " + fmt("%.6g", by) + "; wrote " +
+                  dir + "/landscape.{csv,png,json}");
+    return kExitOk;
+}
+
+}  // namespace ddsp::cli

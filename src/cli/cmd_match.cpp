@@ -1,0 +1,192 @@
+// `ddsp match`: runs a MatchSession to completion and writes what it found.
+//
+//   DIR/params.json   best parameters (parameter-file format, loadable by render/loss/match)
+//   DIR/recon.wav     the best parameters rendered (float32, the matched length and rate)
+//   DIR/report.json   settings, initial/best loss, wall time and one record per iteration
+//   DIR/compare.png   target vs reconstruction: waveforms, spectrograms, loss curve
+// Same seed and settings (without --time-budget) give the same params.json and recon.wav bytes.
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/plot.h"
+
+#include "dsp/wav.h"
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+
+namespace ddsp::cli {
+
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+void on_interrupt(int) { g_interrupted = 1; }
+
+std::string report_json(const match::MatchSession& s, const std::string& target_path, int sr, int num_samples,
+                        double wall_s, const std::string& stopped) {
+    const match::MatchParams& p = s.params();
+    std::string out = "{\n";
+    out += "  \"synth\": " + match::json_quote(s.synth_name()) + ",\n";
+    out += "  \"method\": " + match::json_quote(match::method_name(p.method)) + ",\n";
+    out += "  \"loss_kind\": " + match::json_quote(match::loss_name(p.loss)) + ",\n";
+    out += "  \"seed\": " + std::to_string(p.seed) + ",\n";
+    out += "  \"target\": " + match::json_quote(target_path) + ",\n";
+    out += "  \"sample_rate\": " + std::to_string(sr) + ",\n";
+    out += "  \"samples\": " + std::to_string(num_samples) + ",\n";
+    out += "  \"seconds\": " + match::json_number(double(num_samples) / sr) + ",\n";
+    out += "  \"max_steps\": " + std::to_string(p.max_steps) + ",\n";
+    out += "  \"time_budget_s\": " + match::json_number(p.time_budget_s) + ",\n";
+    out += "  \"learning_rate\": " + match::json_number(p.learning_rate) + ",\n";
+    out += "  \"initial_loss\": " + match::json_number(s.initial_loss()) + ",\n";
+    out += "  \"best_loss\": " + match::json_number(s.best_loss()) + ",\n";
+    out += "  \"iterations_run\": " + std::to_string(s.iteration()) + ",\n";
+    out += "  \"evaluations\": " + std::to_string(s.evaluations()) + ",\n";
+    out += "  \"stopped\": " + match::json_quote(stopped) + ",\n";
+    out += "  \"compute_time_s\": " + fmt("%.6f", s.elapsed_s()) + ",\n";
+    out += "  \"wall_time_s\": " + fmt("%.6f", wall_s) + ",\n";
+    out += "  \"iterations\": [";
+    const auto& h = s.history();
+    for (size_t i = 0; i < h.size(); ++i) {
+        out += std::string(i ? ",\n" : "\n") + "    {\"iteration\": " + std::to_string(h[i].iteration) +
+               ", \"loss\": " + match::json_number(h[i].loss) + ", \"best_loss\": " + match::json_number(h[i].best_loss) +
+               ", \"elapsed_s\": " + fmt("%.6f", h[i].elapsed_s) +
+               ", \"evaluations\": " + std::to_string(h[i].evaluations) + "}";
+    }
+    out += h.empty() ? "]\n}\n" : "\n  ]\n}\n";
+    return out;
+}
+
+}  // namespace
+
+int cmd_match(int argc, char** argv) {
+    static const CommandSpec spec = {
+        "match",
+        "match --synth S --method M --target T.wav [--steps N] [--time-budget SEC] [--seed K] [--loss L] [--lr X]\n"
+        "                  [--params init.json] -o DIR",
+        "Matches a synth to a recording and writes DIR/params.json (best parameters), DIR/recon.wav (their\n"
+        "rendering, float32), DIR/report.json (settings, losses and wall time per iteration) and\n"
+        "DIR/compare.png (target vs reconstruction). Methods: gradient (Adam, stops early when the loss\n"
+        "stalls), genetic (DiffKS baseline), cmaes, hybrid (CMA-ES on pitch-like parameters, then gradient).\n"
+        "The target is downmixed, cut to --max-seconds (default max(synth default, 4 s)) and resampled to\n"
+        "the synth's rate. Ctrl-C stops early and still writes the results. Without --time-budget the\n"
+        "same seed gives the same params.json and recon.wav.",
+        {
+            {"--synth", nullptr, true, "synth name (see ddsp synths); optional if --params names one", "S"},
+            {"--method", nullptr, true, "gradient (default), genetic, cmaes or hybrid", "M"},
+            {"--target", nullptr, true, "target recording (WAV)", "T.wav"},
+            {"--steps", nullptr, true, "gradient steps or generations (default 300)", "N"},
+            {"--time-budget", nullptr, true, "stop after this many seconds of compute (default: none)", "SEC"},
+            {"--seed", nullptr, true, "seed of the search and of the synth's noise (default 0)", "K"},
+            {"--loss", nullptr, true, "mrstft (default), linear or diffks", "L"},
+            {"--lr", nullptr, true, "Adam learning rate on the unconstrained parameters (default 0.05)", "X"},
+            {"--params", nullptr, true, "start from these parameters (default: the synth's initial guess)", "init.json"},
+            {"--sr", nullptr, true, "synth sample rate in Hz (default: init.json's, else the synth's)", "HZ"},
+            {"--max-seconds", nullptr, true, "match at most this much of the target", "T"},
+            {"--threads", nullptr, true, "threads for population methods (default: every core)", "N"},
+            {"--quiet", "-q", false, "no progress lines"},
+            {"--output", "-o", true, "output directory (created if needed)", "DIR"},
+        }};
+    const char* cmd = "match";
+    const auto t_start = std::chrono::steady_clock::now();
+    Args args;
+    int code = 0;
+    if (!parse_command(spec, argc, argv, args, code)) return code;
+
+    std::string error;
+    match::MatchParams mp;
+    int sr_check = 0;
+    double max_check = 0;
+    if (!args.get_int("--steps", mp.max_steps, 1, 10000000, error) ||
+        !args.get_double("--time-budget", mp.time_budget_s, 0, 1e7, error) || !args.get_u64("--seed", mp.seed, error) ||
+        !args.get_double("--lr", mp.learning_rate, 1e-9, 100, error) ||
+        !args.get_int("--threads", mp.threads, 1, 256, error) || !args.get_int("--sr", sr_check, 1000, 384000, error) ||
+        !args.get_double("--max-seconds", max_check, 0.01, 600, error) || !choose_loss(args, mp.loss, error) ||
+        !args.require("--target", error) || !args.require("--output", error))
+        return fail(cmd, error, kExitUsage);
+    if (args.has("--method") && !match::parse_method(args.str("--method"), mp.method))
+        return fail(cmd, "unknown method '" + args.str("--method") + "' (methods: gradient, genetic, cmaes, hybrid)",
+                    kExitUsage);
+
+    SynthChoice choice;
+    if (!choose_synth(args, "--params", choice, error)) return fail(cmd, error);
+    int sr = 0;
+    double max_seconds = 0;
+    if (!choose_sample_rate(args, choice, sr, error) || !choose_max_seconds(args, *choice.synth, max_seconds, error))
+        return fail(cmd, error);
+    const std::string target_path = args.str("--target");
+    Vec target;
+    if (!load_target(cmd, target_path, sr, max_seconds, target, error)) return fail(cmd, error);
+    const std::string dir = args.str("--output");
+    if (!make_dir(dir, error)) return fail(cmd, error);
+
+    match::MatchSession session;
+    if (!session.init(choice.name, target, sr, mp, error, choice.have_file ? &choice.file.values : nullptr))
+        return fail(cmd, (choice.have_file ? args.str("--params") + ": " : std::string()) + error);
+
+    const bool quiet = args.has("--quiet");
+    if (!quiet)
+        note(cmd, choice.name + " / " + match::method_name(mp.method) + " / " + match::loss_name(mp.loss) + ", " +
+                      fmt("%.2f", double(target.size()) / sr) + " s at " + std::to_string(sr) + " Hz, " +
+                      std::to_string(session.table().size()) + " parameters (" +
+                      std::to_string(synth::table_size(session.table())) + " values), initial loss " +
+                      fmt("%.5g", session.initial_loss()));
+    g_interrupted = 0;
+    auto previous = std::signal(SIGINT, on_interrupt);
+    double next_report_s = 2.0;
+    while (!session.done()) {
+        session.step();
+        if (g_interrupted) {
+            session.stop();
+            note(cmd, "interrupted: writing the best result so far");
+        }
+        const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+        if (!quiet && (t >= next_report_s || session.done())) {
+            note(cmd, "iteration " + std::to_string(session.iteration()) + "/" + std::to_string(mp.max_steps) +
+                          "  loss " + fmt("%.5g", session.loss()) + "  best " + fmt("%.5g", session.best_loss()) +
+                          "  " + fmt("%.1f", t) + " s");
+            next_report_s = t + (t < 10 ? 2.0 : 10.0);
+        }
+    }
+    std::signal(SIGINT, previous);
+
+    const std::string stopped = g_interrupted                                                       ? "interrupted"
+                                : mp.time_budget_s > 0 && session.elapsed_s() >= mp.time_budget_s ? "time_budget"
+                                : session.iteration() < mp.max_steps                               ? "converged"
+                                                                                                   : "steps";
+    // Results.
+    const synth::ParamValues best = session.best_params();
+    const double seconds = double(target.size()) / sr;
+    if (!match::params_write_file(dir + "/params.json", choice.name, sr, seconds, best, session.table(), error))
+        return fail(cmd, error);
+    const Vec recon = session.best_audio();
+    dsp::WavWriteOptions wopt;
+    wopt.format = dsp::WavSampleFormat::float32;
+    if (!dsp::wav_write_file(dir + "/recon.wav", recon, sr, error, wopt)) return fail(cmd, error);
+
+    CompareData cd;
+    cd.target = target;
+    cd.recon = recon;
+    cd.sample_rate_hz = sr;
+    for (const match::IterationRecord& r : session.history()) {
+        cd.iterations.push_back(r.iteration);
+        cd.loss.push_back(r.loss);
+        cd.best_loss.push_back(r.best_loss);
+    }
+    cd.initial_loss = session.initial_loss();
+    cd.title = "ddsp match: " + choice.name + " / " + match::method_name(mp.method) + " / " + match::loss_name(mp.loss) +
+               "  loss " + fmt("%.4g", session.initial_loss()) + " -> " + fmt("%.4g", session.best_loss()) + " in " +
+               std::to_string(session.iteration()) + " iterations (seed " + std::to_string(mp.seed) + ")";
+    if (!plot_compare(dir + "/compare.png", cd, error)) return fail(cmd, error);
+
+    const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    if (!match::write_text_file(dir + "/report.json",
+                                report_json(session, target_path, sr, int(target.size()), wall_s, stopped), error))
+        return fail(cmd, error);
+    if (!quiet)
+        note(cmd, "best loss " + fmt("%.5g", session.best_loss()) + " (initial " + fmt("%.5g", session.initial_loss()) +
+                      ", " + stopped + "); wrote " + dir + "/{params.json,recon.wav,report.json,compare.png}");
+    return g_interrupted ? 130 : kExitOk;
+}
+
+}  // namespace ddsp::cli

@@ -1,0 +1,58 @@
+// Pieces shared by the `ddsp` subcommands: error reporting, choosing the synth and its rate,
+// loading a target recording, writing small files.
+#pragma once
+
+#include "cli/args.h"
+#include "match/params_json.h"
+#include "match/session.h"
+#include "synth/synth.h"
+
+#include <memory>
+#include <string>
+
+namespace ddsp::cli {
+
+// Prints "ddsp CMD: message" as exactly one line on stderr and returns `code`.
+int fail(const char* cmd, const std::string& message, int code = kExitFailure);
+// Same format for notes on success paths ("note: ...").
+void note(const char* cmd, const std::string& message);
+// Control characters (newlines from a library or a file name) become spaces.
+std::string one_line(std::string s);
+
+// Parses a command's options; on --help prints help and sets `exit_code` to 0; on a usage
+// error prints it and sets `exit_code` to 2. Returns true when the command should go on.
+bool parse_command(const CommandSpec& spec, int argc, char** argv, Args& args, int& exit_code);
+
+// The synth named by --synth and/or by the parameter file given with `params_option` (which must
+// agree). Reads the parameter file into `file` (have_file tells whether there was one).
+struct SynthChoice {
+    std::string name;
+    std::unique_ptr<synth::Synth> synth;
+    match::ParamFile file;
+    bool have_file = false;
+};
+bool choose_synth(const Args& args, const char* params_option, SynthChoice& out, std::string& error);
+
+// --sr if given, else the parameter file's sample_rate, else the synth's default. An integer
+// (WAV files need one) in [1000, 384000].
+bool choose_sample_rate(const Args& args, const SynthChoice& choice, int& sample_rate_hz, std::string& error);
+
+// Reads a WAV file (mono downmix), keeps at most its first max_seconds (with a note on stderr
+// naming the command) and resamples it to sample_rate_hz. Refuses targets MatchSession would
+// refuse (shorter than 64 samples, silent, non-finite) with one-line errors.
+bool load_target(const char* cmd, const std::string& path, int sample_rate_hz, double max_seconds, Vec& out,
+                 std::string& error);
+
+// How much of a target is used by loss, match and landscape: max(synth default, 4 s), or
+// --max-seconds.
+bool choose_max_seconds(const Args& args, const synth::Synth& synth, double& max_seconds, std::string& error);
+
+// --loss (mrstft by default).
+bool choose_loss(const Args& args, match::LossKind& kind, std::string& error);
+
+// Creates a directory (and its parents); fine if it exists.
+bool make_dir(const std::string& path, std::string& error);
+
+std::string fmt(const char* format, double v);
+
+}  // namespace ddsp::cli

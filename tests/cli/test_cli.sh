@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# End-to-end checks of the `ddsp` command. Run by ctest as: bash tests/cli/test_cli.sh path/to/ddsp
+# Prints each check; exits non-zero at the first failure. Needs only bash, coreutils and awk.
+set -u
+D="${1:?usage: test_cli.sh path/to/ddsp}"
+D="$(cd "$(dirname "$D")" && pwd)/$(basename "$D")"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+T="/tmp/ddsp_cli_test_$$"
+mkdir -p "$T" && cd "$T" || exit 1
+trap 'rm -rf "$T"' EXIT
+
+ok() { echo "ok   $*"; }
+die() {
+  echo "FAIL $*"
+  [ -s err ] && echo "     stderr: $(head -c 600 err)"
+  exit 1
+}
+# run CMD...: runs with stdout in ./out and stderr in ./err; sets rc.
+run() { "$@" > out 2> err; rc=$?; }
+must() { run "$@"; [ "$rc" = 0 ] || die "exit $rc: $*"; }
+# expect_error WHAT CMD...: non-zero exit and exactly one line on stderr.
+expect_error() {
+  local what="$1"; shift
+  run "$@"
+  [ "$rc" != 0 ] || die "$what: exit 0 (expected an error): $*"
+  [ "$rc" -lt 128 ] || die "$what: crashed (exit $rc): $*"
+  [ "$(wc -l < err)" = 1 ] || die "$what: expected exactly one line on stderr, got $(wc -l < err): $*"
+  ok "$what -> exit $rc: $(cat err)"
+}
+# Numbers from our JSON: json_num KEY FILE (first match)
+json_num() { grep -o "\"$1\": [-+0-9.eE]*" "$2" | head -1 | sed 's/.*: //'; }
+# WAV header fields (read by walking the RIFF chunks, independent of the writer).
+wav_rate() { od -An -tu4 -j24 -N4 "$1" | tr -d ' '; }
+wav_channels() { od -An -tu2 -j22 -N2 "$1" | tr -d ' '; }
+wav_bits() { od -An -tu2 -j34 -N2 "$1" | tr -d ' '; }
+wav_frames() {
+  local f="$1" off=12 total id size bits
+  total=$(stat -c %s "$f"); bits=$(wav_bits "$f")
+  while [ $((off + 8)) -le "$total" ]; do
+    id=$(dd if="$f" bs=1 skip="$off" count=4 2>/dev/null)
+    size=$(od -An -tu4 -j$((off + 4)) -N4 "$f" | tr -d ' ')
+    if [ "$id" = data ]; then echo $((size / (bits / 8) / $(wav_channels "$f"))); return; fi
+    off=$((off + 8 + size + size % 2))
+  done
+  echo 0
+}
+is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
+# awk_check EXPR MESSAGE VAR=VALUE...: fails unless the awk expression is true.
+awk_check() {
+  local expr="$1" msg="$2"; shift 2
+  local vars=()
+  for a in "$@"; do vars+=(-v "$a"); done
+  awk "${vars[@]}" "BEGIN { exit ($expr) ? 0 : 1 }" || die "$msg ($*)"
+}
+
+echo "== ddsp CLI tests ($D)"
+
+# [help] ---------------------------------------------------------------------------------------
+must "$D" --help
+for c in synths render loss match landscape; do
+  must "$D" "$c" --help
+  grep -q "usage: ddsp $c" out || die "$c --help prints no usage"
+done
+ok "--help for every command (exit 0, usage on stdout)"
+
+# [synths] -------------------------------------------------------------------------------------
+must "$D" synths
+cp out synths.json
+for s in ks sine drum808 ddsp; do
+  grep -q "^  {\"name\": \"$s\"" synths.json || die "synths does not list $s"
+done
+[ "$(grep -c '^  {"name": ' synths.json)" = 4 ] || die "synths lists $(grep -c '^  {"name": ' synths.json) synths, expected 4"
+[ "$(grep -c '^    {"name": ".*", "unit": ".*", "min": .*, "max": .*, "default": .*, "scale": "\(linear\|log\)", "size": [0-9]*, "global": \(true\|false\), "description": ' synths.json)" -ge 20 ] ||
+  die "synths: parameter tables incomplete"
+if command -v python3 > /dev/null; then
+  python3 -c 'import json,sys; d=json.load(open("synths.json")); assert len(d)==4 and all(s["params"] for s in d)' ||
+    die "synths: not valid JSON"
+fi
+ok "synths: 4 synths (ks, sine, drum808, ddsp), each with a parameter table"
+
+# [render] -------------------------------------------------------------------------------------
+for s in ks sine drum808 ddsp; do
+  sr=$(grep "^  {\"name\": \"$s\"" synths.json | grep -o '"sample_rate": [0-9]*' | sed 's/.*: //')
+  must "$D" render --synth "$s" --seconds 0.3 -o "r_$s.wav"
+  [ "$(wav_rate "r_$s.wav")" = "$sr" ] || die "render $s: rate $(wav_rate "r_$s.wav"), expected $sr"
+  want=$(awk -v sr="$sr" 'BEGIN { printf "%d", 0.3 * sr + 0.5 }')
+  [ "$(wav_frames "r_$s.wav")" = "$want" ] || die "render $s: $(wav_frames "r_$s.wav") frames, expected $want"
+  [ "$(wav_bits "r_$s.wav")" = 32 ] || die "render $s: default format is not float32"
+  ok "render $s: $want frames at $sr Hz, float32"
+done
+must "$D" render --synth sine --sr 22050 --seconds 0.2 --format pcm16 -o r_pcm.wav
+[ "$(wav_rate r_pcm.wav)" = 22050 ] && [ "$(wav_frames r_pcm.wav)" = 4410 ] && [ "$(wav_bits r_pcm.wav)" = 16 ] ||
+  die "render --sr 22050 --format pcm16: wrong header"
+ok "render --sr 22050 --format pcm16: 4410 16-bit frames at 22050 Hz"
+must "$D" render --synth drum808 --seconds 0.3 --seed 5 -o r_a.wav
+must "$D" render --synth drum808 --seconds 0.3 --seed 5 -o r_b.wav
+cmp -s r_a.wav r_b.wav || die "render: same seed, different bytes"
+must "$D" render --synth drum808 --seconds 0.3 --seed 6 -o r_c.wav
+cmp -s r_a.wav r_c.wav && die "render: the seed does not change the noise"
+ok "render: same seed -> same bytes; another seed -> other noise"
+
+# [loss --grad vs central differences of ddsp loss] --------------------------------------------
+printf '{"synth": "sine", "params": {"frequency_hz": 300, "amplitude": 0.3}}\n' > t_sine.json
+must "$D" render --params t_sine.json --seconds 0.25 -o t_sine.wav
+must "$D" render --synth ks --seconds 0.5 -o t_ks.wav
+# fd_check SYNTH TARGET LOSS PARAM H TOL 'other params json' VALUE
+fd_check() {
+  local synth="$1" target="$2" loss="$3" name="$4" h="$5" tol="$6" others="$7" x="$8" g lp lm xp xm
+  printf '{"synth": "%s", "params": {%s, "%s": %s}}\n' "$synth" "$others" "$name" "$x" > p0.json
+  must "$D" loss --params p0.json --target "$target" --loss "$loss" --grad
+  g=$(json_num "$name" out)
+  [ -n "$g" ] || die "loss --grad: no gradient for $name: $(cat out)"
+  xp=$(awk -v x="$x" -v h="$h" 'BEGIN { printf "%.9g", x + h }')
+  xm=$(awk -v x="$x" -v h="$h" 'BEGIN { printf "%.9g", x - h }')
+  printf '{"synth": "%s", "params": {%s, "%s": %s}}\n' "$synth" "$others" "$name" "$xp" > pp.json
+  printf '{"synth": "%s", "params": {%s, "%s": %s}}\n' "$synth" "$others" "$name" "$xm" > pm.json
+  must "$D" loss --params pp.json --target "$target" --loss "$loss"
+  lp=$(json_num loss out)
+  must "$D" loss --params pm.json --target "$target" --loss "$loss"
+  lm=$(json_num loss out)
+  awk_check 'g != 0 && ((lp - lm) / (2 * h) - g) / g < tol && ((lp - lm) / (2 * h) - g) / g > -tol' \
+    "loss --grad of $synth $name disagrees with central differences" g="$g" lp="$lp" lm="$lm" h="$h" tol="$tol"
+  ok "$synth $name ($loss): grad $g, central difference $(awk -v a="$lp" -v b="$lm" -v h="$h" 'BEGIN { printf "%.6g", (a - b) / (2 * h) }') (h $h, within $tol)"
+}
+fd_check sine t_sine.wav mrstft amplitude 0.001 0.03 '"frequency_hz": 307' 0.2
+fd_check sine t_sine.wav linear frequency_hz 0.01 0.05 '"amplitude": 0.2' 307
+# A single number for a vector parameter (decay_s has one value per control frame): its gradient
+# is the sum over the frames, which is what a central difference of that number measures.
+fd_check ks t_ks.wav mrstft decay_s 0.01 0.03 '"f0_hz": 220, "exc_gain_db": -14, "residual_mix": 0' 1.2
+fd_check ks t_ks.wav mrstft exc_gain_db 0.1 0.03 '"f0_hz": 220, "decay_s": 1.2, "residual_mix": 0' -14
+must "$D" loss --params t_sine.json --target t_sine.wav
+awk_check 'l < 1e-4' "loss of the exact parameters is not ~0" l="$(json_num loss out)"
+ok "loss of the parameters that rendered the target: $(json_num loss out)"
+
+# [match] ----------------------------------------------------------------------------------------
+printf '{"synth": "sine", "params": {"frequency_hz": 305, "amplitude": 0.15}}\n' > init.json
+must "$D" match --synth sine --method gradient --target t_sine.wav --params init.json --loss linear --steps 30 -o m1
+for f in params.json recon.wav report.json compare.png; do [ -s "m1/$f" ] || die "match: m1/$f missing"; done
+is_png m1/compare.png || die "match: compare.png is not a PNG"
+init_loss=$(json_num initial_loss m1/report.json); best_loss=$(json_num best_loss m1/report.json)
+awk_check 'b < 0.5 * i' "match gradient did not lower the loss" i="$init_loss" b="$best_loss"
+f=$(json_num frequency_hz m1/params.json)
+awk_check 'f > 297 && f < 303' "match gradient: frequency $f is not near 300 Hz" f="$f"
+[ "$(grep -c '{"iteration": ' m1/report.json)" = 30 ] || die "report.json: expected 30 iteration records"
+for k in synth method loss_kind seed target sample_rate initial_loss best_loss wall_time_s iterations; do
+  grep -q "\"$k\": " m1/report.json || die "report.json has no $k"
+done
+[ "$(wav_frames m1/recon.wav)" = 4000 ] && [ "$(wav_rate m1/recon.wav)" = 16000 ] || die "recon.wav: wrong length or rate"
+ok "match gradient: loss $init_loss -> $best_loss, frequency $f Hz; params.json, recon.wav, report.json, compare.png"
+must "$D" loss --params m1/params.json --target t_sine.wav --loss linear
+awk_check 'l < b * 1.01 + 1e-7 && l > b * 0.99 - 1e-7' "ddsp loss of params.json differs from report.json's best loss" \
+  l="$(json_num loss out)" b="$best_loss"
+ok "ddsp loss of the written params.json = the reported best loss ($(json_num loss out))"
+for m in gradient genetic; do
+  must "$D" match --synth sine --method "$m" --target t_sine.wav --steps 6 --seed 7 -q -o "s_${m}_a"
+  must "$D" match --synth sine --method "$m" --target t_sine.wav --steps 6 --seed 7 -q -o "s_${m}_b"
+  cmp -s "s_${m}_a/params.json" "s_${m}_b/params.json" || die "match $m: same seed, different params.json"
+  cmp -s "s_${m}_a/recon.wav" "s_${m}_b/recon.wav" || die "match $m: same seed, different recon.wav"
+  ok "match $m: same seed twice -> identical params.json and recon.wav"
+done
+must "$D" match --synth sine --method genetic --target t_sine.wav --steps 6 --seed 8 -q -o s_genetic_c
+cmp -s s_genetic_a/params.json s_genetic_c/params.json && die "match genetic: another seed gave the same result"
+ok "match genetic: another seed -> another result"
+must "$D" render --params m1/params.json -o rr.wav
+[ "$(wav_frames rr.wav)" = 4000 ] || die "render of a matched params.json: not the matched length"
+ok "render of params.json uses its seconds and sample_rate (4000 frames)"
+
+# [landscape] ------------------------------------------------------------------------------------
+must "$D" landscape --synth sine --x frequency_hz --y amplitude --target-params t_sine.json --steps 9 \
+  --x-range 200:450 -o l1
+[ "$(wc -l < l1/landscape.csv)" = 82 ] || die "landscape.csv: expected 1 + 81 lines"
+head -1 l1/landscape.csv | grep -q '^x,y,loss$' || die "landscape.csv: header"
+is_png l1/landscape.png || die "landscape.png is not a PNG"
+mx=$(grep -o '"minimum": {"x": [-0-9.e]*' l1/landscape.json | sed 's/.*: //')
+awk_check 'x > 250 && x < 360' "landscape: the grid minimum ($mx) is not next to the target (300 Hz)" x="$mx"
+ok "landscape: 9 x 9 grid in CSV and PNG, minimum at $mx Hz (target 300 Hz)"
+
+# [bad input: non-zero exit, exactly one line on stderr] ---------------------------------------
+echo "this is text, not audio" > text.wav
+: > empty.wav
+# 0.25 s of 16-bit digital silence
+{ printf 'RIFF'; printf '\x44\x1f\x00\x00'; printf 'WAVEfmt '; printf '\x10\x00\x00\x00\x01\x00\x01\x00';
+  printf '\x80\x3e\x00\x00\x00\x7d\x00\x00\x02\x00\x10\x00'; printf 'data'; printf '\x20\x1f\x00\x00';
+  head -c 8000 /dev/zero; } > silent.wav
+printf '{"synth": "sine", "params": {"amplitude": 1.5}}\n' > range.json
+printf '{"synth": "sine", "params": {"amplitude": 1e999}}\n' > huge.json
+printf '{"synth": "sine", "params": {"amplitude": "0.5"}}\n' > string.json
+printf '{"synth": "sine", "params": {"amplitud": 0.5}}\n' > unknown.json
+printf '{"synth": "sine", "params": {"amplitude": 0.5}' > broken.json
+expect_error "missing target file" "$D" match --synth sine --target nonexistent.wav -o e1
+expect_error "text file named .wav" "$D" match --synth sine --target text.wav -o e1
+expect_error "empty file" "$D" match --synth sine --target empty.wav -o e1
+expect_error "silent WAV" "$D" match --synth sine --target silent.wav -o e1
+expect_error "silent WAV (loss)" "$D" loss --params t_sine.json --target silent.wav
+expect_error "unknown synth" "$D" match --synth theremin --target t_sine.wav -o e1
+expect_error "unknown method" "$D" match --synth sine --method annealing --target t_sine.wav -o e1
+expect_error "unknown loss" "$D" loss --params t_sine.json --target t_sine.wav --loss l2
+expect_error "out-of-range parameter" "$D" loss --params range.json --target t_sine.wav
+expect_error "out-of-range parameter (render)" "$D" render --params range.json -o e.wav
+expect_error "huge number" "$D" loss --params huge.json --target t_sine.wav
+expect_error "string value" "$D" render --params string.json -o e.wav
+expect_error "unknown parameter" "$D" render --params unknown.json -o e.wav
+expect_error "malformed JSON" "$D" render --params broken.json -o e.wav
+expect_error "missing parameter file" "$D" render --params nonexistent.json -o e.wav
+expect_error "synth mismatch" "$D" loss --synth ks --params t_sine.json --target t_sine.wav
+expect_error "unwritable output" "$D" render --synth sine -o /nonexistent_dir/x.wav
+expect_error "landscape: unknown parameter" "$D" landscape --synth sine --x frequency_hz --y nope --target t_sine.wav -o e2
+expect_error "--f0 on a synth without pitch conditioning" "$D" render --synth sine --f0 220 -o e.wav
+# usage errors: exit 2
+for args in "render --synth sine --bogus 1 -o e.wav" "render --synth sine -o" "render --synth sine --seconds abc -o e.wav" \
+            "render --synth sine --seconds 1e999 -o e.wav" "match --synth sine --target t_sine.wav --steps 0 -o e1" \
+            "render --synth sine" "frobnicate" "render --synth sine --seed -3 -o e.wav"; do
+  # shellcheck disable=SC2086
+  expect_error "usage: ddsp $args" "$D" $args
+  [ "$rc" = 2 ] || die "usage error exits $rc, expected 2: $args"
+done
+ok "usage errors exit 2"
+
+# [smoke test on a bundled recording] ------------------------------------------------------------
+pluck="$ROOT/assets/sounds/pluck_steel_a3.wav"
+[ -f "$pluck" ] || die "missing $pluck"
+done_smoke=0
+for s in ks ddsp; do
+  run "$D" match --synth "$s" --method gradient --target "$pluck" --steps 3 -q -o "smoke_$s"
+  if [ "$rc" = 0 ] && is_png "smoke_$s/compare.png" && [ -s "smoke_$s/params.json" ]; then
+    awk_check 'b <= i' "smoke $s: best loss above initial" b="$(json_num best_loss "smoke_$s/report.json")" \
+      i="$(json_num initial_loss "smoke_$s/report.json")"
+    ok "smoke: match $s on assets/sounds/pluck_steel_a3.wav, 3 steps: loss $(json_num initial_loss "smoke_$s/report.json") -> $(json_num best_loss "smoke_$s/report.json")"
+    done_smoke=1
+    break
+  fi
+  echo "note: match $s on the bundled pluck failed (exit $rc): $(head -1 err)"
+done
+[ "$done_smoke" = 1 ] || die "smoke: neither ks nor ddsp matched the bundled pluck"
+
+echo "== all CLI checks passed"

@@ -1,0 +1,222 @@
+// The strict JSON reader and parameter files: malformed JSON is refused with a one-line error
+// that points at the byte, wrong types / unknown parameters / non-finite and out-of-range values
+// are refused, and what params_to_json writes reads back to the same parameters.
+#include <doctest/doctest.h>
+
+#include "match/params_json.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+using namespace ddsp;
+using match::JsonValue;
+
+namespace {
+
+bool parses(const std::string& text) {
+    JsonValue v;
+    std::string err;
+    return match::json_parse(text, v, err);
+}
+
+std::string parse_error(const std::string& text) {
+    JsonValue v;
+    std::string err;
+    if (match::json_parse(text, v, err)) return "";
+    return err;
+}
+
+std::string param_error(const std::string& text) {
+    match::ParamFile f;
+    std::string err;
+    if (match::params_parse(text, f, err)) return "";
+    return err;
+}
+
+std::vector<synth::ParamSpec> sine_table() {
+    auto s = synth::make_synth("sine");
+    REQUIRE(s);
+    synth::SynthConfig cfg;
+    return s->param_table(cfg);
+}
+
+// Parses and validates against the sine synth; returns the error ("" on success).
+std::string sine_error(const std::string& text) {
+    match::ParamFile f;
+    std::string err;
+    if (!match::params_parse(text, f, err)) return err;
+    Vec u;
+    if (!match::params_validate(f, "sine", sine_table(), u, err)) return err;
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("JSON: values of every type") {
+    JsonValue v;
+    std::string err;
+    REQUIRE(match::json_parse(R"( {"a": [1, -2.5e3, 0, -0.0, 1E-2], "b": "x\"\\\/\b\f\n\r\tA\u00e9\ud83d\ude00",
+                                   "c": true, "d": false, "e": null, "f": {}, "g": []} )",
+                              v, err));
+    REQUIRE(v.type == JsonValue::Type::object);
+    const JsonValue* a = v.find("a");
+    REQUIRE(a);
+    REQUIRE(a->array.size() == 5);
+    CHECK(a->array[1].number == -2500);
+    CHECK(a->array[4].number == doctest::Approx(0.01));
+    CHECK(v.find("b")->string == "x\"\\/\b\f\n\r\tA\xC3\xA9\xF0\x9F\x98\x80");
+    CHECK(v.find("c")->boolean);
+    CHECK(v.find("d")->type == JsonValue::Type::boolean);
+    CHECK(!v.find("d")->boolean);
+    CHECK(v.find("e")->type == JsonValue::Type::null);
+    CHECK(v.find("f")->type == JsonValue::Type::object);
+    CHECK(v.find("g")->array.empty());
+    CHECK(v.find("zz") == nullptr);
+    CHECK(parses("\xEF\xBB\xBF{}"));  // byte-order mark
+    CHECK(parses("\"caf\xC3\xA9\""));  // raw UTF-8
+}
+
+TEST_CASE("JSON: malformed text is refused with the byte offset") {
+    const char* bad[] = {
+        "",            "   ",          "{",           "[1,]",       "{\"a\":1,}",     "{\"a\" 1}",   "{a:1}",
+        "[1 2]",       "01",           "1.",          ".5",         "1e",             "-",           "+1",
+        "NaN",         "Infinity",     "-Infinity",   "nan",        "1e999",          "-1e999",      "tru",
+        "nul",         "\"abc",        "\"a\\x\"",    "\"\\u12\"",  "\"\\ud800\"",    "\"\\udc00\"", "\"a\tb\"",
+        "[1] [2]",     "{} x",         "'a'",         "// c\n{}",   "{\"a\":1,\"a\":2}", "\"\xC3\"",  "\"\xED\xA0\x80\"",
+        "\"\xC0\xAF\"", "[\"\xFF\"]",
+    };
+    for (const char* t : bad) {
+        CAPTURE(t);
+        const std::string err = parse_error(t);
+        CHECK(!err.empty());
+        CHECK(err.find('\n') == std::string::npos);
+        CHECK(err.rfind("JSON: byte ", 0) == 0);
+    }
+    CHECK(parse_error("[1, 2, x]").find("byte 7") != std::string::npos);
+    CHECK(parse_error("{\"a\": 1, \"a\": 2}").find("duplicate") != std::string::npos);
+    CHECK(parse_error("[1e999]").find("too large") != std::string::npos);
+}
+
+TEST_CASE("JSON: depth and size limits") {
+    const std::string deep_ok = std::string(60, '[') + std::string(60, ']');
+    CHECK(parses(deep_ok));
+    const std::string too_deep = std::string(100000, '[') + std::string(100000, ']');  // no stack overflow
+    CHECK(parse_error(too_deep).find("nesting") != std::string::npos);
+    match::JsonLimits small;
+    small.max_bytes = 8;
+    JsonValue v;
+    std::string err;
+    CHECK(!match::json_parse("[1, 2, 3, 4]", v, err, small));
+    CHECK(err.find("limit") != std::string::npos);
+}
+
+TEST_CASE("JSON: writing quotes and numbers that read back") {
+    JsonValue v;
+    std::string err;
+    const std::string s = std::string("a\"b\\c\n\x01") + "\xC3\xA9";
+    REQUIRE(match::json_parse(match::json_quote(s), v, err));
+    CHECK(v.string == s);
+    for (double x : {0.0, 1.0, -3.0, 16000.0, 0.1, 1e-30, 123456.789, 1e20, -2.5e-7}) {
+        CAPTURE(x);
+        REQUIRE(match::json_parse(match::json_number(x), v, err));
+        CHECK(v.number == doctest::Approx(x).epsilon(1e-8));
+        CHECK(float(v.number) == float(x));  // every float round-trips
+    }
+    CHECK(match::json_number(-0.0) == "0");
+    CHECK(match::json_number(16000) == "16000");
+    CHECK(match::json_number(std::nan("")) == "null");
+}
+
+TEST_CASE("parameter files: structure and types") {
+    CHECK(param_error(R"({"synth": "sine", "params": {"amplitude": 0.3}})").empty());
+    CHECK(!param_error("[1]").empty());
+    CHECK(param_error(R"({"params": {}})").find("missing \"synth\"") != std::string::npos);
+    CHECK(param_error(R"({"synth": "sine"})").find("missing \"params\"") != std::string::npos);
+    CHECK(!param_error(R"({"synth": 3, "params": {}})").empty());
+    CHECK(!param_error(R"({"synth": "", "params": {}})").empty());
+    CHECK(!param_error(R"({"synth": "sine", "params": []})").empty());
+    CHECK(!param_error(R"({"synth": "sine", "sample_rate": "16000", "params": {}})").empty());
+    CHECK(!param_error(R"({"synth": "sine", "sample_rate": -1, "params": {}})").empty());
+    CHECK(param_error(R"({"synth": "sine", "sampel_rate": 16000, "params": {}})").find("unknown key") !=
+          std::string::npos);
+    // values: a number or a non-empty array of numbers
+    CHECK(param_error(R"({"synth": "sine", "params": {"amplitude": "0.5"}})").find("'amplitude'") != std::string::npos);
+    CHECK(!param_error(R"({"synth": "sine", "params": {"amplitude": null}})").empty());
+    CHECK(!param_error(R"({"synth": "sine", "params": {"amplitude": true}})").empty());
+    CHECK(!param_error(R"({"synth": "sine", "params": {"amplitude": []}})").empty());
+    CHECK(!param_error(R"({"synth": "sine", "params": {"amplitude": [0.1, "x"]}})").empty());
+    CHECK(!param_error(R"({"synth": "sine", "params": {"amplitude": [[0.1]]}})").empty());
+    CHECK(!param_error(R"({"synth": "sine", "params": {"amplitude": {"v": 1}}})").empty());
+    CHECK(!param_error(R"({"synth": "sine", "params": {"amplitude": NaN}})").empty());
+    CHECK(!param_error(R"({"synth": "sine", "params": {"amplitude": 1e400}})").empty());
+
+    match::ParamFile f;
+    std::string err;
+    REQUIRE(match::params_parse(R"({"synth": "ks", "sample_rate": 44100, "seconds": 1.5,
+                                    "params": {"f0_hz": 110, "decay_s": [1, 2]}})",
+                                f, err));
+    CHECK(f.synth == "ks");
+    CHECK(f.sample_rate_hz == 44100);
+    CHECK(f.seconds == 1.5);
+    CHECK(f.values.at("decay_s") == std::vector<double>{1, 2});
+    CHECK(f.scalar_names.count("f0_hz") == 1);
+    CHECK(f.scalar_names.count("decay_s") == 0);
+}
+
+TEST_CASE("parameter files: checked against a synth's table") {
+    CHECK(sine_error(R"({"synth": "sine", "params": {"frequency_hz": 440, "amplitude": 0.5}})").empty());
+    CHECK(sine_error(R"({"synth": "sine", "params": {}})").empty());  // defaults
+    CHECK(sine_error(R"({"synth": "ks", "params": {}})").find("'ks'") != std::string::npos);
+    CHECK(sine_error(R"({"synth": "sine", "params": {"freq": 440}})").find("unknown parameter 'freq'") !=
+          std::string::npos);
+    const std::string range = sine_error(R"({"synth": "sine", "params": {"amplitude": 1.5}})");
+    CHECK(range.find("outside") != std::string::npos);
+    CHECK(range.find("amplitude") != std::string::npos);
+    CHECK(!sine_error(R"({"synth": "sine", "params": {"frequency_hz": 1e300}})").empty());
+    CHECK(!sine_error(R"({"synth": "sine", "params": {"frequency_hz": -440}})").empty());
+    CHECK(sine_error(R"({"synth": "sine", "params": {"amplitude": [0.1, 0.2]}})").find("needs 1") != std::string::npos);
+}
+
+TEST_CASE("parameter files: write, read back, same parameters") {
+    auto s = synth::make_synth("ks");
+    REQUIRE(s);
+    synth::SynthConfig cfg;
+    const auto table = s->param_table(cfg);
+    // Physical values from a random-ish u, as an optimiser leaves them (including the range ends).
+    Vec u(synth::table_size(table));
+    for (Eigen::Index i = 0; i < u.size(); ++i) u[i] = Real(std::sin(1.7 * double(i)) * 5);
+    u[0] = Real(30);  // saturates at the top of the range
+    const synth::ParamValues values = synth::to_physical(table, u);
+    const std::string path = "/tmp/ddsp_test_params_" + std::to_string(getpid()) + ".json";
+    std::string err;
+    REQUIRE(match::params_write_file(path, "ks", 16000, 1.0, values, table, err));
+    match::ParamFile f;
+    REQUIRE_MESSAGE(match::params_read_file(path, f, err), err);
+    CHECK(f.synth == "ks");
+    CHECK(f.sample_rate_hz == 16000);
+    CHECK(f.seconds == 1.0);
+    Vec u2;
+    REQUIRE_MESSAGE(match::params_validate(f, "ks", table, u2, err), err);
+    for (const auto& kv : values) {  // (no structured binding: clang 14 cannot capture one in CAPTURE)
+        const std::string& name = kv.first;
+        const std::vector<double>& v = kv.second;
+        CAPTURE(name);
+        REQUIRE(f.values.at(name).size() == v.size());
+        for (size_t i = 0; i < v.size(); ++i) CHECK(f.values.at(name)[i] == doctest::Approx(v[i]).epsilon(1e-8));
+    }
+    // Writing what was read gives the same bytes (a preset survives any number of round trips).
+    std::string first, second;
+    REQUIRE(match::read_text_file(path, first, err));
+    CHECK(match::params_to_json("ks", 16000, 1.0, f.values, table) == first);
+    REQUIRE(match::params_write_file(path, "ks", 16000, 1.0, f.values, table, err));
+    REQUIRE(match::read_text_file(path, second, err));
+    CHECK(first == second);
+    std::remove(path.c_str());
+
+    CHECK(!match::params_read_file(path, f, err));  // gone
+    CHECK(err.find(path) != std::string::npos);
+    CHECK(!match::params_read_file("/tmp", f, err));  // a directory
+}
