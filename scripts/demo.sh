@@ -20,8 +20,16 @@ if [ -f web/index.html ]; then
   exec python3 -m http.server "$port" --bind 127.0.0.1 --directory "$site"
 fi
 
+# Until the studio lands: match the bundled snare with the 808 synth and show where the result is.
+out="build/demo"
 echo
-echo "demo: built. The browser studio is not here yet; what runs today:"
-echo "  build/bench_step                      one DDSP loss gradient step and a Karplus-Strong step, timed"
-echo "  scripts/bench.sh                      the same side by side with PyTorch and wasm"
-echo "  ctest --test-dir build                the unit tests"
+echo "demo: matching assets/sounds/snare_audiophob_1.wav with drum808 (gradient, 100 steps)"
+build/ddsp match --synth drum808 --method gradient --target assets/sounds/snare_audiophob_1.wav \
+  --steps 100 --seed 1 -o "$out"
+echo
+echo "demo: the browser studio is not here yet (issue 4). What runs today:"
+echo "  $out/compare.png                   target vs reconstruction, spectrograms, loss curve"
+echo "  $out/recon.wav, $out/params.json   the matched sound and its preset"
+echo "  build/ddsp --help                  synths, render, loss, match, landscape"
+echo "  scripts/bench.sh                   ddsp.cpp native and wasm side by side with PyTorch"
+echo "  scripts/test.sh                    every test"

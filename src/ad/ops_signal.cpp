@@ -62,6 +62,17 @@ private:
 
 // [SECTION] STFT magnitude
 
+// The adjoint of dsp::stft_frame: adds frame f (fft_size samples), windowed, into the gradient of
+// the signal (n samples), skipping the zero padding outside [0, n).
+void overlap_add_windowed(const Real* frame, const Vec& window, int n, int f, const dsp::StftConfig& cfg, Real* gx) {
+    const int size = cfg.fft_size;
+    const int start = f * cfg.hop - size / 2;
+    const int i0 = std::clamp(-start, 0, size), i1 = std::clamp(n - start, i0, size);
+    Real* out = gx + start;
+    const Real* w = window.data();
+    for (int i = i0; i < i1; ++i) out[i] += frame[i] * w[i];
+}
+
 class StftMagnitudeNode final : public Node {
 public:
     StftMagnitudeNode(int n, const dsp::StftConfig& cfg, Real scale)
@@ -115,11 +126,7 @@ public:
             gspec_[0] *= Real(2);
             gspec_[size_t(bins_ - 1)] *= Real(2);
             fft_.inverse(gspec_.data(), frame_.data());
-            const int start = f * cfg_.hop - size / 2;
-            const int i0 = std::clamp(-start, 0, size), i1 = std::clamp(n_ - start, i0, size);
-            Real* gxs = gx.data() + start;
-            const Real* w = window_.data();
-            for (int i = i0; i < i1; ++i) gxs[i] += frame_[size_t(i)] * w[i];
+            overlap_add_windowed(frame_.data(), window_, n_, f, cfg_, gx.data());
         }
     }
 
@@ -196,16 +203,11 @@ public:
 
     void backward(Tape& t) override {
         Arr& gx = t.grad_mutable(inputs[0]);
-        const int size = cfg_.fft_size;
         const Real g = grad(0, 0);
         for (int f = 0; f < frames_; ++f) {
             for (int b = 0; b < bins_; ++b) spec_[size_t(b)] = gspec_(b, f) * g;
             fft_.inverse(spec_.data(), frame_.data());
-            const int start = f * cfg_.hop - size / 2;
-            const int i0 = std::clamp(-start, 0, size), i1 = std::clamp(n_ - start, i0, size);
-            Real* gxs = gx.data() + start;
-            const Real* w = window_.data();
-            for (int i = i0; i < i1; ++i) gxs[i] += frame_[size_t(i)] * w[i];
+            overlap_add_windowed(frame_.data(), window_, n_, f, cfg_, gx.data());
         }
     }
 
