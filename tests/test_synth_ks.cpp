@@ -306,12 +306,43 @@ TEST_CASE("analyse_target finds the pitch and the residual excitation rebuilds t
     const Vec mixed = render(*s, v, config(sr, 0.5, 99));
     CHECK((mixed - target).abs().maxCoeff() > 0.05 * target.abs().maxCoeff());
 
-    // Silence has no pitch: the table keeps its full f0 range.
+    // Silence has no pitch: the table keeps its full f0 range, which a graph's lag window does
+    // not span, so f0 is not offered to population search.
     auto quiet = synth::make_synth("ks");
+    CHECK_FALSE(quiet->param_table(cfg)[0].global);
     REQUIRE(quiet->analyse_target(Vec::Zero(8000), cfg, err));
     const auto quiet_table = quiet->param_table(cfg);
     CHECK(quiet_table[0].min_value == doctest::Approx(30));
+    CHECK_FALSE(quiet_table[0].global);
     CHECK(synth::default_values(quiet_table).at("f0_hz")[0] == doctest::Approx(220));
+    CHECK(quiet->initial_values(cfg).at("decay_s")[0] == doctest::Approx(2));
+    CHECK(table[0].global);  // the analysed note's narrow range is
+}
+
+TEST_CASE("matching starts from the recording's decay") {
+    // initial_values() turns the fundamental's T60 into decay_s (less the default filter's and
+    // the interpolation's loss), so a string with the default filter is recovered directly.
+    for (double sr : {16000.0, 44100.0}) {
+        for (double f0 : {110.0, 440.0}) {
+            for (double decay_s : {0.4, 1.5}) {
+                CAPTURE(sr);
+                CAPTURE(f0);
+                CAPTURE(decay_s);
+                auto s = synth::make_synth("ks");
+                const synth::SynthConfig cfg = config(sr, 1.5, 2);
+                synth::ParamValues v = synth::default_values(s->param_table(cfg));
+                set_all(v, "f0_hz", f0);
+                set_all(v, "decay_s", decay_s);
+                const Vec target = render(*s, v, cfg);
+                std::string err;
+                REQUIRE(s->analyse_target(target, cfg, err));
+                const synth::ParamValues init = s->initial_values(cfg);
+                CHECK(init.at("decay_s")[0] == doctest::Approx(decay_s).epsilon(0.1));
+                CHECK(init.at("decay_s")[15] == init.at("decay_s")[0]);
+                CHECK(init.at("f0_hz")[0] == doctest::Approx(f0).epsilon(0.005));
+            }
+        }
+    }
 }
 
 TEST_CASE("gradient descent matches the synth to itself") {

@@ -62,9 +62,14 @@
 // the paper's internal 44.1 kHz rate does for 16 kHz audio. Costs ~M^2 (samples x lags).
 //
 // f0 from the recording: when YIN finds a note (dsp::yin_note_f0_hz), f0_hz's default becomes
-// that value and its range shrinks to +-window_cents around it (so the lag window covers the
-// whole range and every u in the table renders the pitch it names). Without analysis the table
+// that value and its range shrinks to +-window_cents around it, so the lag window covers the
+// whole range and every u in the table renders the pitch it names, even in a graph re-run with
+// new values (population search); only then is f0_hz marked `global`. Without analysis the table
 // stands alone: f0 in [30, min(4200, M sr/8, 0.4 sr)] Hz, default 220 Hz.
+//
+// initial_values(): after a note was found, decay_s starts from the recording's decay: the T60
+// of its fundamental (RMS envelope of the recording band-passed at f0) less the default loop
+// filter's and the interpolation's own loss per period.
 #include "synth/ks.h"
 
 #include "ad/ops_signal.h"
@@ -75,6 +80,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace ddsp::synth {
 
@@ -280,6 +286,48 @@ std::vector<ad::Var> reflection_to_direct(ad::Var k, int order) {
     return a;
 }
 
+// T60 of the partial at f0_hz: the RMS envelope (20 ms frames, 10 ms hop) of x band-passed at f0
+// (RBJ biquad, Q 4), a least-squares line from 10 dB to 50 dB below its peak. 0 if too short,
+// too flat or not decaying.
+double fundamental_t60_s(const Vec& x, double f0_hz, double sr) {
+    const double w = 2 * kPi * f0_hz / sr, alpha = std::sin(w) / 8, a0 = 1 + alpha;
+    const double b0 = alpha / a0, a1 = -2 * std::cos(w) / a0, a2 = (1 - alpha) / a0;
+    const int frame = std::max(1, int(0.02 * sr)), hop = std::max(1, frame / 2);
+    std::vector<double> db;
+    double x1 = 0, x2 = 0, y1 = 0, y2 = 0, energy = 0;
+    for (Eigen::Index i = 0; i < x.size(); ++i) {
+        const double y = b0 * (double(x[i]) - x2) - a1 * y1 - a2 * y2;
+        x2 = x1;
+        x1 = double(x[i]);
+        y2 = y1;
+        y1 = y;
+        energy += y * y;
+        if ((i + 1) % hop == 0) {  // frames of two hops
+            db.push_back(energy);
+            energy = 0;
+        }
+    }
+    for (size_t i = 0; i + 1 < db.size(); ++i) db[i] = 10 * std::log10((db[i] + db[i + 1]) / (2 * hop) + 1e-30);
+    if (db.size() < 8) return 0;
+    db.pop_back();
+    const size_t peak = size_t(std::max_element(db.begin(), db.end()) - db.begin());
+    size_t first = peak;
+    while (first < db.size() && db[first] > db[peak] - 10) ++first;
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    int count = 0;
+    for (size_t i = first; i < db.size() && db[i] > db[peak] - 50; ++i) {
+        const double t = double(i) * hop / sr;
+        sx += t;
+        sy += db[i];
+        sxx += t * t;
+        sxy += t * db[i];
+        ++count;
+    }
+    if (count < 5) return 0;
+    const double slope = (count * sxy - sx * sy) / (count * sxx - sx * sx);  // dB per second
+    return slope < 0 ? -60 / slope : 0;
+}
+
 double binomial(int n, int k) {
     double c = 1;
     for (int i = 1; i <= k; ++i) c = c * (n - k + i) / i;
@@ -327,6 +375,7 @@ public:
         std::vector<ParamSpec> t;
         t.push_back({"f0_hz", "Hz", f0_lo, f0_hi, f0_default, ad::Scale::log, 1,
                      "String pitch; the loop delay is compensated for the loop filter's phase delay"});
+        t.back().global = analysed && yin_f0_hz_ > 0;  // only where the lag window spans the range
         t.push_back({"decay_s", "s", 0.02, 30, 2.0, ad::Scale::log, frames,
                      "Loop gain as a T60: g = 10^(-3 / (f0 decay_s)); the loop filter adds its own loss"});
         for (int k = 0; k <= K; ++k)
@@ -358,7 +407,24 @@ public:
         yp.f0_max_hz = f0_max_hz(cfg.sample_rate_hz);
         double f0 = 0;
         yin_f0_hz_ = dsp::yin_note_f0_hz(target, cfg.sample_rate_hz, yp, f0) && f0 > 0 ? f0 : 0;
+        fundamental_t60_s_ = yin_f0_hz_ > 0 ? fundamental_t60_s(target, yin_f0_hz_, cfg.sample_rate_hz) : 0;
         return true;
+    }
+
+    ParamValues initial_values(const SynthConfig& cfg) const override {
+        ParamValues v = default_values(param_table(cfg));
+        if (!has_recording(cfg) || yin_f0_hz_ <= 0 || fundamental_t60_s_ <= 0) return v;
+        // Default taps are binomial: |B(w)| = cos(w/2)^K and a phase delay of K/2 samples.
+        const int K = opt_.loop_order;
+        const double sr = opt_.oversample * cfg.sample_rate_hz, f0 = yin_f0_hz_, w0 = 2 * kPi * f0 / sr;
+        const double filter_db = -20 * K * std::log10(std::cos(w0 / 2));
+        const double delay = sr / f0 - 0.5 * K, frac = delay - std::floor(delay);
+        const double interp_db = -10 * std::log10(1 - 2 * frac * (1 - frac) * (1 - std::cos(w0)));
+        const double loop_db_per_s = 60 / fundamental_t60_s_ - f0 * (filter_db + interp_db);
+        const double decay_s = loop_db_per_s > 0 ? 60 / loop_db_per_s : 30;
+        std::vector<double>& d = v["decay_s"];
+        std::fill(d.begin(), d.end(), std::clamp(decay_s, 0.02, 30.0));
+        return v;
     }
 
     ad::Var build(ad::Var u, const SynthConfig& cfg) override {
@@ -486,6 +552,7 @@ private:
     Vec head_;                      // the analysed recording's first exc_ms
     double analysed_rate_hz_ = 0;
     double yin_f0_hz_ = 0;          // 0: no note found
+    double fundamental_t60_s_ = 0;  // 0: not measured
 };
 
 }  // namespace
