@@ -37,7 +37,8 @@ run_ctest() {
 # build DIR CONFIGURE-ARGS...: configures and builds; a failed build counts as a failure.
 build() {
   local dir="$1"; shift
-  if ! { "$@" -S . -B "$dir" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; false; }; } ||
+  mkdir -p "$dir"
+  if ! { "$@" -S . -B "$dir" >"$dir/configure.log" 2>&1 || { cat "$dir/configure.log"; false; }; } ||
      ! cmake --build "$dir" -j "$jobs"; then
     echo "test.sh: build in $dir failed"; failed=$((failed + 1)); return 1
   fi
