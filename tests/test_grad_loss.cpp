@@ -55,10 +55,10 @@ TEST_CASE("DDSP multi-resolution STFT loss gradient") {
                         decaying_tone(n, 523, 16000, 0.03, 0.4) + noise(n, 2, 0.01));
 }
 
-TEST_CASE("fused per-resolution path: DDSP loss with A-weighting") {
+TEST_CASE("DDSP loss with A-weighting (no gain invariance)") {
     match::MrStftParams p = match::MrStftParams::ddsp();
     p.fft_sizes = {256, 128, 64};
-    p.a_weighting = true;  // no gain invariance, no convergence term: one fused node per resolution
+    p.a_weighting = true;
     const int n = 700;
     check_loss_gradient(p, decaying_tone(n, 900, 16000, 0.02, 0.5) + noise(n, 6, 0.01),
                         decaying_tone(n, 600, 16000, 0.03, 0.4) + noise(n, 7, 0.01));

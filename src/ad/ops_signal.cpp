@@ -142,88 +142,6 @@ private:
     std::vector<Complex> gspec_;
 };
 
-// [SECTION] fused spectral L1 distance
-
-class StftL1Node final : public Node {
-public:
-    StftL1Node(int n, const dsp::StftConfig& cfg, Real scale, const Vec& bin_weight, Real w_lin, Real w_log, Real floor)
-        : n_(n), cfg_(cfg), fft_(cfg.fft_size), window_(dsp::stft_window(cfg)), w_lin_(w_lin), w_log_(w_log), floor_(floor) {
-        frames_ = dsp::stft_num_frames(n, cfg);
-        bins_ = dsp::stft_num_bins(cfg);
-        weight_ = bin_weight.size() == bins_ ? Vec(bin_weight * scale) : Vec(Vec::Constant(bins_, scale));
-        gspec_.resize(bins_, frames_);
-        frame_.resize(cfg.fft_size);
-        spec_.resize(size_t(bins_));
-        mag_.resize(bins_);
-        log_mag_.resize(bins_);
-    }
-    const char* op_name() const override { return "stft_l1_distance"; }
-
-    void forward(Tape& t) override {
-        const Arr& x = t.value(inputs[0]);
-        const Arr& target = t.value(inputs[1]);
-        const Arr& log_target = t.value(inputs[2]);
-        const Real inv_count = Real(1) / Real(double(bins_) * frames_);
-        const Real n_fft = Real(cfg_.fft_size);
-        double lin_total = 0, log_total = 0;
-        for (int f = 0; f < frames_; ++f) {
-            dsp::stft_frame(x.data(), n_, f, cfg_, window_, frame_.data());
-            fft_.forward(frame_.data(), spec_.data());
-            const Real* ri = reinterpret_cast<const Real*>(spec_.data());
-            Real* m = mag_.data();
-            for (int b = 0; b < bins_; ++b) m[b] = std::sqrt(ri[2 * b] * ri[2 * b] + ri[2 * b + 1] * ri[2 * b + 1]);
-            const Real* tb = &target(0, f);
-            const Real* ltb = &log_target(0, f);
-            const Real* w = weight_.data();
-            log_mag_ = (mag_ * weight_ + floor_).log();  // vectorised
-            const Real* lm = log_mag_.data();
-            Real* go = reinterpret_cast<Real*>(&gspec_(0, f));
-            Real lin_acc = 0, log_acc = 0;
-            for (int b = 0; b < bins_; ++b) {
-                const Real s = w[b] * m[b];
-                const Real d1 = s - tb[b], d2 = lm[b] - ltb[b];
-                lin_acc += std::abs(d1);
-                log_acc += std::abs(d2);
-                // d loss / d s, then d s / d X through w X / |X|, times the Hermitian weight
-                // (n_fft/2 for bins present twice, see StftMagnitudeNode::backward).
-                const Real dl_ds = w_lin_ * (Real(d1 > 0) - Real(d1 < 0)) +
-                                   w_log_ * (Real(d2 > 0) - Real(d2 < 0)) / (s + floor_);
-                const Real factor = m[b] > 0 ? dl_ds * inv_count * w[b] * n_fft * Real(0.5) / m[b] : Real(0);
-                go[2 * b] = ri[2 * b] * factor;
-                go[2 * b + 1] = ri[2 * b + 1] * factor;
-            }
-            gspec_(0, f) *= Real(2);
-            gspec_(bins_ - 1, f) *= Real(2);
-            lin_total += double(lin_acc);
-            log_total += double(log_acc);
-        }
-        value.resize(1, 1);
-        value(0, 0) = Real((double(w_lin_) * lin_total + double(w_log_) * log_total) * double(inv_count));
-    }
-
-    void backward(Tape& t) override {
-        Arr& gx = t.grad_mutable(inputs[0]);
-        const Real g = grad(0, 0);
-        for (int f = 0; f < frames_; ++f) {
-            for (int b = 0; b < bins_; ++b) spec_[size_t(b)] = gspec_(b, f) * g;
-            fft_.inverse(spec_.data(), frame_.data());
-            overlap_add_windowed(frame_.data(), window_, n_, f, cfg_, gx.data());
-        }
-    }
-
-private:
-    int n_;
-    dsp::StftConfig cfg_;
-    dsp::RealFft fft_;
-    Vec window_, weight_;
-    Real w_lin_, w_log_, floor_;
-    int frames_ = 0, bins_ = 0;
-    Eigen::Array<Complex, Eigen::Dynamic, Eigen::Dynamic> gspec_;  // d loss / d X per bin and frame
-    std::vector<Real> frame_;
-    std::vector<Complex> spec_;
-    Vec mag_, log_mag_;
-};
-
 // [SECTION] all-pole filter
 
 class AllpoleNode final : public Node {
@@ -299,26 +217,6 @@ Var stft_magnitude(Var x, const dsp::StftConfig& cfg, Real scale) {
     auto n = std::make_unique<StftMagnitudeNode>(x.rows(), cfg, scale);
     n->inputs = {x.id};
     return x.tape->push(std::move(n));
-}
-
-Var stft_l1_distance(Var x, const dsp::StftConfig& cfg, Real scale, const Vec& bin_weight, Var target,
-                     Var log_target, Real linear_weight, Real log_weight, Real log_floor) {
-    Tape& t = same_tape(x, target);
-    same_tape(x, log_target);
-    if (x.cols() != 1) graph_error("stft_l1_distance: x must be a column");
-    if (!dsp::is_power_of_two(cfg.fft_size) || cfg.fft_size < 2 || cfg.hop < 1 ||
-        dsp::stft_win_length(cfg) > cfg.fft_size)
-        graph_error("stft_l1_distance: fft_size must be a power of two >= win_length, hop >= 1");
-    const int bins = dsp::stft_num_bins(cfg), frames = dsp::stft_num_frames(x.rows(), cfg);
-    if (target.rows() != bins || target.cols() != frames || log_target.rows() != bins || log_target.cols() != frames)
-        graph_error("stft_l1_distance: target spectrogram shape differs from the STFT's");
-    if (t.requires_grad(target.id) || t.requires_grad(log_target.id))
-        graph_error("stft_l1_distance: the target must be a constant");
-    if (!(scale > 0) || !(log_floor > 0)) graph_error("stft_l1_distance: scale and floor must be > 0");
-    if (bin_weight.size() != 0 && bin_weight.size() != bins) graph_error("stft_l1_distance: one weight per bin");
-    auto n = std::make_unique<StftL1Node>(x.rows(), cfg, scale, bin_weight, linear_weight, log_weight, log_floor);
-    n->inputs = {x.id, target.id, log_target.id};
-    return t.push(std::move(n));
 }
 
 Var allpole(Var x, Var A, const std::vector<int>& lags) {

@@ -20,16 +20,6 @@ Var fft_convolve(Var x, Var h);
 // (an inverse FFT), then overlap-adds the windowed frames. Where |X| is 0 the gradient is 0.
 Var stft_magnitude(Var x, const dsp::StftConfig& cfg, Real scale = 1);
 
-// The spectral L1 distance of one STFT resolution, fused into a single node:
-//   linear_weight * mean|S - T| + log_weight * mean|log(S + log_floor) - log_T|,
-// with S = scale * bin_weight[b] * |STFT(x)| (bins x frames). T and log_T (= log(T + floor)) are
-// constants on the tape (so a new target is a set_value away). One pass forward stores each bin's
-// complex gradient; backward is an inverse FFT and overlap-add per frame: the per-bin arrays of
-// the composed version (S, both differences, their slopes) are never materialised, which is most
-// of the loss's memory traffic. bin_weight may be empty (all ones).
-Var stft_l1_distance(Var x, const dsp::StftConfig& cfg, Real scale, const Vec& bin_weight, Var target,
-                     Var log_target, Real linear_weight, Real log_weight, Real log_floor);
-
 // Time-varying all-pole filter over a sparse set of lags:
 //   y[t] = x[t] - sum_i A[t, i] * y[t - lags[i]]     (y is 0 before t = 0)
 // x is (n x 1), A is (n x lags.size()), lags are distinct and >= 1. Costs O(n * lags) forward

@@ -65,27 +65,20 @@ MrStftLoss::MrStftLoss(ad::Var x, const Vec& target, const MrStftParams& params)
         r.log_target = tape.constant(log_mag);
         r.convergence_norm = tape.scalar(Real(1.0 / std::max(r.target_norm, 1e-12)));
 
-        ad::Var term;
-        if (!params.gain_invariant && params.convergence_weight == 0) {
-            // The common case in one fused node per resolution (the same loss, far less memory traffic).
-            const Vec weight = r.weight.size() > 0 ? Vec(r.weight.col(0)) : Vec();
-            term = ad::stft_l1_distance(x, cfg, r.scale, weight, r.target, r.log_target, Real(params.linear_weight),
-                                        Real(params.log_weight), Real(params.log_floor));
-        } else {
-            ad::Var s = ad::stft_magnitude(x, cfg, r.scale);
-            if (r.weight.size() > 0) s = s * tape.constant(r.weight);
-            if (params.gain_invariant) {
-                // Least-squares gain <S,T>/<S,S>; the small constant keeps silence finite.
-                s = s * (ad::sum(s * r.target) / (ad::sum(ad::square(s)) + Real(1e-12)));
-            }
-            auto accumulate = [&](ad::Var v) { term = term.valid() ? term + v : v; };
-            if (params.linear_weight != 0) accumulate(ad::mean_abs_diff(s, r.target) * Real(params.linear_weight));
-            if (params.log_weight != 0)
-                accumulate(ad::mean_abs_log_diff(s, r.log_target, Real(params.log_floor)) * Real(params.log_weight));
-            if (params.convergence_weight != 0)
-                accumulate(ad::sqrt(ad::sum(ad::square(s - r.target))) * r.convergence_norm *
-                           Real(params.convergence_weight));
+        ad::Var s = ad::stft_magnitude(x, cfg, r.scale);
+        if (r.weight.size() > 0) s = s * tape.constant(r.weight);
+        if (params.gain_invariant) {
+            // Least-squares gain <S,T>/<S,S>; the small constant keeps silence finite.
+            s = s * (ad::sum(s * r.target) / (ad::sum(ad::square(s)) + Real(1e-12)));
         }
+        ad::Var term;
+        auto accumulate = [&](ad::Var v) { term = term.valid() ? term + v : v; };
+        if (params.linear_weight != 0) accumulate(ad::mean_abs_diff(s, r.target) * Real(params.linear_weight));
+        if (params.log_weight != 0)
+            accumulate(ad::mean_abs_log_diff(s, r.log_target, Real(params.log_floor)) * Real(params.log_weight));
+        if (params.convergence_weight != 0)
+            accumulate(ad::sqrt(ad::sum(ad::square(s - r.target))) * r.convergence_norm *
+                       Real(params.convergence_weight));
         if (!term.valid()) ad::graph_error("MrStftLoss: every weight is zero");
         total = total.valid() ? total + term : term;
         res_.push_back(r);
