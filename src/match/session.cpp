@@ -140,6 +140,17 @@ struct MatchSession::Impl {
     }
 };
 
+std::unique_ptr<MatchSession::Evaluator> MatchSession::make_evaluator(const std::string& synth_name, const Vec& target,
+                                                                      const Vec& u0, std::string& error) const {
+    auto e = std::make_unique<Evaluator>();
+    e->synth = synth::make_synth(synth_name);
+    if (!e->synth->analyse_target(target, cfg_, error)) return nullptr;
+    e->u = e->tape.constant(u0);
+    e->audio = e->synth->build(e->u, cfg_);
+    e->loss = std::make_unique<MrStftLoss>(e->audio, target, loss_params(params_.loss, cfg_.sample_rate_hz));
+    return e;
+}
+
 MatchSession::MatchSession() : impl_(std::make_unique<Impl>()) {}
 MatchSession::~MatchSession() = default;
 
@@ -232,25 +243,19 @@ bool MatchSession::init(const std::string& synth_name, const Vec& target, double
 #endif
         threads = std::clamp(threads, 1, 64);
         for (int t = 0; t < threads; ++t) {
-            auto e = std::make_unique<Evaluator>();
-            e->synth = synth::make_synth(synth_name);
-            if (!e->synth->analyse_target(target, cfg_, error)) return false;
-            e->u = e->tape.constant(u0);
-            e->audio = e->synth->build(e->u, cfg_);
-            e->loss = std::make_unique<MrStftLoss>(e->audio, target, loss_params(params.loss, sample_rate_hz));
+            auto e = make_evaluator(synth_name, target, u0, error);
+            if (!e) return false;
             m.evaluators.push_back(std::move(e));
         }
     }
 
-    // Initial loss (also validates the graph).
-    {
-        Evaluator e;
-        e.synth = synth::make_synth(synth_name);
-        if (!e.synth->analyse_target(target, cfg_, error)) return false;
-        e.u = e.tape.constant(u0);
-        e.audio = e.synth->build(e.u, cfg_);
-        e.loss = std::make_unique<MrStftLoss>(e.audio, target, loss_params(params.loss, sample_rate_hz));
-        initial_loss_ = e.evaluate(u0);
+    // Initial loss (also validates the graph); gradient-only sessions build a one-off evaluator.
+    if (m.evaluators.empty()) {
+        const auto e = make_evaluator(synth_name, target, u0, error);
+        if (!e) return false;
+        initial_loss_ = e->evaluate(u0);
+    } else {
+        initial_loss_ = m.evaluators[0]->evaluate(u0);
     }
     ++evaluations_;
     best_loss_ = last_loss_ = initial_loss_;

@@ -127,6 +127,10 @@ private:
     void record(double iteration_loss);
     bool out_of_time() const;
     void consider(const Vec& u, double loss);  // updates the best parameters
+    // A forward-only synth + loss graph on the target, built at u0 (nullptr + error if the synth
+    // cannot use the target).
+    std::unique_ptr<Evaluator> make_evaluator(const std::string& synth_name, const Vec& target, const Vec& u0,
+                                              std::string& error) const;
     void gradient_step();
     void genetic_step();
     void cmaes_step();
