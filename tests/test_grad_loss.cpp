@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "ad/gradcheck.h"
+#include "match/feature_loss.h"
 #include "match/loss.h"
 
 #include <cmath>
@@ -80,4 +81,25 @@ TEST_CASE("raw-magnitude loss gradient (the PyTorch benchmark's definition)") {
     p.normalize_by_window = false;
     const int n = 500;
     check_loss_gradient(p, noise(n, 5, 0.3), decaying_tone(n, 1000, 16000, 0.01, 0.5));
+}
+
+TEST_CASE("timbre-feature loss gradient (loudness, centroid, flatness, temporal centroid)") {
+    match::FeatureLossParams p;
+    p.fft_size = 128;
+    p.hop = 32;
+    const int n = 900;
+    const Vec x0 = decaying_tone(n, 900, 16000, 0.02, 0.5) + noise(n, 8, 0.02);
+    const Vec target = decaying_tone(n, 500, 16000, 0.03, 0.4) + noise(n, 9, 0.05);
+    ad::Tape tape;
+    ad::Var x = tape.variable(x0);
+    match::FeatureLoss loss(x, target, p);
+    ad::GradCheckParams gp;
+    gp.eps = 1e-7;
+    gp.rtol = 1e-4;
+    gp.atol = 1e-7;
+    gp.max_elements = 400;
+    const ad::GradCheckResult r = ad::check_gradients(tape, loss.loss(), {x}, gp);
+    INFO(r.worst, " max rel ", r.max_rel_error);
+    CHECK(r.ok);
+    CHECK(r.checked >= 300);
 }

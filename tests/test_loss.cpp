@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "ad/adam.h"
+#include "match/feature_loss.h"
 #include "match/loss.h"
 
 #include <cmath>
@@ -115,4 +116,87 @@ TEST_CASE("the log-magnitude gradient is stable at the chosen floor") {
     MESSAGE("relative gradient change, floor 1e-5 (ours): ", ours, "; raw 1e-7 (DDSP): ", theirs);
     CHECK(ours < 0.05);
     CHECK(theirs > 2 * ours);
+}
+
+// [SECTION] timbre-feature loss (808 paper)
+
+namespace {
+
+Vec white_noise(int n, unsigned seed, double amp) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<double> d(0, amp);
+    Vec v(n);
+    for (int i = 0; i < n; ++i) v[i] = Real(d(rng));
+    return v;
+}
+
+struct MeasuredFeatures {
+    double loudness_db, centroid_hz, flatness_db, temporal_centroid_s;
+};
+
+// Frame-averaged features of a signal over frames [first, last).
+MeasuredFeatures measure(const Vec& x, int first, int last) {
+    ad::Tape tape(ad::Tape::Mode::forward_only);
+    match::FeatureLossParams p;
+    const match::TimbreFeatures f = match::timbre_features(tape.constant(x), p);
+    MeasuredFeatures m{};
+    const int count = last - first;
+    for (int i = first; i < last; ++i) {
+        m.loudness_db += double(f.loudness_db.value()(0, i)) / count;
+        m.centroid_hz += (1000 * std::exp2(double(f.centroid_oct.value()(0, i))) - 50) / count;
+        m.flatness_db += double(f.flatness_db.value()(0, i)) / count;
+    }
+    m.temporal_centroid_s = double(f.temporal_centroid_s.item());
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("timbre features measure what they say") {
+    const int n = 16000;
+    Vec tone(n);
+    for (int i = 0; i < n; ++i) tone[i] = Real(0.5 * std::sin(2 * kPi * 1000 * i / 16000.0));
+    const MeasuredFeatures t = measure(tone, 8, 50);  // frames well inside the signal
+    CHECK(t.centroid_hz == doctest::Approx(1000).epsilon(0.03));
+    CHECK(t.flatness_db < -30);  // a pure tone is anything but flat
+    const MeasuredFeatures t2 = measure(Vec(tone * Real(2)), 8, 50);
+    CHECK(t2.loudness_db - t.loudness_db == doctest::Approx(6.02).epsilon(0.01));  // 6 dB per doubling
+    CHECK(t.temporal_centroid_s == doctest::Approx(0.5).epsilon(0.02));            // steady: the middle
+
+    const MeasuredFeatures w = measure(white_noise(n, 3, 0.1), 8, 50);
+    CHECK(w.flatness_db == doctest::Approx(-2.5).epsilon(0.2));  // one frame of noise: exp(-gamma)
+    CHECK(w.centroid_hz == doctest::Approx(4000).epsilon(0.05));  // flat spectrum: half of Nyquist
+
+    // Energy decaying as exp(-2 t / tau) over a long clip has its temporal centroid at tau / 2.
+    Vec decay(n);
+    for (int i = 0; i < n; ++i) decay[i] = Real(std::exp(-i / (16000.0 * 0.1))) * white_noise(1, unsigned(i), 0.3)[0];
+    CHECK(measure(decay, 0, 1).temporal_centroid_s == doctest::Approx(0.05).epsilon(0.15));
+}
+
+TEST_CASE("timbre-feature loss: zero at the target, grows with brightness and level differences") {
+    const int n = 8000;
+    const Vec target = decaying_tone(n, 220, 16000, 0.1, 0.5);
+    auto loss_of = [&](const Vec& x) {
+        ad::Tape tape(ad::Tape::Mode::forward_only);
+        match::FeatureLoss loss(tape.constant(x), target);
+        return double(loss.loss().item());
+    };
+    CHECK(loss_of(target) == doctest::Approx(0).epsilon(1e-6));
+    const double brighter_1 = loss_of(decaying_tone(n, 440, 16000, 0.1, 0.5));
+    const double brighter_2 = loss_of(decaying_tone(n, 880, 16000, 0.1, 0.5));
+    CHECK(brighter_1 > 0.3);
+    CHECK(brighter_2 > brighter_1);
+    const double quieter = loss_of(Vec(target * Real(0.25)));  // -12 dB: 1.2 from loudness alone
+    CHECK(quieter == doctest::Approx(1.2).epsilon(0.05));
+    const double longer = loss_of(decaying_tone(n, 220, 16000, 0.3, 0.5));
+    CHECK(longer > 0.5);
+
+    // set_target re-targets the same graph.
+    ad::Tape tape(ad::Tape::Mode::forward_only);
+    const Vec other = decaying_tone(n, 440, 16000, 0.1, 0.5);
+    match::FeatureLoss loss(tape.constant(other), target);
+    CHECK(double(loss.loss().item()) == doctest::Approx(brighter_1).epsilon(1e-5));
+    loss.set_target(other);
+    tape.forward();
+    CHECK(double(loss.loss().item()) == doctest::Approx(0).epsilon(1e-6));
 }

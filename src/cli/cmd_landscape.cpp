@@ -87,15 +87,15 @@ bool make_axis(const std::string& text, const std::vector<synth::ParamSpec>& tab
 struct Evaluator {
     std::unique_ptr<synth::Synth> synth;
     std::unique_ptr<ad::Tape> tape;
-    std::unique_ptr<match::MrStftLoss> loss;
+    std::unique_ptr<match::TargetLoss> loss;
     ad::Var u;
 
-    void build(const Vec& u0, const synth::SynthConfig& cfg, const Vec& target, const match::MrStftParams& lp) {
+    void build(const Vec& u0, const synth::SynthConfig& cfg, const Vec& target, match::LossKind kind) {
         loss.reset();
         tape = std::make_unique<ad::Tape>(ad::Tape::Mode::forward_only);
         u = tape->constant(u0);
         const ad::Var audio = synth->build(u, cfg);
-        loss = std::make_unique<match::MrStftLoss>(audio, target, lp);
+        loss = match::make_loss(kind, audio, target, cfg.sample_rate_hz);
     }
     double evaluate(const Vec& values) {
         tape->mutable_value(u).col(0) = values;
@@ -130,7 +130,7 @@ int cmd_landscape(int argc, char** argv) {
             {"--steps", nullptr, true, "grid points per axis (default 41, 2..401)", "N"},
             {"--x-range", nullptr, true, "x range inside the parameter's range", "LO:HI"},
             {"--y-range", nullptr, true, "y range inside the parameter's range", "LO:HI"},
-            {"--loss", nullptr, true, "mrstft (default), linear or diffks", "L"},
+            {"--loss", nullptr, true, "mrstft (default), linear, diffks or timbre (808 paper features)", "L"},
             {"--seed", nullptr, true, "seed of the synth's noise sources (default 0)", "K"},
             {"--sr", nullptr, true, "synth sample rate in Hz", "HZ"},
             {"--seconds", nullptr, true, "duration of a --target-params target (0.01..60)", "T"},
@@ -226,7 +226,6 @@ int cmd_landscape(int argc, char** argv) {
         e.synth = synth::make_synth(choice.name);
         if (!from_params && !e.synth->analyse_target(target, cfg, error)) return fail(cmd, error);
     }
-    const match::MrStftParams lp = match::loss_params(kind, sr);
     auto structural = [&](const GridAxis& a) {
         if (a.spec->global) return true;
         Evaluator fresh;
@@ -235,11 +234,11 @@ int cmd_landscape(int argc, char** argv) {
         Evaluator& e = evaluators[0];
         Vec u = u0;
         for (int d : a.dims) u[d] = Real(a.u_values[0]);
-        e.build(u, cfg, target, lp);
+        e.build(u, cfg, target, kind);
         for (int k : {steps / 2, steps - 1}) {
             for (int d : a.dims) u[d] = Real(a.u_values[size_t(k)]);
             const double rerun = e.evaluate(u);
-            fresh.build(u, cfg, target, lp);
+            fresh.build(u, cfg, target, kind);
             const double built = fresh.evaluate(u);
             if (!(rerun == built || std::fabs(rerun - built) <= 1e-6 * std::max(1.0, std::fabs(built)))) return true;
         }
@@ -265,7 +264,7 @@ int cmd_landscape(int argc, char** argv) {
             for (int d : outer.dims) u[d] = Real(outer.u_values[size_t(o)]);
             for (int i = 0; i < steps; ++i) {
                 for (int d : inner.dims) u[d] = Real(inner.u_values[size_t(i)]);
-                if (i == 0 || rebuild_each_point) e.build(u, cfg, target, lp);
+                if (i == 0 || rebuild_each_point) e.build(u, cfg, target, kind);
                 const int xi = x_outer ? o : i, yi = x_outer ? i : o;
                 loss[size_t(yi) * size_t(steps) + size_t(xi)] = e.evaluate(u);
             }

@@ -30,7 +30,7 @@ int cmd_loss(int argc, char** argv) {
             {"--target", nullptr, true, "target recording (WAV)", "T.wav"},
             {"--grad", nullptr, false, "also print the gradient"},
             {"--seed", nullptr, true, "seed of the synth's noise sources (default 0)", "K"},
-            {"--loss", nullptr, true, "mrstft (default), linear or diffks", "L"},
+            {"--loss", nullptr, true, "mrstft (default), linear, diffks or timbre (808 paper features)", "L"},
             {"--sr", nullptr, true, "synth sample rate in Hz", "HZ"},
             {"--max-seconds", nullptr, true, "use at most this much of the target", "T"},
         }};
@@ -72,13 +72,13 @@ int cmd_loss(int argc, char** argv) {
     ad::Tape tape(want_grad ? ad::Tape::Mode::gradient : ad::Tape::Mode::forward_only);
     const ad::Var u = want_grad ? tape.variable(u0) : tape.constant(u0);
     const ad::Var audio = choice.synth->build(u, cfg);
-    const match::MrStftLoss loss(audio, target, match::loss_params(kind, sr));
-    const double value = double(loss.loss().item());
+    const std::unique_ptr<match::TargetLoss> loss = match::make_loss(kind, audio, target, sr);
+    const double value = double(loss->loss().item());
     if (!std::isfinite(value)) return fail(cmd, "the loss is not finite (the synth produced NaN or Inf)");
 
     std::string out = "{\"loss\": " + fmt("%.9g", value);
     if (want_grad) {
-        tape.backward(loss.loss());
+        tape.backward(loss->loss());
         const Vec grad_u = tape.grad(u.id).col(0);
         const Vec dx_du = synth::physical_derivative(table, u0);
         const std::vector<int> offsets = synth::table_offsets(table);

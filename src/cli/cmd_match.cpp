@@ -78,7 +78,7 @@ int cmd_match(int argc, char** argv) {
             {"--steps", nullptr, true, "gradient steps or generations (default 300)", "N"},
             {"--time-budget", nullptr, true, "stop after this many seconds of compute (default: none)", "SEC"},
             {"--seed", nullptr, true, "seed of the search and of the synth's noise (default 0)", "K"},
-            {"--loss", nullptr, true, "mrstft (default), linear or diffks", "L"},
+            {"--loss", nullptr, true, "mrstft (default), linear, diffks or timbre (808 paper features)", "L"},
             {"--lr", nullptr, true, "Adam learning rate on the unconstrained parameters (default 0.05)", "X"},
             {"--params", nullptr, true, "start from these parameters (default: the synth's initial guess)", "init.json"},
             {"--sr", nullptr, true, "synth sample rate in Hz (default: init.json's, else the synth's)", "HZ"},

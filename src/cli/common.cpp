@@ -100,7 +100,7 @@ bool choose_loss(const Args& args, match::LossKind& kind, std::string& error) {
     kind = match::LossKind::mrstft;
     if (!args.has("--loss")) return true;
     if (!match::parse_loss(args.str("--loss"), kind)) {
-        error = "unknown loss '" + args.str("--loss") + "' (losses: mrstft, linear, diffks)";
+        error = "unknown loss '" + args.str("--loss") + "' (losses: mrstft, linear, diffks, timbre)";
         return false;
     }
     return true;

@@ -46,14 +46,22 @@ struct MrStftParams {
     std::vector<dsp::StftConfig> configs() const;
 };
 
-class MrStftLoss {
+// A loss of one signal against a fixed target, living on the signal's tape.
+class TargetLoss {
+public:
+    virtual ~TargetLoss() = default;
+    virtual ad::Var loss() const = 0;
+    // Replaces the target (same length) in place; re-run the tape's forward() afterwards.
+    virtual void set_target(const Vec& target) = 0;
+};
+
+class MrStftLoss : public TargetLoss {
 public:
     // Adds the loss of `x` (a column on x's tape) against `target` (same length) to x's tape.
     MrStftLoss(ad::Var x, const Vec& target, const MrStftParams& params = {});
 
-    ad::Var loss() const { return loss_; }
-    // Replaces the target (same length) in place; re-run the tape's forward() afterwards.
-    void set_target(const Vec& target);
+    ad::Var loss() const override { return loss_; }
+    void set_target(const Vec& target) override;
     const MrStftParams& params() const { return params_; }
 
 private:

@@ -47,7 +47,7 @@ const char* method_name(Method m) {
 }
 
 bool parse_loss(const std::string& name, LossKind& out) {
-    for (LossKind k : {LossKind::mrstft, LossKind::linear, LossKind::diffks})
+    for (LossKind k : {LossKind::mrstft, LossKind::linear, LossKind::diffks, LossKind::timbre})
         if (name == loss_name(k)) {
             out = k;
             return true;
@@ -60,6 +60,7 @@ const char* loss_name(LossKind k) {
         case LossKind::mrstft: return "mrstft";
         case LossKind::linear: return "linear";
         case LossKind::diffks: return "diffks";
+        case LossKind::timbre: return "timbre";
     }
     return "?";
 }
@@ -70,6 +71,21 @@ MrStftParams loss_params(LossKind kind, double sample_rate_hz) {
     p.sample_rate_hz = sample_rate_hz;
     if (kind == LossKind::linear) p.log_weight = 0;
     return p;
+}
+
+std::unique_ptr<TargetLoss> make_loss(LossKind kind, ad::Var x, const Vec& target, double sample_rate_hz) {
+    if (kind == LossKind::timbre) {
+        FeatureLossParams p;
+        p.sample_rate_hz = sample_rate_hz;
+        return std::make_unique<FeatureLoss>(x, target, p);
+    }
+    return std::make_unique<MrStftLoss>(x, target, loss_params(kind, sample_rate_hz));
+}
+
+double loss_distance(LossKind kind, const Vec& x, const Vec& target, double sample_rate_hz) {
+    ad::Tape tape(ad::Tape::Mode::forward_only);
+    const std::unique_ptr<TargetLoss> loss = make_loss(kind, tape.constant(x), target, sample_rate_hz);
+    return double(loss->loss().item());
 }
 
 namespace {
@@ -93,7 +109,7 @@ struct MatchSession::Evaluator {
     std::unique_ptr<synth::Synth> synth;
     ad::Tape tape{ad::Tape::Mode::forward_only};
     ad::Var u, audio;
-    std::unique_ptr<MrStftLoss> loss;
+    std::unique_ptr<TargetLoss> loss;
 
     double evaluate(const Vec& values) {
         tape.mutable_value(u).col(0) = values;
@@ -106,7 +122,7 @@ struct MatchSession::Impl {
     std::unique_ptr<synth::Synth> synth;  // for the gradient graph
     std::unique_ptr<ad::Tape> tape;
     ad::Var u;
-    std::unique_ptr<MrStftLoss> loss;
+    std::unique_ptr<TargetLoss> loss;
     std::unique_ptr<ad::Adam> adam;
     int since_improvement = 0;
     double reference_loss = kInf;  // best loss at the last real improvement (early stopping)
@@ -147,7 +163,7 @@ std::unique_ptr<MatchSession::Evaluator> MatchSession::make_evaluator(const std:
     if (!e->synth->analyse_target(target, cfg_, error)) return nullptr;
     e->u = e->tape.constant(u0);
     e->audio = e->synth->build(e->u, cfg_);
-    e->loss = std::make_unique<MrStftLoss>(e->audio, target, loss_params(params_.loss, cfg_.sample_rate_hz));
+    e->loss = make_loss(params_.loss, e->audio, target, cfg_.sample_rate_hz);
     return e;
 }
 
@@ -280,7 +296,7 @@ void MatchSession::gradient_step() {
         m.tape = std::make_unique<ad::Tape>();
         m.u = m.tape->variable(best_u_);
         ad::Var audio = m.synth->build(m.u, cfg_);
-        m.loss = std::make_unique<MrStftLoss>(audio, target_, loss_params(params_.loss, cfg_.sample_rate_hz));
+        m.loss = make_loss(params_.loss, audio, target_, cfg_.sample_rate_hz);
         ad::AdamParams ap;
         ap.learning_rate = params_.learning_rate;
         ap.clip_norm = params_.clip_norm;

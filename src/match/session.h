@@ -18,6 +18,7 @@
 // Population methods evaluate in forward-only tapes and, natively, on every core.
 #pragma once
 
+#include "match/feature_loss.h"
 #include "match/loss.h"
 #include "synth/synth.h"
 
@@ -35,7 +36,7 @@ const char* method_name(Method m);
 // mrstft: DDSP's multi-resolution STFT (linear + log magnitude); linear: its linear-magnitude term
 // only (smooth for clean tones, whose log-magnitude sidelobes make the full loss rugged in pitch);
 // diffks: the A-weighted, gain-invariant variant of differentiable Karplus-Strong.
-enum class LossKind { mrstft, linear, diffks };
+enum class LossKind { mrstft, linear, diffks, timbre };
 bool parse_loss(const std::string& name, LossKind& out);
 const char* loss_name(LossKind k);
 
@@ -56,7 +57,7 @@ struct MatchParams {
     double mutation_probability = 0.1;  // per gene (at least one gene per child)
     double mutation_scale = 0.25;       // uniform step in the normalised cube
     double cmaes_sigma = 0.3;
-    int max_search_dims = 64;  // population methods search at most this many values
+    int max_search_dims = 128;  // population methods search at most this many values (ks has 72)
     double hybrid_global_fraction = 0.3;
     int threads = 0;  // 0: every core (1 in wasm)
 };
@@ -138,7 +139,11 @@ private:
     void evaluate_batch(const std::vector<Vec>& us, std::vector<double>& losses);
 };
 
-// Builds the loss for a LossKind on x's tape.
+// The multi-resolution STFT settings of the spectral LossKinds (mrstft, linear, diffks).
 MrStftParams loss_params(LossKind kind, double sample_rate_hz);
+// Builds the loss of a LossKind on x's tape against `target` (same length as x).
+std::unique_ptr<TargetLoss> make_loss(LossKind kind, ad::Var x, const Vec& target, double sample_rate_hz);
+// The same loss between two plain signals (forward only), for reports.
+double loss_distance(LossKind kind, const Vec& x, const Vec& target, double sample_rate_hz);
 
 }  // namespace ddsp::match

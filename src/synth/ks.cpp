@@ -379,7 +379,7 @@ public:
         t.push_back({"decay_s", "s", 0.02, 30, 2.0, ad::Scale::log, frames,
                      "Loop gain as a T60: g = 10^(-3 / (f0 decay_s)); the loop filter adds its own loss"});
         for (int k = 0; k <= K; ++k)
-            t.push_back({"loop_tap" + std::to_string(k), "", 0.01, 1, binomial(K, k) / std::pow(2.0, K), ad::Scale::log,
+            t.push_back({"loop_tap" + std::to_string(k), "", 1e-4, 1, binomial(K, k) / std::pow(2.0, K), ad::Scale::log,
                          frames, "Loop filter tap at lag delay + " + std::to_string(k) + " (taps are normalised to sum 1)"});
         t.push_back({"exc_reflection", "", -0.95, 0.95, 0.0, ad::Scale::linear, opt_.exc_order,
                      "Reflection coefficients of the all-pole filter that colours the noise burst"});
