@@ -9,12 +9,16 @@
 #include "ad/ops.h"
 #include "ad/ops_signal.h"
 #include "match/loss.h"
+#include "synth/synth.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
+#include <memory>
+#include <string>
 #include <vector>
 
 using namespace ddsp;
@@ -73,7 +77,7 @@ void bench_mrstft_step() {
     });
 }
 
-void bench_ks_step() {
+void bench_ks_loop_step() {
     const int n = 16000, delay = 143;
     const double g = 0.995;
     const std::vector<int> lags = {delay, delay + 1, delay + 2};
@@ -91,16 +95,110 @@ void bench_ks_step() {
     ad::Var y = ad::allpole(x, a, lags);
     ad::Var loss = ad::mean(ad::square(y - tape.constant(reference)));
     const double initial = loss.item();
-    time_it("ks_step", initial, [&] {
+    time_it("ks_loop_step", initial, [&] {
         tape.forward();
         tape.backward(loss);
     });
 }
 
+// [SECTION] synth workloads (see README.md: <synth>_step and <synth>_eval)
+
+// The loss of every synth workload: the DDSP preset as in mrstft_step (raw magnitudes, floor 1e-5).
+match::MrStftParams synth_loss_params() {
+    match::MrStftParams p = match::MrStftParams::ddsp();
+    p.normalize_by_window = false;
+    p.log_floor = 1e-5;
+    return p;
+}
+
+// The fixed target: mrstft_step's decaying 220 Hz harmonic tone, at the synth's rate and length.
+Vec synth_target(int n, double sample_rate_hz) {
+    Vec y(n);
+    for (int t = 0; t < n; ++t) {
+        double v = 0;
+        for (int k = 1; k <= 8; ++k) v += (0.5 / k) * std::sin(2 * kPi * 220 * k * t / sample_rate_hz);
+        y[t] = Real(v * std::exp(-t / sample_rate_hz));
+    }
+    return y;
+}
+
+// A synth at its default rate and length, seed 0, its initial values (no analysed target), as
+// the unconstrained vector MatchSession optimises.
+struct SynthSetup {
+    std::unique_ptr<synth::Synth> synth;
+    synth::SynthConfig cfg;
+    Vec u0, target;
+};
+
+SynthSetup synth_setup(const std::string& name) {
+    SynthSetup s;
+    s.synth = synth::make_synth(name);
+    s.cfg.sample_rate_hz = s.synth->default_sample_rate_hz();
+    s.cfg.num_samples = int(std::lround(s.synth->default_seconds() * s.cfg.sample_rate_hz));
+    s.cfg.seed = 0;
+    std::string error;
+    if (!synth::to_unconstrained(s.synth->param_table(s.cfg), s.synth->initial_values(s.cfg), s.u0, error)) {
+        std::fprintf(stderr, "bench_step: %s: %s\n", name.c_str(), error.c_str());
+        std::exit(1);
+    }
+    s.target = synth_target(s.cfg.num_samples, s.cfg.sample_rate_hz);
+    return s;
+}
+
+// One gradient step as MatchSession::gradient_step: forward, backward, Adam (its defaults:
+// lr 0.05, gradient norm clipped at 10).
+void bench_synth_step(const std::string& name) {
+    SynthSetup s = synth_setup(name);
+    ad::Tape tape;
+    ad::Var u = tape.variable(s.u0);
+    ad::Var audio = s.synth->build(u, s.cfg);
+    match::MrStftLoss loss(audio, s.target, synth_loss_params());
+    ad::AdamParams ap;
+    ap.learning_rate = 0.05;
+    ap.clip_norm = 10;
+    ad::Adam adam(ap);
+    adam.add(u);
+    const double initial = loss.loss().item();
+    tape.backward(loss.loss());  // diagnostics only: compare with bench_torch.py's stderr
+    std::fprintf(stderr, "bench_step: %s_step: %d parameters, |grad u|_2 %.6g\n", name.c_str(), int(s.u0.size()),
+                 double(u.grad().matrix().norm()));
+    time_it((name + "_step").c_str(), initial, [&] {
+        tape.forward();
+        tape.backward(loss.loss());
+        adam.step();
+    });
+}
+
+// One population-search evaluation as MatchSession::Evaluator: new u into a forward-only tape,
+// forward (synth + loss). Single-threaded (the session runs one evaluator per core).
+void bench_synth_eval(const std::string& name) {
+    SynthSetup s = synth_setup(name);
+    ad::Tape tape(ad::Tape::Mode::forward_only);
+    ad::Var u = tape.constant(s.u0);
+    ad::Var audio = s.synth->build(u, s.cfg);
+    match::MrStftLoss loss(audio, s.target, synth_loss_params());
+    const double initial = loss.loss().item();
+    volatile double sink = 0;  // keep the result live
+    time_it((name + "_eval").c_str(), initial, [&] {
+        tape.mutable_value(u).col(0) = s.u0;
+        tape.forward();
+        sink = sink + double(loss.loss().item());
+    });
+}
+
 }  // namespace
 
-int main() {
-    bench_mrstft_step();
-    bench_ks_step();
+// bench_step [NAME ...]: only the named workloads (default: all).
+int main(int argc, char** argv) {
+    const std::vector<std::string> wanted(argv + 1, argv + argc);
+    auto want = [&](const std::string& bench) {
+        return wanted.empty() || std::find(wanted.begin(), wanted.end(), bench) != wanted.end();
+    };
+    if (want("mrstft_step")) bench_mrstft_step();
+    if (want("ks_loop_step")) bench_ks_loop_step();
+    for (const char* name : {"sine", "ks", "drum808", "ddsp"})
+        if (want(std::string(name) + "_step")) bench_synth_step(name);
+    for (const char* name : {"ks", "drum808"})
+        if (want(std::string(name) + "_eval")) bench_synth_eval(name);
     return 0;
 }

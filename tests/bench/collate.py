@@ -19,6 +19,7 @@ import re
 import sys
 
 IMPL_ORDER = ["native", "wasm", "torch"]
+EVAL_SUFFIX = "_eval"  # forward-only workloads (population search), summarised apart
 # C++ prints non-finite numbers as nan / -nan / inf, which JSON does not have; NaN is also legal.
 NON_FINITE = re.compile(r"(?<=[:\[,\s])(-?)(nan|inf(?:inity)?)(?=\s*[,}\]])", re.IGNORECASE)
 
@@ -75,6 +76,15 @@ def fmt_ratio(a, b):
     return f"{a / b:.2f}x"
 
 
+def fmt_rate(ms):
+    """Evaluations per second from ms per evaluation."""
+    return "-" if ms is None or ms <= 0 else f"{1000 / ms:.0f}"
+
+
+def medians(recs):
+    return {i: num(recs.get(i), "ms_median") for i in IMPL_ORDER}
+
+
 def fmt_loss(v):
     return "-" if v is None else f"{v:.7g}"
 
@@ -111,16 +121,33 @@ def render(results, order, info, rtol):
     for bench in order:
         problems += check_losses(bench, results[bench], rtol)
 
-    lines += ["## Summary (median ms per iteration; ratio > 1 means native is faster)", "",
-              "| workload | native ms | wasm ms | torch ms | torch / native | wasm / native |",
-              "|---|---:|---:|---:|---:|---:|"]
-    for bench in order:
-        recs = results[bench]
-        med = {i: num(recs.get(i), "ms_median") for i in IMPL_ORDER}
-        lines.append(f"| {bench} | {fmt_ms(med['native'])} | {fmt_ms(med['wasm'])} | "
-                     f"{fmt_ms(med['torch'])} | {fmt_ratio(med['torch'], med['native'])} | "
-                     f"{fmt_ratio(med['wasm'], med['native'])} |")
-    lines.append("")
+    # Gradient steps first, then forward-only evaluations (population search), each its table.
+    steps = [b for b in order if not b.endswith(EVAL_SUFFIX)]
+    evals = [b for b in order if b.endswith(EVAL_SUFFIX)]
+    if steps:
+        lines += ["## Summary: gradient steps (median ms per step; ratio > 1 means native is "
+                  "faster)", "",
+                  "| workload | native ms | wasm ms | torch ms | torch / native | wasm / native |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        for bench in steps:
+            med = medians(results[bench])
+            lines.append(f"| {bench} | {fmt_ms(med['native'])} | {fmt_ms(med['wasm'])} | "
+                         f"{fmt_ms(med['torch'])} | {fmt_ratio(med['torch'], med['native'])} | "
+                         f"{fmt_ratio(med['wasm'], med['native'])} |")
+        lines.append("")
+    if evals:
+        lines += ["## Summary: forward-only evaluations, one thread (population search; median ms "
+                  "per evaluation)", "",
+                  "| workload | native ms | wasm ms | torch ms | torch / native | wasm / native "
+                  "| native evals/s | wasm evals/s | torch evals/s |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for bench in evals:
+            med = medians(results[bench])
+            lines.append(f"| {bench} | {fmt_ms(med['native'])} | {fmt_ms(med['wasm'])} | "
+                         f"{fmt_ms(med['torch'])} | {fmt_ratio(med['torch'], med['native'])} | "
+                         f"{fmt_ratio(med['wasm'], med['native'])} | {fmt_rate(med['native'])} | "
+                         f"{fmt_rate(med['wasm'])} | {fmt_rate(med['torch'])} |")
+        lines.append("")
 
     for bench in order:
         recs = results[bench]
