@@ -12,16 +12,20 @@ namespace ddsp::cli {
 int cmd_render(int argc, char** argv) {
     static const CommandSpec spec = {
         "render",
-        "render --synth S [--params P.json] [--seconds T] [--sr HZ] [--seed K] [--f0 HZ] [--format F] -o out.wav",
+        "render --synth S [--params P.json] [--target T.wav] [--seconds T] [--sr HZ] [--seed K] [--f0 HZ] [--format F]\n"
+        "                   -o out.wav",
         "Renders a synth from a parameter file (missing parameters take their defaults) to a mono WAV file.\n"
         "The output is what the synth makes: no normalisation. float32 (the default) keeps every sample as\n"
         "is, so a rendered target reads back exactly; pcm16 clips samples beyond +-1 (a note says how many).\n"
         "Duration and rate: --seconds/--sr, else the parameter file's seconds/sample_rate, else the synth's\n"
         "defaults. --f0 sets the pitch of synths that take it as conditioning rather than as a parameter\n"
-        "(ddsp); other synths have a pitch parameter in their table.",
+        "(ddsp); other synths have a pitch parameter in their table. --target gives the recording a preset\n"
+        "was matched to: synths that analyse it (ks's residual excitation, ddsp's f0 and loudness) then\n"
+        "render exactly as `match` did (its recon.wav), for the target's duration unless --seconds says.",
         {
             {"--synth", nullptr, true, "synth name (see ddsp synths); optional if --params names one", "S"},
             {"--params", nullptr, true, "parameter file (JSON, physical units)", "P.json"},
+            {"--target", nullptr, true, "the recording the parameters were matched to (WAV)", "T.wav"},
             {"--seconds", nullptr, true, "duration in seconds (0.001..60)", "T"},
             {"--sr", nullptr, true, "sample rate in Hz (integer, 1000..384000)", "HZ"},
             {"--seed", nullptr, true, "seed of the synth's noise sources (default 0)", "K"},
@@ -68,6 +72,21 @@ int cmd_render(int argc, char** argv) {
         if (!d) return fail(cmd, "--f0 applies to synths with pitch conditioning (ddsp); set the pitch parameter of '" +
                                      choice.name + "' in --params instead");
         d->set_f0_hz(f0_hz);
+    }
+    if (args.has("--target")) {
+        double max_seconds = 0;
+        Vec target;
+        if (!choose_max_seconds(args, *choice.synth, max_seconds, error) ||
+            !load_target(cmd, args.str("--target"), sr, max_seconds, target, error))
+            return fail(cmd, error);
+        if (!args.has("--seconds")) cfg.num_samples = int(target.size());
+        if (target.size() != cfg.num_samples) {
+            Vec fitted = Vec::Zero(cfg.num_samples);
+            const Eigen::Index n = std::min<Eigen::Index>(target.size(), cfg.num_samples);
+            fitted.head(n) = target.head(n);
+            target = fitted;
+        }
+        if (!choice.synth->analyse_target(target, cfg, error)) return fail(cmd, args.str("--target") + ": " + error);
     }
     const synth::ParamValues values = choice.have_file ? choice.file.values : synth::ParamValues{};
     Vec audio;

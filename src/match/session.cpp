@@ -217,6 +217,9 @@ bool MatchSession::init(const std::string& synth_name, const Vec& target, double
 
     Vec u0;
     if (!synth::to_unconstrained(table_, initial ? *initial : m.synth->initial_values(cfg_), u0, error)) return false;
+    // A value on its range's end sits where the bounding sigmoid is flat (gradient ~1e-6): Adam
+    // would never move it. Start at most 99.75 % of the way to an end (|u| <= 6) instead.
+    u0 = u0.cwiseMax(Real(-6)).cwiseMin(Real(6));
     m.base_u = u0;
     best_u_ = u0;
     m.rng = dsp::Rng(params.seed * 0x9E3779B97F4A7C15ull + 1);

@@ -216,4 +216,11 @@ for args in "render --synth sine --bogus 1 -o e.wav" "render --synth sine -o" "r
 done
 ok "usage errors exit 2"
 
+# [a matched preset renders as match did, given its recording] -------------------------------------
+pluck="$ROOT/assets/sounds/pluck_steel_a3.wav"
+must "$D" match --synth ks --method gradient --target "$pluck" --steps 5 -q -o m_ks
+must "$D" render --params m_ks/params.json --target "$pluck" -o m_ks/again.wav
+cmp -s m_ks/recon.wav m_ks/again.wav || die "render --target does not reproduce match's recon.wav"
+ok "render --params P.json --target T.wav reproduces match's recon.wav byte for byte"
+
 echo "== all CLI checks passed"
