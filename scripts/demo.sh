@@ -1,35 +1,24 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and serves the studio on localhost (prints the URL).
-# Until the browser studio lands (issue 4) it builds everything and shows what there is to run.
+# Installs what is missing, builds the studio (WebAssembly) and serves it on localhost.
+#   scripts/demo.sh            serves on http://localhost:8080/ (PORT=... to change)
+# The site is a folder of static files (build-wasm/site); any static host can serve it.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-export NODE_PATH=/usr/share/nodejs
+export NODE_PATH=/usr/share/nodejs  # Debian's emscripten needs node's acorn from here
 jobs="$(nproc 2>/dev/null || echo 2)"
 port="${PORT:-8080}"
 
 bash scripts/setup.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j "$jobs"
-
-if [ -f web/index.html ]; then
-  emcmake cmake -S . -B build-wasm -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build build-wasm -j "$jobs"
-  site="build-wasm/site"
-  echo "demo: serving $site at http://localhost:$port/"
-  exec python3 -m http.server "$port" --bind 127.0.0.1 --directory "$site"
-fi
-
-# Until the studio lands: match the bundled snare with the 808 synth and show where the result is.
-out="build/demo"
+echo "demo: building the studio (first build takes a few minutes)"
+emcmake cmake -S . -B build-wasm -DCMAKE_BUILD_TYPE=Release -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node \
+  >build-wasm-configure.log 2>&1 || { tail -n 20 build-wasm-configure.log; exit 1; }
+rm -f build-wasm-configure.log
+cmake --build build-wasm --target site -j "$jobs"
+site="build-wasm/site"
 echo
-echo "demo: matching assets/sounds/snare_audiophob_1.wav with drum808 (gradient, 100 steps)"
-build/ddsp match --synth drum808 --method gradient --target assets/sounds/snare_audiophob_1.wav \
-  --steps 100 --seed 1 -o "$out"
-echo
-echo "demo: the browser studio is not here yet (issue 4). What runs today:"
-echo "  $out/compare.png                   target vs reconstruction, spectrograms, loss curve"
-echo "  $out/recon.wav, $out/params.json   the matched sound and its preset"
-echo "  build/ddsp --help                  synths, render, loss, match, landscape"
-echo "  scripts/bench.sh                   ddsp.cpp native and wasm side by side with PyTorch"
-echo "  scripts/test.sh                    every test"
+echo "demo: the studio is at   http://localhost:$port/"
+echo "demo: embeddable widget  http://localhost:$port/embed.html?synth=ks&method=gradient&target=assets/sounds/pluck_nylon_e3.wav"
+echo "demo: tutorial page      http://localhost:$port/examples/tutorial.html"
+echo "demo: Ctrl-C stops the server"
+exec python3 -m http.server "$port" --bind 127.0.0.1 --directory "$site"

@@ -1,0 +1,65 @@
+// Spectrogram views drawn by GLSL (shaders/spectrogram.*.glsl) into textures that ImGui shows.
+//
+// A Spectrogram holds one signal's levels as an R8 texture (bins x frames, dB mapped to 0..1 over
+// an 80 dB range below a reference level shared by target and reconstruction, so their colours
+// compare). A SpectrogramView owns a framebuffer the size of its on-screen rectangle; draw()
+// renders one spectrogram (or the difference of two) into it through the shader. Call draw()
+// after ImGui::Render() and before the backend renders the draw data: the ImGui::Image that shows
+// the view's texture then shows this frame's pixels.
+#pragma once
+
+#include "dsp/types.h"
+
+#include <string>
+
+namespace ddsp::app {
+
+struct SpectrogramParams {
+    int fft_size = 1024;
+    int hop = 128;
+    double range_db = 80;
+};
+
+class Spectrogram {
+public:
+    Spectrogram() = default;
+    ~Spectrogram();
+    Spectrogram(const Spectrogram&) = delete;
+    Spectrogram& operator=(const Spectrogram&) = delete;
+
+    // Computes the levels of `x` (frames beyond num_frames are dropped, missing ones are silent).
+    // top_db: the level that maps to 1 (pass the target's peak so both views share a scale).
+    void set(const Vec& x, double sample_rate_hz, const SpectrogramParams& params, int num_frames, double top_db);
+    void clear();
+    bool empty() const { return frames_ == 0; }
+    unsigned texture() const { return texture_; }
+    double sample_rate_hz() const { return sample_rate_hz_; }
+    int frames() const { return frames_; }
+
+    // Peak level (dB) of x's spectrogram, to pass as top_db.
+    static double peak_db(const Vec& x, const SpectrogramParams& params);
+
+private:
+    unsigned texture_ = 0;
+    int frames_ = 0;
+    double sample_rate_hz_ = 16000;
+};
+
+class SpectrogramView {
+public:
+    ~SpectrogramView();
+    // Requests a size for this frame; returns the texture to pass to ImGui::Image.
+    unsigned request(int width_px, int height_px);
+    // Renders (mode 0: `a`; mode 1: difference b - a). Does nothing if nothing was requested.
+    void draw(const Spectrogram& a, const Spectrogram* b, int mode, double min_hz);
+
+private:
+    unsigned framebuffer_ = 0, texture_ = 0;
+    int width_ = 0, height_ = 0;
+    bool requested_ = false;
+};
+
+// Compiles the shaders (once). False with a message if WebGL2 refuses them.
+bool spectrogram_shaders_init(std::string& error);
+
+}  // namespace ddsp::app

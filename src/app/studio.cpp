@@ -1,0 +1,833 @@
+// Index
+//   [SECTION] helpers (JSON out, colours, number formatting)
+//   [SECTION] state
+//   [SECTION] inputs
+//   [SECTION] layout
+//   [SECTION] toolbar and status
+//   [SECTION] signals: waveforms and spectrograms
+//   [SECTION] loss curve
+//   [SECTION] settings
+//   [SECTION] parameter panel
+//   [SECTION] loss landscape
+#include "app/studio.h"
+
+#include "dsp/resample.h"
+#include "match/params_json.h"
+
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace ddsp::app {
+
+// [SECTION] helpers (JSON out, colours, number formatting)
+
+namespace {
+
+std::string quote(const std::string& s) { return match::json_quote(s); }
+std::string num(double v) { return match::json_number(v); }
+
+const char* kMethods[] = {"gradient", "genetic", "cmaes", "hybrid"};
+const char* kMethodHelp[] = {"Adam through the synth: fast and precise near a good start",
+                             "The DiffKS baseline: population 20, crossover and mutation, no gradients",
+                             "Covariance-matrix adaptation: a smarter population search",
+                             "Global search on pitch-like parameters, then gradient refinement"};
+const char* kLosses[] = {"mrstft", "diffks", "linear", "timbre"};
+const char* kLossHelp[] = {"Multi-resolution STFT, linear + log magnitude (DDSP)",
+                           "A-weighted, gain-invariant multi-resolution STFT (DiffKS)",
+                           "Multi-resolution STFT, linear magnitude only",
+                           "Loudness, brightness, flatness and temporal centroid (808 paper)"};
+
+// One colour per run, so several runs on one target can be compared.
+ImU32 trace_colour(int run, float alpha = 1.0f) {
+    static const float palette[][3] = {{0.96f, 0.55f, 0.24f}, {0.33f, 0.67f, 0.98f}, {0.55f, 0.85f, 0.40f},
+                                       {0.86f, 0.42f, 0.84f}, {0.98f, 0.85f, 0.30f}, {0.40f, 0.85f, 0.85f}};
+    const float* c = palette[size_t(run) % 6];
+    return ImGui::ColorConvertFloat4ToU32(ImVec4(c[0], c[1], c[2], alpha));
+}
+
+std::string format_seconds(double s) {
+    char buf[32];
+    if (s < 60) std::snprintf(buf, sizeof buf, "%.1f s", s);
+    else std::snprintf(buf, sizeof buf, "%d:%04.1f", int(s / 60), std::fmod(s, 60.0));
+    return buf;
+}
+
+// Viridis-like ramp for the landscape heat map (0 = low loss = bright).
+ImU32 heat_colour(float t) {
+    t = std::clamp(t, 0.0f, 1.0f);
+    const ImVec4 lo(0.99f, 0.91f, 0.15f, 1), mid(0.13f, 0.57f, 0.55f, 1), hi(0.27f, 0.00f, 0.33f, 1);
+    const ImVec4 a = t < 0.5f ? lo : mid, b = t < 0.5f ? mid : hi;
+    const float u = t < 0.5f ? t * 2 : (t - 0.5f) * 2;
+    return ImGui::ColorConvertFloat4ToU32(
+        ImVec4(a.x + (b.x - a.x) * u, a.y + (b.y - a.y) * u, a.z + (b.z - a.z) * u, 1));
+}
+
+}  // namespace
+
+// [SECTION] state
+
+struct Studio::Impl {
+    struct Example {
+        std::string file, label, kind;
+    };
+    std::vector<Example> examples;
+
+    // The target as loaded, and at the synth's rate (what the worker matches).
+    std::string target_name;
+    Vec target_raw;
+    double target_raw_hz = 0;
+    Vec target;  // at synth_hz, cut to max seconds
+    Vec recon;
+    double synth_hz = 16000;
+
+    std::unique_ptr<synth::Synth> synth;
+    std::vector<synth::ParamSpec> table;
+    synth::ParamValues values;
+    double seconds = 1;
+
+    SpectrogramParams spec_params;
+    Spectrogram target_spec, recon_spec;
+    SpectrogramView target_view, recon_view, diff_view;
+    bool spectrograms_dirty = true;
+
+    std::vector<LossTrace> traces;
+    std::string status_text = "Drop a recording anywhere, or pick an example.";
+    bool status_error = false;
+
+    float level_peak = 0, level_rms = 0;
+    std::string level_slot;
+    bool playing = false;
+    bool loop = false;
+
+    // Loss landscape
+    int land_x = 0, land_y = 1, land_steps = 25;
+    int land_n = 0;
+    std::vector<float> land_loss;
+    std::vector<double> land_xs, land_ys;
+    std::string land_x_name, land_y_name;
+    bool land_pending = false;
+
+    double last_render_request_s = -1;
+    bool render_wanted = false;
+};
+
+Studio::Studio(CommandFn command) : impl_(std::make_unique<Impl>()), command_(std::move(command)) { rebuild_table(); }
+Studio::~Studio() = default;
+
+void Studio::send(const std::string& json) const {
+    if (command_) command_(json);
+}
+
+bool Studio::init_gl(std::string& error) { return spectrogram_shaders_init(error); }
+
+// [SECTION] inputs
+
+void Studio::set_examples(const std::string& json) {
+    match::JsonValue v;
+    std::string error;
+    impl_->examples.clear();
+    if (!match::json_parse(json, v, error) || v.type != match::JsonValue::Type::array) return;
+    for (const match::JsonValue& e : v.array) {
+        const match::JsonValue* file = e.find("file");
+        if (!file || file->type != match::JsonValue::Type::string) continue;
+        const match::JsonValue* label = e.find("label");
+        const match::JsonValue* kind = e.find("kind");
+        impl_->examples.push_back({file->string, label && label->type == match::JsonValue::Type::string ? label->string : file->string,
+                                   kind && kind->type == match::JsonValue::Type::string ? kind->string : ""});
+    }
+}
+
+void Studio::set_target(const std::string& name, const Vec& samples, double sample_rate_hz) {
+    Impl& m = *impl_;
+    m.target_name = name;
+    m.target_raw = samples;
+    m.target_raw_hz = sample_rate_hz;
+    m.recon = Vec();
+    m.values.clear();
+    params_json_.clear();
+    m.traces.clear();
+    status_ = MatchStatus{};
+    rebuild_table();
+    set_status("Loaded " + name + " (" + format_seconds(double(samples.size()) / sample_rate_hz) + "). Press Match.", false);
+}
+
+void Studio::set_recon(const Vec& samples, double sample_rate_hz) {
+    Impl& m = *impl_;
+    if (sample_rate_hz != m.synth_hz && samples.size() > 0)
+        m.recon = dsp::resample(samples, sample_rate_hz, m.synth_hz);
+    else
+        m.recon = samples;
+    m.spectrograms_dirty = true;
+}
+
+void Studio::set_settings(const MatchSettings& s) {
+    const bool synth_changed = s.synth != settings_.synth;
+    settings_ = s;
+    if (synth_changed) rebuild_table();
+}
+
+void Studio::on_started(int run) {
+    status_.running = true;
+    status_.run = run;
+    status_.iteration = 0;
+    Impl& m = *impl_;
+    LossTrace t;
+    t.run = run;
+    t.label = settings_.synth + " / " + settings_.method + " / " + settings_.loss;
+    m.traces.push_back(std::move(t));
+    if (m.traces.size() > 6) m.traces.erase(m.traces.begin());  // the legend stays readable
+}
+
+void Studio::on_progress(const std::string& json, const std::vector<float>& history, bool done) {
+    match::JsonValue v;
+    std::string error;
+    if (!match::json_parse(json, v, error)) return;
+    auto number = [&](const char* key, double fallback) {
+        const match::JsonValue* f = v.find(key);
+        return f && f->type == match::JsonValue::Type::number ? f->number : fallback;
+    };
+    status_.run = int(number("run", status_.run));
+    status_.iteration = int(number("iteration", status_.iteration));
+    status_.step_limit = int(number("stepLimit", status_.step_limit));
+    status_.loss = number("loss", status_.loss);
+    status_.best_loss = number("bestLoss", status_.best_loss);
+    status_.elapsed_s = number("elapsedS", status_.elapsed_s);
+    status_.iters_per_s = number("itersPerS", status_.iters_per_s);
+    status_.running = !done;
+    status_.has_result = true;
+    Impl& m = *impl_;
+    if (m.traces.empty() || m.traces.back().run != status_.run) on_started(status_.run), status_.running = !done;
+    LossTrace& t = m.traces.back();
+    for (float l : history)
+        if (std::isfinite(l)) t.loss.push_back(l);
+    if (status_.initial_loss == 0 && !t.loss.empty()) status_.initial_loss = t.loss.front();
+    if (const match::JsonValue* p = v.find("params"); p && p->type == match::JsonValue::Type::string)
+        set_params_json(p->string);
+}
+
+void Studio::set_params_json(const std::string& json) {
+    match::ParamFile file;
+    std::string error;
+    if (!match::params_parse(json, file, error)) {
+        set_status("Parameters: " + error, true);
+        return;
+    }
+    if (file.synth != settings_.synth) {
+        settings_.synth = file.synth;
+        rebuild_table();
+    }
+    impl_->values = file.values;
+    params_json_ = json;
+}
+
+void Studio::set_status(const std::string& text, bool is_error) {
+    impl_->status_text = text;
+    impl_->status_error = is_error;
+}
+
+void Studio::set_level(float peak, float rms, const std::string& slot, bool playing) {
+    impl_->level_peak = std::isfinite(peak) ? peak : 0;
+    impl_->level_rms = std::isfinite(rms) ? rms : 0;
+    impl_->level_slot = slot;
+    impl_->playing = playing;
+}
+
+void Studio::set_landscape(const std::string& json, const std::vector<float>& loss) {
+    Impl& m = *impl_;
+    match::JsonValue v;
+    std::string error;
+    m.land_pending = false;
+    if (!match::json_parse(json, v, error)) return;
+    const match::JsonValue* steps = v.find("steps");
+    const int n = steps && steps->type == match::JsonValue::Type::number ? int(steps->number) : 0;
+    if (n < 2 || loss.size() != size_t(n) * size_t(n)) return;
+    auto axis = [&](const char* key, std::vector<double>& out) {
+        out.clear();
+        if (const match::JsonValue* a = v.find(key); a && a->type == match::JsonValue::Type::array)
+            for (const match::JsonValue& x : a->array) out.push_back(x.number);
+    };
+    axis("xValues", m.land_xs);
+    axis("yValues", m.land_ys);
+    m.land_n = n;
+    m.land_loss = loss;
+}
+
+void Studio::reset() {
+    Impl& m = *impl_;
+    m.traces.clear();
+    m.recon = Vec();
+    m.values.clear();
+    params_json_.clear();
+    status_ = MatchStatus{};
+    rebuild_table();
+}
+
+// The parameter table and the target at the synth's rate (the worker does the same, so the
+// sliders' ranges are the ones the match uses).
+void Studio::rebuild_table() {
+    Impl& m = *impl_;
+    m.synth = synth::make_synth(settings_.synth);
+    if (!m.synth) return;
+    m.synth_hz = m.synth->default_sample_rate_hz();
+    synth::SynthConfig cfg;
+    cfg.sample_rate_hz = m.synth_hz;
+    cfg.seed = uint64_t(std::max(0, settings_.seed));
+    if (m.target_raw.size() > 0) {
+        Vec x = m.target_raw_hz == m.synth_hz ? m.target_raw : dsp::resample(m.target_raw, m.target_raw_hz, m.synth_hz);
+        const double max_seconds = std::max(m.synth->default_seconds(), 4.0);
+        const Eigen::Index max_n = Eigen::Index(max_seconds * m.synth_hz);
+        if (x.size() > max_n) x = Vec(x.head(max_n));
+        m.target = x;
+        cfg.num_samples = int(x.size());
+        std::string error;
+        if (x.size() >= 64 && x.allFinite()) m.synth->analyse_target(x, cfg, error);
+    } else {
+        m.target = Vec();
+        cfg.num_samples = int(m.synth->default_seconds() * m.synth_hz);
+    }
+    m.seconds = cfg.num_samples / m.synth_hz;
+    m.table = m.synth->param_table(cfg);
+    if (m.values.empty()) m.values = m.synth->initial_values(cfg);
+    // Keep only values that fit the table (a synth change leaves foreign names behind).
+    Vec u;
+    std::string error;
+    if (!synth::to_unconstrained(m.table, m.values, u, error)) m.values = synth::default_values(m.table);
+    m.land_x = 0;
+    m.land_y = std::min<int>(1, int(m.table.size()) - 1);
+    m.land_n = 0;
+    m.spectrograms_dirty = true;
+}
+
+void Studio::rebuild_spectrograms() {
+    Impl& m = *impl_;
+    m.spectrograms_dirty = false;
+    m.spec_params.fft_size = m.synth_hz > 24000 ? 2048 : 1024;
+    m.spec_params.hop = m.spec_params.fft_size / 8;
+    if (m.target.size() == 0) {
+        m.target_spec.clear();
+        m.recon_spec.clear();
+        return;
+    }
+    const int frames = int(m.target.size()) / m.spec_params.hop + 1;
+    const double top_db = Spectrogram::peak_db(m.target, m.spec_params);
+    m.target_spec.set(m.target, m.synth_hz, m.spec_params, frames, top_db);
+    if (m.recon.size() > 0) {
+        Vec r = Vec::Zero(m.target.size());
+        const Eigen::Index n = std::min(r.size(), m.recon.size());
+        r.head(n) = m.recon.head(n);
+        m.recon_spec.set(r, m.synth_hz, m.spec_params, frames, top_db);
+    } else {
+        m.recon_spec.clear();
+    }
+}
+
+// [SECTION] layout
+
+void Studio::frame(float width_px, float height_px, float scale) {
+    Impl& m = *impl_;
+    const float dt = ImGui::GetIO().DeltaTime;
+    if (dt > 0) fps_ = fps_ == 0 ? 1.0 / dt : 0.95 * fps_ + 0.05 / dt;
+    if (m.spectrograms_dirty) rebuild_spectrograms();
+
+    ImGui::SetNextWindowPos(ImVec2(0, 0));
+    ImGui::SetNextWindowSize(ImVec2(width_px, height_px));
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowRounding, 0);
+    ImGui::Begin("ddsp.cpp studio", nullptr,
+                 ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoBringToFrontOnFocus |
+                     ImGuiWindowFlags_NoSavedSettings);
+    ImGui::PopStyleVar();
+    draw_toolbar(scale);
+    draw_status(scale);
+    ImGui::Separator();
+
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const bool narrow = compact_ || avail.x < 900 * scale;
+    const float side_w = narrow ? avail.x : std::max(320 * scale, avail.x * 0.34f);
+    const float main_w = narrow ? avail.x : avail.x - side_w - ImGui::GetStyle().ItemSpacing.x;
+
+    if (compact_) {
+        // The widget: signals and the loss curve fill the frame; settings live in the full studio.
+        const float loss_h = std::max(90 * scale, avail.y * 0.28f);
+        draw_signals(avail.x, avail.y - loss_h - ImGui::GetStyle().ItemSpacing.y, scale);
+        draw_loss(avail.x, loss_h, scale);
+    } else if (narrow) {
+        // One column: signals and loss, then settings and parameters below (the page scrolls).
+        ImGui::BeginChild("main", ImVec2(main_w, 0), false);
+        draw_signals(main_w, std::max(300 * scale, avail.y * 0.55f), scale);
+        draw_loss(main_w, 170 * scale, scale);
+        draw_settings(scale);
+        draw_params(scale);
+        draw_landscape(scale);
+        ImGui::EndChild();
+    } else {
+        ImGui::BeginChild("main", ImVec2(main_w, 0), false);
+        const float loss_h = std::max(150 * scale, avail.y * 0.26f);
+        draw_signals(main_w, avail.y - loss_h - ImGui::GetStyle().ItemSpacing.y, scale);
+        draw_loss(main_w, loss_h, scale);
+        ImGui::EndChild();
+        ImGui::SameLine();
+        ImGui::BeginChild("side", ImVec2(side_w, 0), false);
+        draw_settings(scale);
+        draw_params(scale);
+        draw_landscape(scale);
+        ImGui::EndChild();
+    }
+    ImGui::End();
+
+    // A slider being dragged asks for a re-render at most ~15 times a second.
+    const double now = ImGui::GetTime();
+    if (m.render_wanted && now - m.last_render_request_s > 0.066) {
+        m.render_wanted = false;
+        m.last_render_request_s = now;
+        send("{\"cmd\":\"render\",\"params\":" + quote(params_json_) + "}");
+    }
+}
+
+void Studio::render_views() {
+    Impl& m = *impl_;
+    const double min_hz = 30;
+    m.target_view.draw(m.target_spec, nullptr, 0, min_hz);
+    m.recon_view.draw(m.recon_spec, nullptr, 0, min_hz);
+    m.diff_view.draw(m.target_spec, &m.recon_spec, 1, min_hz);
+}
+
+// [SECTION] toolbar and status
+
+void Studio::draw_toolbar(float scale) {
+    Impl& m = *impl_;
+    if (!compact_) {
+        if (ImGui::Button("Open...")) send("{\"cmd\":\"open\"}");
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Open a recording (WAV, or anything the browser decodes).\nOr drop a file anywhere on the page.");
+        ImGui::SameLine();
+        if (ImGui::Button("Examples")) ImGui::OpenPopup("examples");
+        if (ImGui::BeginPopup("examples")) {
+            std::string kind;
+            for (const Impl::Example& e : m.examples) {
+                if (e.kind != kind) {
+                    kind = e.kind;
+                    ImGui::TextDisabled("%s", kind.c_str());
+                }
+                if (ImGui::Selectable(e.label.c_str(), e.label == m.target_name))
+                    send("{\"cmd\":\"example\",\"file\":" + quote(e.file) + "}");
+            }
+            ImGui::EndPopup();
+        }
+        ImGui::SameLine();
+        if (ImGui::Button("Record")) send("{\"cmd\":\"record\"}");
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Record a few seconds from the microphone");
+        ImGui::SameLine();
+        ImGui::TextDisabled("|");
+        ImGui::SameLine();
+    }
+
+    ImGui::SetNextItemWidth(110 * scale);
+    if (ImGui::BeginCombo("##synth", settings_.synth.c_str())) {
+        for (const std::string& name : synth::synth_names()) {
+            if (ImGui::Selectable(name.c_str(), name == settings_.synth) && name != settings_.synth) {
+                settings_.synth = name;
+                m.values.clear();
+                params_json_.clear();
+                m.recon = Vec();
+                rebuild_table();
+                send("{\"cmd\":\"synth\",\"name\":" + quote(name) + "}");
+            }
+            if (ImGui::IsItemHovered()) {
+                if (auto s = synth::make_synth(name)) ImGui::SetTooltip("%s", s->description().c_str());
+            }
+        }
+        ImGui::EndCombo();
+    }
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(110 * scale);
+    if (ImGui::BeginCombo("##method", settings_.method.c_str())) {
+        for (int i = 0; i < 4; ++i) {
+            if (ImGui::Selectable(kMethods[i], settings_.method == kMethods[i])) {
+                settings_.method = kMethods[i];
+                send("{\"cmd\":\"method\",\"name\":" + quote(settings_.method) + "}");
+            }
+            if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", kMethodHelp[i]);
+        }
+        ImGui::EndCombo();
+    }
+    ImGui::SameLine();
+    const bool have_target = m.target.size() > 0;
+    if (status_.running) {
+        ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.70f, 0.22f, 0.20f, 1));
+        if (ImGui::Button("  Stop  ")) send("{\"cmd\":\"stop\"}");
+        ImGui::PopStyleColor();
+    } else {
+        if (!have_target) ImGui::BeginDisabled();
+        ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.18f, 0.52f, 0.30f, 1));
+        ImGui::PushStyleColor(ImGuiCol_ButtonHovered, ImVec4(0.24f, 0.64f, 0.38f, 1));
+        if (ImGui::Button("  Match  ")) {
+            std::string cmd = "{\"cmd\":\"start\",\"synth\":" + quote(settings_.synth) +
+                              ",\"method\":" + quote(settings_.method) + ",\"loss\":" + quote(settings_.loss) +
+                              ",\"steps\":" + num(settings_.steps) + ",\"timeBudgetS\":" + num(settings_.time_budget_s) +
+                              ",\"learningRate\":" + num(settings_.learning_rate) + ",\"seed\":" + num(settings_.seed) +
+                              ",\"params\":" + (status_.has_result && !params_json_.empty() ? quote(params_json_) : std::string("null")) +
+                              "}";
+            send(cmd);
+        }
+        ImGui::PopStyleColor(2);
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Match the synth to the target (continues from the current parameters after a run)");
+        if (!have_target) ImGui::EndDisabled();
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("Reset")) {
+        reset();
+        send("{\"cmd\":\"reset\"}");
+    }
+    ImGui::SameLine();
+    ImGui::TextDisabled("|");
+    ImGui::SameLine();
+    auto play_button = [&](const char* label, const char* slot, bool enabled) {
+        if (!enabled) ImGui::BeginDisabled();
+        const bool active = m.playing && m.level_slot == slot;
+        if (active) ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.25f, 0.45f, 0.75f, 1));
+        if (ImGui::Button(label)) {
+            if (active) send("{\"cmd\":\"stopAudio\"}");
+            else send(std::string("{\"cmd\":\"play\",\"slot\":\"") + slot + "\",\"loop\":" + (m.loop ? "true" : "false") + "}");
+        }
+        if (active) ImGui::PopStyleColor();
+        if (!enabled) ImGui::EndDisabled();
+    };
+    play_button("A: target", "target", have_target);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Play the target (space toggles A/B)");
+    ImGui::SameLine();
+    play_button("B: synth", "recon", m.recon.size() > 0);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Play the reconstruction (space toggles A/B; keys A..K play notes)");
+    ImGui::SameLine();
+    ImGui::Checkbox("Loop", &m.loop);
+    ImGui::SameLine();
+    // Output level meter (peak, dBFS).
+    {
+        const float w = 90 * scale, h = ImGui::GetFrameHeight();
+        const ImVec2 p = ImGui::GetCursorScreenPos();
+        ImDrawList* dl = ImGui::GetWindowDrawList();
+        dl->AddRectFilled(p, ImVec2(p.x + w, p.y + h), IM_COL32(30, 30, 36, 255), 3);
+        const float db = 20 * std::log10(std::max(m.level_peak, 1e-6f));
+        const float frac = std::clamp((db + 60) / 60, 0.0f, 1.0f);
+        const ImU32 col = db > -1 ? IM_COL32(230, 70, 60, 255) : db > -12 ? IM_COL32(230, 200, 60, 255) : IM_COL32(80, 200, 120, 255);
+        dl->AddRectFilled(p, ImVec2(p.x + w * frac, p.y + h), col, 3);
+        ImGui::Dummy(ImVec2(w, h));
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Output peak %.1f dBFS", db);
+    }
+    if (!compact_) {
+        ImGui::SameLine();
+        ImGui::TextDisabled("|");
+        ImGui::SameLine();
+        if (ImGui::Button("Keep...")) ImGui::OpenPopup("keep");
+        if (ImGui::BeginPopup("keep")) {
+            if (ImGui::MenuItem("Export parameters (JSON)", nullptr, false, !params_json_.empty())) send("{\"cmd\":\"exportParams\"}");
+            if (ImGui::MenuItem("Export reconstruction (WAV)", nullptr, false, m.recon.size() > 0)) send("{\"cmd\":\"exportWav\"}");
+            if (ImGui::MenuItem("Import parameters (JSON)...")) send("{\"cmd\":\"importParams\"}");
+            if (ImGui::MenuItem("Copy share link")) send("{\"cmd\":\"share\"}");
+            ImGui::EndPopup();
+        }
+    }
+}
+
+void Studio::draw_status(float scale) {
+    Impl& m = *impl_;
+    const MatchStatus& s = status_;
+    if (s.has_result || s.running) {
+        ImGui::Text("%s  iteration %d  loss %.4g  best %.4g  %.0f it/s  %s", s.running ? "matching" : "done",
+                    s.iteration, s.loss, s.best_loss, s.iters_per_s, format_seconds(s.elapsed_s).c_str());
+        ImGui::SameLine();
+        float progress = 0;
+        if (settings_.time_budget_s > 0) progress = float(s.elapsed_s / settings_.time_budget_s);
+        if (s.step_limit > 0) progress = std::max(progress, float(s.iteration) / float(s.step_limit));
+        if (!s.running) progress = 1;
+        ImGui::ProgressBar(std::clamp(progress, 0.0f, 1.0f), ImVec2(160 * scale, 0));
+        ImGui::SameLine();
+    }
+    if (m.status_error) ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.40f, 1), "%s", m.status_text.c_str());
+    else ImGui::TextDisabled("%s", m.status_text.c_str());
+}
+
+// [SECTION] signals: waveforms and spectrograms
+
+namespace {
+
+void draw_waveform(const char* title, const Vec& x, double sample_rate_hz, ImVec2 size, ImU32 colour) {
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->AddRectFilled(p, ImVec2(p.x + size.x, p.y + size.y), IM_COL32(18, 18, 24, 255), 4);
+    const float mid = p.y + size.y * 0.5f;
+    dl->AddLine(ImVec2(p.x, mid), ImVec2(p.x + size.x, mid), IM_COL32(60, 60, 70, 255));
+    const int cols = std::max(1, int(size.x));
+    if (x.size() > 0) {
+        float peak = 1e-6f;
+        for (Eigen::Index i = 0; i < x.size(); ++i)
+            if (std::isfinite(x[i])) peak = std::max(peak, std::abs(float(x[i])));
+        const float gain = 0.95f / std::max(peak, 0.05f);  // quiet sounds are shown larger, up to 26 dB
+        for (int c = 0; c < cols; ++c) {
+            const Eigen::Index a = Eigen::Index(double(c) / cols * double(x.size()));
+            const Eigen::Index b = std::max(a + 1, Eigen::Index(double(c + 1) / cols * double(x.size())));
+            float lo = 0, hi = 0;
+            for (Eigen::Index i = a; i < std::min(b, x.size()); ++i) {
+                const float v = std::isfinite(x[i]) ? float(x[i]) : 0.0f;
+                lo = std::min(lo, v);
+                hi = std::max(hi, v);
+            }
+            dl->AddRectFilled(ImVec2(p.x + c, mid - hi * gain * size.y * 0.5f),
+                              ImVec2(p.x + c + 1, mid - lo * gain * size.y * 0.5f + 1), colour);
+        }
+    }
+    char label[96];
+    std::snprintf(label, sizeof label, "%s  %.2f s", title, sample_rate_hz > 0 ? double(x.size()) / sample_rate_hz : 0.0);
+    dl->AddText(ImVec2(p.x + 6, p.y + 3), IM_COL32(200, 200, 210, 220), label);
+    ImGui::Dummy(size);
+}
+
+}  // namespace
+
+void Studio::draw_signals(float width, float height, float scale) {
+    Impl& m = *impl_;
+    ImGui::BeginChild("signals", ImVec2(width, height), false, ImGuiWindowFlags_NoScrollbar);
+    const ImGuiStyle& st = ImGui::GetStyle();
+    const float wave_h = std::max(50 * scale, height * 0.18f);
+    const float half = (width - st.ItemSpacing.x) * 0.5f;
+    draw_waveform(("A  target: " + (m.target_name.empty() ? std::string("none") : m.target_name)).c_str(), m.target,
+                  m.synth_hz, ImVec2(half, wave_h), IM_COL32(120, 180, 250, 255));
+    ImGui::SameLine();
+    draw_waveform("B  reconstruction", m.recon, m.synth_hz, ImVec2(half, wave_h), IM_COL32(245, 150, 70, 255));
+
+    const float spec_h = std::max(60 * scale, height - wave_h - st.ItemSpacing.y * 2 - ImGui::GetTextLineHeight());
+    const float third = (width - 2 * st.ItemSpacing.x) / 3;
+    struct Pane {
+        const char* title;
+        SpectrogramView* view;
+    } panes[] = {{"target", &m.target_view}, {"reconstruction", &m.recon_view}, {"difference (red extra, blue missing)", &m.diff_view}};
+    for (int i = 0; i < 3; ++i) {
+        if (i) ImGui::SameLine();
+        ImGui::BeginGroup();
+        ImGui::TextDisabled("%s", panes[i].title);
+        const ImVec2 size(third, spec_h - ImGui::GetTextLineHeightWithSpacing());
+        const unsigned tex = panes[i].view->request(int(size.x), int(size.y));
+        // The framebuffer's first row is the bottom: flip v so low frequencies sit at the bottom.
+        ImGui::Image(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(tex)), size, ImVec2(0, 1), ImVec2(1, 0));
+        if (ImGui::IsItemHovered() && m.target.size() > 0) {
+            const ImVec2 mp = ImGui::GetMousePos(), ip = ImGui::GetItemRectMin(), is = ImGui::GetItemRectSize();
+            const double tx = (mp.x - ip.x) / is.x * double(m.target.size()) / m.synth_hz;
+            const double fy = 1 - (mp.y - ip.y) / is.y;
+            const double f_hz = 30 * std::pow(m.synth_hz / 2 / 30, fy);
+            ImGui::SetTooltip("%.3f s, %.0f Hz", tx, f_hz);
+        }
+        ImGui::EndGroup();
+    }
+    ImGui::EndChild();
+}
+
+// [SECTION] loss curve
+
+void Studio::draw_loss(float width, float height, float scale) {
+    Impl& m = *impl_;
+    ImGui::BeginChild("loss", ImVec2(width, height), false, ImGuiWindowFlags_NoScrollbar);
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    const ImVec2 size = ImGui::GetContentRegionAvail();
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->AddRectFilled(p, ImVec2(p.x + size.x, p.y + size.y), IM_COL32(18, 18, 24, 255), 4);
+    dl->AddText(ImVec2(p.x + 6, p.y + 3), IM_COL32(200, 200, 210, 220), "loss (log scale) per iteration");
+
+    double lo = std::numeric_limits<double>::infinity(), hi = 0;
+    size_t longest = 1;
+    for (const LossTrace& t : m.traces) {
+        for (float v : t.loss)
+            if (v > 0 && std::isfinite(v)) lo = std::min(lo, double(v)), hi = std::max(hi, double(v));
+        longest = std::max(longest, t.loss.size());
+    }
+    const float left = p.x + 48 * scale, right = p.x + size.x - 8 * scale;
+    const float top = p.y + 20 * scale, bottom = p.y + size.y - 18 * scale;
+    if (hi > 0 && std::isfinite(lo)) {
+        double l0 = std::floor(std::log10(lo)), l1 = std::ceil(std::log10(hi));
+        if (l1 - l0 < 1) l1 = l0 + 1;
+        auto y_of = [&](double v) { return float(bottom - (std::log10(v) - l0) / (l1 - l0) * (bottom - top)); };
+        for (double d = l0; d <= l1; d += 1) {
+            const float y = y_of(std::pow(10.0, d));
+            dl->AddLine(ImVec2(left, y), ImVec2(right, y), IM_COL32(50, 50, 60, 255));
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%g", std::pow(10.0, d));
+            dl->AddText(ImVec2(p.x + 4, y - 7 * scale), IM_COL32(150, 150, 160, 255), buf);
+        }
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%zu", longest);
+        dl->AddText(ImVec2(right - ImGui::CalcTextSize(buf).x, bottom + 2), IM_COL32(150, 150, 160, 255), buf);
+        float legend_y = top;
+        for (const LossTrace& t : m.traces) {
+            if (t.loss.empty()) continue;
+            const ImU32 col = trace_colour(t.run);
+            const size_t n = t.loss.size();
+            // At most one vertex per pixel column: long genetic runs stay cheap to draw.
+            const size_t stride = std::max<size_t>(1, n / size_t(std::max(1.0f, right - left)));
+            ImVec2 prev;
+            bool have_prev = false;
+            double best = std::numeric_limits<double>::infinity();
+            for (size_t i = 0; i < n; i += stride) {
+                for (size_t k = i; k < std::min(n, i + stride); ++k) best = std::min(best, double(t.loss[k]));
+                const float x = left + float(i) / float(std::max<size_t>(1, longest - 1)) * (right - left);
+                const ImVec2 pt(x, y_of(std::max(best, lo)));
+                if (have_prev) dl->AddLine(prev, pt, col, 2 * scale);
+                prev = pt;
+                have_prev = true;
+            }
+            char label[128];
+            std::snprintf(label, sizeof label, "%s  best %.4g", t.label.c_str(), best);
+            const float tw = ImGui::CalcTextSize(label).x;
+            dl->AddRectFilled(ImVec2(right - tw - 22 * scale, legend_y + 4 * scale), ImVec2(right - tw - 10 * scale, legend_y + 12 * scale), col);
+            dl->AddText(ImVec2(right - tw - 4 * scale, legend_y), IM_COL32(210, 210, 220, 255), label);
+            legend_y += ImGui::GetTextLineHeight();
+        }
+    } else {
+        dl->AddText(ImVec2(left, (top + bottom) / 2), IM_COL32(120, 120, 130, 255), "Press Match to start; each run adds a trace.");
+    }
+    ImGui::Dummy(size);
+    ImGui::EndChild();
+}
+
+// [SECTION] settings
+
+void Studio::draw_settings(float scale) {
+    if (!ImGui::CollapsingHeader("Match settings", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    ImGui::PushItemWidth(-130 * scale);
+    int loss_index = 0;
+    for (int i = 0; i < 4; ++i)
+        if (settings_.loss == kLosses[i]) loss_index = i;
+    if (ImGui::Combo("loss", &loss_index, kLosses, 4)) settings_.loss = kLosses[loss_index];
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", kLossHelp[loss_index]);
+    ImGui::SliderInt("steps", &settings_.steps, 10, 3000, "%d", ImGuiSliderFlags_Logarithmic);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Gradient steps, or generations of a population method");
+    ImGui::SliderFloat("time budget (s)", &settings_.time_budget_s, 0, 120, settings_.time_budget_s > 0 ? "%.0f s" : "none");
+    ImGui::SliderFloat("learning rate", &settings_.learning_rate, 0.002f, 0.5f, "%.3f", ImGuiSliderFlags_Logarithmic);
+    ImGui::InputInt("seed", &settings_.seed);
+    settings_.seed = std::clamp(settings_.seed, 0, 1 << 30);
+    ImGui::PopItemWidth();
+}
+
+// [SECTION] parameter panel
+
+void Studio::params_edited() {
+    Impl& m = *impl_;
+    params_json_ = match::params_to_json(settings_.synth, m.synth_hz, m.seconds, m.values, m.table);
+    status_.has_result = true;  // the next Match starts from the edited values
+    m.render_wanted = true;
+}
+
+void Studio::draw_params(float scale) {
+    Impl& m = *impl_;
+    if (!ImGui::CollapsingHeader("Parameters (physical units)", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    if (m.table.empty()) {
+        ImGui::TextDisabled("no synth");
+        return;
+    }
+    ImGui::PushItemWidth(-150 * scale);
+    for (const synth::ParamSpec& p : m.table) {
+        std::vector<double>& v = m.values[p.name];
+        if (int(v.size()) != p.size) v.assign(size_t(p.size), p.default_value);
+        const bool log_scale = p.scale == ad::Scale::log && p.min_value > 0;
+        ImGui::PushID(p.name.c_str());
+        if (p.size == 1) {
+            float x = float(v[0]);
+            const char* fmt = std::abs(p.max_value) >= 100 ? "%.1f" : "%.4g";
+            if (ImGui::SliderFloat(p.name.c_str(), &x, float(p.min_value), float(p.max_value), fmt,
+                                   log_scale ? ImGuiSliderFlags_Logarithmic : 0)) {
+                v[0] = std::clamp(double(x), p.min_value, p.max_value);
+                params_edited();
+            }
+        } else if (p.size <= 4096) {
+            // A curve over time: its shape is shown, and one slider moves it as a whole (times a
+            // factor on log parameters, plus an offset on linear ones). Released, it re-centres.
+            std::vector<float> shown(v.size());
+            for (size_t i = 0; i < v.size(); ++i)
+                shown[i] = log_scale ? float(std::log(v[i])) : float(v[i]);
+            ImGui::PlotLines("##curve", shown.data(), int(shown.size()), 0, nullptr, FLT_MAX, FLT_MAX,
+                             ImVec2(ImGui::CalcItemWidth() * 0.35f, ImGui::GetFrameHeight()));
+            ImGui::SameLine();
+            ImGui::SetNextItemWidth(ImGui::CalcItemWidth() * 0.65f - ImGui::GetStyle().ItemSpacing.x);
+            // The drag starts from neutral every frame and applies its change at once.
+            float change = log_scale ? 1.0f : 0.0f;
+            const float range = float(p.max_value - p.min_value);
+            if (ImGui::DragFloat(p.name.c_str(), &change, log_scale ? 0.005f : range / 400, 0, 0,
+                                 log_scale ? "drag: x%.3f" : "drag: %+.3g")) {
+                for (double& x : v)
+                    x = std::clamp(log_scale ? x * double(std::max(change, 0.01f)) : x + double(change), p.min_value, p.max_value);
+                params_edited();
+            }
+        } else {
+            ImGui::TextDisabled("%s: %d values (frame-wise; set by matching)", p.name.c_str(), p.size);
+        }
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s\n%s, %g .. %g%s", p.description.c_str(), p.unit.empty() ? "no unit" : p.unit.c_str(),
+                                                      p.min_value, p.max_value, log_scale ? " (log)" : "");
+        ImGui::PopID();
+    }
+    ImGui::PopItemWidth();
+}
+
+// [SECTION] loss landscape
+
+void Studio::draw_landscape(float scale) {
+    Impl& m = *impl_;
+    if (!ImGui::CollapsingHeader("Loss landscape")) return;
+    ImGui::TextWrapped("The loss over two parameters, the others held where they are. Pitch-like parameters make it rugged: "
+                       "gradient descent only finds the valley it starts in.");
+    if (m.table.size() < 2) return;
+    std::vector<const char*> names;
+    for (const synth::ParamSpec& p : m.table) names.push_back(p.name.c_str());
+    ImGui::PushItemWidth(-150 * scale);
+    ImGui::Combo("x axis", &m.land_x, names.data(), int(names.size()));
+    ImGui::Combo("y axis", &m.land_y, names.data(), int(names.size()));
+    ImGui::SliderInt("grid", &m.land_steps, 5, 61);
+    ImGui::PopItemWidth();
+    const bool can = m.target.size() > 0 && m.land_x != m.land_y && !m.land_pending;
+    if (!can) ImGui::BeginDisabled();
+    if (ImGui::Button(m.land_pending ? "Computing..." : "Compute landscape")) {
+        if (params_json_.empty()) params_json_ = match::params_to_json(settings_.synth, m.synth_hz, m.seconds, m.values, m.table);
+        m.land_pending = true;
+        m.land_x_name = m.table[size_t(m.land_x)].name;
+        m.land_y_name = m.table[size_t(m.land_y)].name;
+        send("{\"cmd\":\"landscape\",\"x\":" + quote(m.land_x_name) + ",\"y\":" + quote(m.land_y_name) +
+             ",\"steps\":" + num(m.land_steps) + ",\"params\":" + quote(params_json_) + "}");
+    }
+    if (!can) ImGui::EndDisabled();
+    if (m.land_n < 2) return;
+
+    const float w = ImGui::GetContentRegionAvail().x, h = std::min(w, 320 * scale);
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+    int best = 0;
+    for (size_t i = 0; i < m.land_loss.size(); ++i) {
+        const float v = m.land_loss[i];
+        if (!std::isfinite(v)) continue;
+        if (v < lo) lo = v, best = int(i);
+        hi = std::max(hi, v);
+    }
+    const int n = m.land_n;
+    const float cw = w / n, ch = h / n;
+    for (int yi = 0; yi < n; ++yi)
+        for (int xi = 0; xi < n; ++xi) {
+            const float v = m.land_loss[size_t(yi) * size_t(n) + size_t(xi)];
+            const float t = std::isfinite(v) && hi > lo ? std::log(v / lo) / std::log(hi / lo) : 1.0f;
+            const ImVec2 a(p.x + xi * cw, p.y + (n - 1 - yi) * ch);
+            dl->AddRectFilled(a, ImVec2(a.x + cw + 0.5f, a.y + ch + 0.5f), heat_colour(t));
+        }
+    const int bx = best % n, by = best / n;
+    const ImVec2 c(p.x + (bx + 0.5f) * cw, p.y + (n - 1 - by + 0.5f) * ch);
+    dl->AddCircle(c, 5 * scale, IM_COL32(255, 255, 255, 255), 12, 2 * scale);
+    ImGui::Dummy(ImVec2(w, h));
+    if (ImGui::IsItemHovered()) {
+        const ImVec2 mp = ImGui::GetMousePos();
+        const int xi = std::clamp(int((mp.x - p.x) / cw), 0, n - 1), yi = std::clamp(n - 1 - int((mp.y - p.y) / ch), 0, n - 1);
+        const float v = m.land_loss[size_t(yi) * size_t(n) + size_t(xi)];
+        ImGui::SetTooltip("%s = %.4g\n%s = %.4g\nloss %.4g", m.land_x_name.c_str(),
+                          size_t(xi) < m.land_xs.size() ? m.land_xs[size_t(xi)] : 0.0, m.land_y_name.c_str(),
+                          size_t(yi) < m.land_ys.size() ? m.land_ys[size_t(yi)] : 0.0, v);
+    }
+    ImGui::TextDisabled("%s (x) vs %s (y); white ring: the lowest loss %.4g", m.land_x_name.c_str(), m.land_y_name.c_str(), lo);
+}
+
+}  // namespace ddsp::app

@@ -1,0 +1,114 @@
+// The studio's user interface (Dear ImGui). It draws and edits; it never optimises or plays
+// audio. Everything it wants done leaves as a JSON command through the callback given at
+// construction (web/studio.js carries it out: file dialogs, the worker, the audio engine), and
+// everything it shows arrives through the set_* / on_* calls. Nothing here knows about the
+// browser, so the same class can sit on a native GLFW window.
+//
+// Commands (one JSON object each; "cmd" says which):
+//   {"cmd":"open"} {"cmd":"example","file":F} {"cmd":"record"}
+//   {"cmd":"start","synth":S,"method":M,"loss":L,"steps":N,"timeBudgetS":T,"learningRate":X,"seed":K,
+//    "params":JSON-or-null}                      (params: start from the edited parameters)
+//   {"cmd":"stop"} {"cmd":"resume"} {"cmd":"reset"}
+//   {"cmd":"synth","name":S} {"cmd":"method","name":M}
+//   {"cmd":"play","slot":"target"|"recon","loop":bool} {"cmd":"stopAudio"}
+//   {"cmd":"render","params":JSON}               (a slider moved: re-render the reconstruction)
+//   {"cmd":"exportParams"} {"cmd":"exportWav"} {"cmd":"importParams"} {"cmd":"share"}
+//   {"cmd":"landscape","x":NAME,"y":NAME,"steps":N,"params":JSON}
+#pragma once
+
+#include "app/spectrogram_view.h"
+#include "dsp/types.h"
+#include "synth/synth.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ddsp::app {
+
+struct LossTrace {
+    int run = 0;
+    std::string label;            // "ks / gradient"
+    std::vector<float> loss;      // per iteration
+};
+
+struct MatchSettings {
+    std::string synth = "ks";
+    std::string method = "gradient";
+    std::string loss = "mrstft";
+    int steps = 300;
+    float time_budget_s = 0;  // 0: none
+    float learning_rate = 0.05f;
+    int seed = 0;
+};
+
+struct MatchStatus {
+    bool running = false;
+    int run = 0;
+    int iteration = 0;
+    int step_limit = 0;
+    double loss = 0, best_loss = 0, initial_loss = 0;
+    double elapsed_s = 0, iters_per_s = 0;
+    bool has_result = false;
+};
+
+class Studio {
+public:
+    using CommandFn = std::function<void(const std::string& json)>;
+    explicit Studio(CommandFn command);
+    ~Studio();
+
+    bool init_gl(std::string& error);
+    void set_compact(bool compact) { compact_ = compact; }
+
+    // [SECTION] inputs
+    void set_examples(const std::string& json);  // [{"file":..,"label":..,"kind":..}, ...]
+    void set_target(const std::string& name, const Vec& samples, double sample_rate_hz);
+    void set_recon(const Vec& samples, double sample_rate_hz);
+    void set_settings(const MatchSettings& s);
+    // A progress or done message from the worker (web/README.md) and the losses since the last one.
+    void on_progress(const std::string& json, const std::vector<float>& history, bool done);
+    void on_started(int run);
+    void set_params_json(const std::string& json);  // shown and edited in the parameter panel
+    void set_status(const std::string& text, bool is_error);
+    void set_level(float peak, float rms, const std::string& slot, bool playing);
+    void set_landscape(const std::string& json, const std::vector<float>& loss);
+    void reset();
+
+    // [SECTION] frame
+    // Builds this frame's UI (between ImGui::NewFrame and ImGui::Render), for a canvas of
+    // width x height pixels at `scale` pixels per CSS pixel.
+    void frame(float width_px, float height_px, float scale);
+    // After ImGui::Render(): draws the spectrogram textures the frame showed.
+    void render_views();
+    double fps() const { return fps_; }
+
+    const MatchSettings& settings() const { return settings_; }
+    const MatchStatus& status() const { return status_; }
+    const std::string& params_json() const { return params_json_; }
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    CommandFn command_;
+    bool compact_ = false;
+    MatchSettings settings_;
+    MatchStatus status_;
+    std::string params_json_;
+    double fps_ = 0;
+
+    void send(const std::string& json) const;
+    void draw_toolbar(float scale);
+    void draw_status(float scale);
+    void draw_signals(float width, float height, float scale);
+    void draw_loss(float width, float height, float scale);
+    void draw_settings(float scale);
+    void draw_params(float scale);
+    void draw_landscape(float scale);
+    void rebuild_table();
+    void rebuild_spectrograms();
+    void params_edited();
+};
+
+}  // namespace ddsp::app

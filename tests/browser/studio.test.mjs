@@ -1,0 +1,173 @@
+// The studio end to end in headless Chromium, served from the built site (build-wasm/site, made
+// by `cmake --build build-wasm --target site`): the page a user opens, real files dropped and
+// picked, matching in the worker, the worklet's audio against the native CLI, bad files, and the
+// embeddable widget inside an iframe.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launchBrowser } from './browser.mjs';
+import { startServer } from './serve.mjs';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const site = join(repo, 'build-wasm', 'site');
+const cli = join(repo, 'build', 'ddsp');
+const shots = join(repo, 'build-wasm', 'screenshots');
+let server, browser, page;
+const consoleErrors = [];
+
+const state = () => page.evaluate(() => { const s = window.ddsp.state(); s.params = s.params ? s.params.length : 0; return s; });
+const waitIdle = (timeout = 120000) => page.waitForFunction(() => window.ddsp.state().running === false, null, { timeout });
+
+before(async () => {
+  assert.ok(existsSync(join(site, 'index.html')), `${site} is missing: build the 'site' target first`);
+  mkdirSync(shots, { recursive: true });
+  server = await startServer(site);
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  await page.goto(`${server.url}/index.html`);
+  await page.waitForFunction(() => window.ddsp && window.ddsp.ready, null, { timeout: 60000 });
+  await page.evaluate(() => window.ddsp.ready);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('the page opens with the example pluck loaded, ready to match, and no console errors', async () => {
+  const s = await state();
+  assert.equal(s.target, 'pluck_nylon_e3.wav');
+  assert.equal(s.synth, 'ks');
+  assert.equal(s.running, false);
+  assert.equal(s.error, null);
+  await page.waitForTimeout(500);  // a few frames
+  assert.ok((await state()).fps > 0, 'the UI reports its frame rate');
+  await page.screenshot({ path: join(shots, 'studio.png') });
+  assert.deepEqual(consoleErrors, []);
+});
+
+test('a WAV dropped on the page through a real DataTransfer becomes the target', async () => {
+  await page.evaluate(async () => {
+    const bytes = await (await fetch('assets/sounds/snare_audiophob_1.wav')).arrayBuffer();
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'snare_audiophob_1.wav', { type: 'audio/wav' }));
+    for (const type of ['dragenter', 'dragover', 'drop'])
+      document.getElementById('canvas').dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  await page.waitForFunction(() => window.ddsp.state().target === 'snare_audiophob_1.wav', null, { timeout: 20000 });
+  assert.equal((await state()).error, null);
+});
+
+test('the file input loads a WAV; gradient matching of ks lowers the loss well below the start', async () => {
+  await page.setInputFiles('#file-input', join(repo, 'assets/sounds/pluck_steel_a3.wav'));
+  await page.waitForFunction(() => window.ddsp.state().target === 'pluck_steel_a3.wav', null, { timeout: 20000 });
+  await page.evaluate(() => { window.ddsp.setSynth('ks'); window.ddsp.setMethod('gradient'); });
+  await page.evaluate(() => window.ddsp.start({ steps: 60 }));
+  assert.equal((await state()).running, true);
+  await waitIdle();
+  const s = await state();
+  console.log(`# ks gradient on pluck_steel_a3: ${s.initialLoss.toFixed(3)} -> ${s.bestLoss.toFixed(3)} in ${s.iteration} iterations, ui ${s.fps.toFixed(1)} fps`);
+  assert.ok(s.iteration > 10);
+  assert.ok(s.bestLoss < 0.7 * s.initialLoss, `best ${s.bestLoss} vs initial ${s.initialLoss}`);
+  assert.ok(s.params > 100, 'the best parameters are reported');
+  const p = JSON.parse(await page.evaluate(() => window.ddsp.exportParams()));
+  assert.equal(p.synth, 'ks');
+  const wav = await page.evaluate(async () => (await window.ddsp.exportWav().arrayBuffer()).byteLength);
+  assert.ok(wav > 44 + 4 * 16000, 'the reconstruction exports as a WAV');
+});
+
+test('genetic matching of drum808 on a snare lowers the loss; stop ends a run early', async () => {
+  await page.evaluate(() => { window.ddsp.setSynth('drum808'); window.ddsp.setMethod('genetic'); });
+  await page.evaluate(() => window.ddsp.loadUrl('assets/sounds/snare_audiophob_2.wav'));
+  await page.evaluate(() => window.ddsp.start({ steps: 12 }));
+  await waitIdle();
+  const s = await state();
+  console.log(`# drum808 genetic on snare_audiophob_2: ${s.initialLoss.toFixed(3)} -> ${s.bestLoss.toFixed(3)} in ${s.iteration} generations`);
+  assert.equal(s.method, 'genetic');
+  assert.ok(s.bestLoss < s.initialLoss);
+
+  await page.evaluate(() => window.ddsp.start({ steps: 5000 }));
+  await page.waitForFunction(() => window.ddsp.state().iteration >= 2, null, { timeout: 60000 });
+  await page.evaluate(() => window.ddsp.stop());
+  const stopped = await state();
+  assert.equal(stopped.running, false);
+  assert.ok(stopped.iteration < 5000);
+  assert.equal(stopped.runs.length >= 2, true, 'each run is kept for the loss plot');
+});
+
+test('the worklet plays a parameter set exactly as the native `ddsp render` renders it', async () => {
+  assert.ok(existsSync(cli), `${cli} is missing: build the native CLI first`);
+  const dir = mkdtempSync(join(tmpdir(), 'ddsp-studio-'));
+  const params = JSON.stringify({ synth: 'drum808', sample_rate: 44100, params: { osc1_freq_hz: 180, noise_gain_db: -12 } });
+  writeFileSync(join(dir, 'p.json'), params);
+  execFileSync(cli, ['render', '--params', join(dir, 'p.json'), '--seconds', '0.5', '-o', join(dir, 'p.wav')]);
+  const bytes = readFileSync(join(dir, 'p.wav'));
+  const dataAt = bytes.indexOf('data') + 8;
+  const native = new Float32Array(bytes.buffer.slice(bytes.byteOffset + dataAt, bytes.byteOffset + bytes.length));
+
+  const result = await page.evaluate(async (paramsJson) => {
+    window.ddsp.setSynth('drum808');
+    const r = await window.ddsp.render(paramsJson, { seconds: 0.5 });
+    const { AudioEngine } = await import('./audio.js');
+    const out = await AudioEngine.renderOffline({ seconds: 0.5, sampleRate: r.sampleRate, recon: r });
+    return { rendered: Array.from(out), worker: Array.from(r.samples), sampleRate: r.sampleRate };
+  }, params);
+  assert.equal(result.sampleRate, 44100);
+  assert.equal(result.worker.length, native.length);
+  let workerErr = 0, workletErr = 0;
+  const fade = 441;  // the player's 5 ms fade-in at the start
+  for (let i = 0; i < native.length; i++) {
+    workerErr = Math.max(workerErr, Math.abs(result.worker[i] - native[i]));
+    if (i >= fade) workletErr = Math.max(workletErr, Math.abs(result.rendered[i] - native[i]));
+  }
+  console.log(`# drum808 render: worker vs native max |diff| ${workerErr.toExponential(2)}, worklet vs native ${workletErr.toExponential(2)}`);
+  assert.ok(workerErr < 1e-4, `worker render differs from native by ${workerErr}`);
+  assert.ok(workletErr < 1e-4, `worklet output differs from native by ${workletErr}`);
+});
+
+test('bad files get a clear message and the studio keeps working', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ddsp-bad-'));
+  const good = readFileSync(join(repo, 'assets/sounds/pluck_nylon_e3.wav'));
+  const cases = [
+    ['notes.wav', Buffer.from('this is a text file, not audio\n'.repeat(20))],
+    ['empty.wav', Buffer.alloc(0)],
+    ['truncated.wav', good.subarray(0, 30)],
+  ];
+  for (const [name, data] of cases) {
+    writeFileSync(join(dir, name), data);
+    await page.setInputFiles('#file-input', join(dir, name));
+    await page.waitForFunction((n) => (window.ddsp.state().error ?? '').includes(n), name, { timeout: 20000 });
+    const s = await state();
+    console.log(`# ${name}: ${s.error}`);
+    assert.ok(!s.error.includes('\n'), 'one line');
+  }
+  await page.setInputFiles('#file-input', join(repo, 'assets/sounds/pluck_koto_e5.wav'));
+  await page.waitForFunction(() => window.ddsp.state().target === 'pluck_koto_e5.wav', null, { timeout: 20000 });
+  assert.equal((await state()).error, null);
+  assert.deepEqual(consoleErrors, []);
+});
+
+test('the embeddable widget works inside an iframe and posts progress to its parent', async () => {
+  const tutorial = await browser.newPage({ viewport: { width: 1000, height: 1200 } });
+  const errors = [];
+  tutorial.on('pageerror', (e) => errors.push(String(e)));
+  await tutorial.goto(`${server.url}/examples/tutorial.html`);
+  // The pluck widget autostarts; the sine widget waits for its Match button.
+  await tutorial.waitForFunction(() => window.widgetMessages.some((m) => m.type === 'done'), null, { timeout: 180000 });
+  const messages = await tutorial.evaluate(() => window.widgetMessages);
+  assert.equal(messages.filter((m) => m.type === 'ready').length, 2, 'both widgets report ready');
+  const progress = messages.filter((m) => m.type === 'progress');
+  const done = messages.find((m) => m.type === 'done');
+  assert.ok(progress.length > 0, 'progress messages arrive while matching');
+  assert.equal(done.synth, 'ks');
+  assert.ok(done.bestLoss < progress[0].loss, 'the loss falls');
+  await tutorial.screenshot({ path: join(shots, 'tutorial.png') });
+  assert.deepEqual(errors, []);
+  await tutorial.close();
+});
