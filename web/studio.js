@@ -301,7 +301,10 @@ export async function startStudio(options = {}) {
       state.iteration = m.iteration;
       state.loss = m.loss;
       state.bestLoss = m.bestLoss;
-      if (state.initialLoss === null && m.history?.length) state.initialLoss = m.history[0];
+      state.elapsedS = m.elapsedS;
+      state.itersPerS = m.itersPerS;
+      if (Number.isFinite(m.initialLoss)) state.initialLoss = m.initialLoss;
+      else if (state.initialLoss === null && m.history?.length) state.initialLoss = m.history[0];
       if (m.params) state.params = m.params;
       const { recon, history, ...rest } = m;
       ui.progress(JSON.stringify(rest), history ?? null, done);
@@ -355,7 +358,10 @@ export async function startStudio(options = {}) {
     try {
       const synth = JSON.parse(paramsJson)?.synth ?? state.synth;
       seconds ??= state.target ? Math.min(state.target.samples.length / state.target.sampleRate, 60) : undefined;
-      const r = await request({ type: 'render', synth, params: paramsJson, seconds });
+      // With a target loaded, the synth analyses it first (ks's residual excitation, ddsp's f0
+      // and loudness), so edited parameters sound like the reconstruction they came from.
+      const r = await request({ type: 'render', synth, params: paramsJson, seconds, useTarget: !!state.target,
+        seed: ui.settings().seed });
       state.params = paramsJson;
       state.recon = { samples: r.samples, sampleRate: r.sampleRate };
       ui.setRecon(r.samples, r.sampleRate);
@@ -454,7 +460,8 @@ export async function startStudio(options = {}) {
     for (let k = 0; k < count; k++) {
       const f0Hz = 440 * 2 ** ((base + k - 69) / 12);
       try {
-        const r = await request({ type: 'render', synth: state.synth, params: state.params, seconds, f0Hz });
+        const r = await request({ type: 'render', synth: state.synth, params: state.params, seconds, f0Hz,
+          useTarget: !!state.target, seed: ui.settings().seed });
         notes.push(r.samples);
         if (k === count - 1) audio.setNotes(base, notes, r.sampleRate);
       } catch { return; }
@@ -510,7 +517,7 @@ export async function startStudio(options = {}) {
     stop,
     state: () => ({ synth: state.synth, method: state.method, running: state.running, iteration: state.iteration,
       loss: state.loss, bestLoss: state.bestLoss, initialLoss: state.initialLoss, params: state.params,
-      fps: ui.fps(), target: state.target ? state.target.name : null, error: state.error, status: state.status,
+      elapsedS: state.elapsedS ?? 0, itersPerS: state.itersPerS ?? 0, fps: ui.fps(), target: state.target ? state.target.name : null, error: state.error, status: state.status,
       runs: state.runs.map((r) => ({ run: r.run, synth: r.synth, method: r.method, iterations: r.losses.length,
         bestLoss: r.losses.length ? Math.min(...r.losses) : null })) }),
     play: (slot = 'recon') => play(slot),
@@ -520,6 +527,7 @@ export async function startStudio(options = {}) {
     importParams,
     render: (paramsJson, opts) => render(paramsJson, opts),
     share,
+    record: (seconds = 4) => record(seconds),
     onProgress: (fn) => { listeners.add(fn); return () => listeners.delete(fn); },
     audio,
   };

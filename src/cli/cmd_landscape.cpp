@@ -1,69 +1,26 @@
-// `ddsp landscape`: the loss over a grid of two parameters, the others fixed.
-//
-// Each grid point is a forward-only evaluation of one synth + loss graph whose u leaf is set in
-// place (Tape::mutable_value) and re-run. The graph is rebuilt for every row (and for every point
-// when the inner axis is a `global` parameter): synths may fix structure from the values in u at
-// build time (ks chooses its loop's lag window around the f0 it is built with), so a graph built
-// far from a pitch-like value would render the wrong sound there. Rows are split over threads;
-// every point's loss is independent of the thread count.
+// `ddsp landscape`: the loss over a grid of two parameters, the others fixed. The grid itself is
+// computed by match::Landscape (src/match/landscape.h), which the studio's worker uses too; this
+// file reads the options and writes the CSV, PNG and JSON.
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/plot.h"
 
+#include "match/landscape.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <limits>
-#include <thread>
 
 namespace ddsp::cli {
 
 namespace {
 
-struct GridAxis {
-    std::string label;  // "decay_s:3" or "frequency_hz"
-    const synth::ParamSpec* spec = nullptr;
-    std::vector<int> dims;  // entries of u this axis sets (all of a vector parameter without :INDEX)
-    std::vector<double> values, u_values;
-    bool log = false;
-};
-
+// An axis by name, its range from `range_option` (LO:HI inside the parameter's range) or the
+// whole range, and its grid.
 bool make_axis(const std::string& text, const std::vector<synth::ParamSpec>& table, const Args& args,
-               const std::string& range_option, int steps, GridAxis& axis, std::string& error) {
-    std::string name = text;
-    long long index = -1;
-    const std::size_t colon = text.find(':');
-    if (colon != std::string::npos) {
-        name = text.substr(0, colon);
-        if (!parse_int(text.substr(colon + 1), index) || index < 0) {
-            error = "'" + text + "': the index after ':' must be a non-negative integer";
-            return false;
-        }
-    }
-    const std::vector<int> offsets = synth::table_offsets(table);
-    for (size_t i = 0; i < table.size(); ++i) {
-        if (table[i].name != name) continue;
-        axis.spec = &table[i];
-        if (index >= table[i].size) {
-            error = "parameter '" + name + "' has " + std::to_string(table[i].size) + " values; index " +
-                    std::to_string(index) + " is out of range";
-            return false;
-        }
-        if (index >= 0) {
-            axis.dims = {offsets[i] + int(index)};
-        } else {
-            for (int k = 0; k < table[i].size; ++k) axis.dims.push_back(offsets[i] + k);
-        }
-    }
-    if (!axis.spec) {
-        std::string names;
-        for (const synth::ParamSpec& p : table) names += (names.empty() ? "" : ", ") + p.name;
-        error = "unknown parameter '" + name + "' (parameters: " + names + ")";
-        return false;
-    }
-    axis.label = text;
-    const synth::ParamSpec& p = *axis.spec;
-    axis.log = p.scale == ad::Scale::log;
+               const std::string& range_option, int steps, match::LandscapeAxis& axis, std::string& error) {
+    if (!match::landscape_axis(text, table, axis, error)) return false;
+    const synth::ParamSpec& p = table[size_t(axis.param)];
     double lo = p.min_value, hi = p.max_value;
     if (args.has(range_option)) {
         const std::string r = args.str(range_option);
@@ -75,35 +32,9 @@ bool make_axis(const std::string& text, const std::vector<synth::ParamSpec>& tab
             return false;
         }
     }
-    for (int i = 0; i < steps; ++i) {
-        const double t = double(i) / (steps - 1);
-        const double v = i == steps - 1 ? hi : axis.log ? lo * std::pow(hi / lo, t) : lo + (hi - lo) * t;
-        axis.values.push_back(v);
-        axis.u_values.push_back(ad::unbounded_value(v, p.min_value, p.max_value, p.scale));
-    }
+    match::landscape_axis_grid(axis, table, steps, lo, hi);
     return true;
 }
-
-struct Evaluator {
-    std::unique_ptr<synth::Synth> synth;
-    std::unique_ptr<ad::Tape> tape;
-    std::unique_ptr<match::TargetLoss> loss;
-    ad::Var u;
-
-    void build(const Vec& u0, const synth::SynthConfig& cfg, const Vec& target, match::LossKind kind) {
-        loss.reset();
-        tape = std::make_unique<ad::Tape>(ad::Tape::Mode::forward_only);
-        u = tape->constant(u0);
-        const ad::Var audio = synth->build(u, cfg);
-        loss = match::make_loss(kind, audio, target, cfg.sample_rate_hz);
-    }
-    double evaluate(const Vec& values) {
-        tape->mutable_value(u).col(0) = values;
-        tape->forward();
-        const double v = double(loss->loss().item());
-        return std::isfinite(v) ? v : std::numeric_limits<double>::infinity();
-    }
-};
 
 }  // namespace
 
@@ -210,7 +141,7 @@ int cmd_landscape(int argc, char** argv) {
     } else if (!synth::to_unconstrained(table, choice.synth->initial_values(cfg), u0, error)) {
         return fail(cmd, error);
     }
-    GridAxis ax, ay;
+    match::LandscapeAxis ax, ay;
     if (!make_axis(args.str("--x"), table, args, "--x-range", steps, ax, error) ||
         !make_axis(args.str("--y"), table, args, "--y-range", steps, ay, error))
         return fail(cmd, error);
@@ -218,62 +149,18 @@ int cmd_landscape(int argc, char** argv) {
         if (std::find(ay.dims.begin(), ay.dims.end(), d) != ay.dims.end())
             return fail(cmd, "--x and --y overlap (" + ax.label + ", " + ay.label + ")");
 
-    // Evaluate: rows over the outer axis, split over threads. An axis is "structural" when a graph
-    // built at one of its values and re-run at another gives another loss than a graph built there
-    // (global parameters are taken to be; others are probed at the middle and far end of the grid).
-    std::vector<Evaluator> evaluators(static_cast<size_t>(std::clamp(threads, 1, steps)));
-    for (Evaluator& e : evaluators) {
-        e.synth = synth::make_synth(choice.name);
-        if (!from_params && !e.synth->analyse_target(target, cfg, error)) return fail(cmd, error);
-    }
-    auto structural = [&](const GridAxis& a) {
-        if (a.spec->global) return true;
-        Evaluator fresh;
-        fresh.synth = synth::make_synth(choice.name);
-        if (!from_params) fresh.synth->analyse_target(target, cfg, error);
-        Evaluator& e = evaluators[0];
-        Vec u = u0;
-        for (int d : a.dims) u[d] = Real(a.u_values[0]);
-        e.build(u, cfg, target, kind);
-        for (int k : {steps / 2, steps - 1}) {
-            for (int d : a.dims) u[d] = Real(a.u_values[size_t(k)]);
-            const double rerun = e.evaluate(u);
-            fresh.build(u, cfg, target, kind);
-            const double built = fresh.evaluate(u);
-            if (!(rerun == built || std::fabs(rerun - built) <= 1e-6 * std::max(1.0, std::fabs(built)))) return true;
-        }
-        return false;
-    };
-    const bool x_structural = structural(ax), y_structural = structural(ay);
-    const bool x_outer = x_structural && !y_structural;
-    const GridAxis& outer = x_outer ? ax : ay;
-    const GridAxis& inner = x_outer ? ay : ax;
-    const bool rebuild_each_point = x_structural && y_structural;
-    std::vector<double> loss(size_t(steps) * size_t(steps), std::numeric_limits<double>::infinity());
-    if (threads <= 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
-    threads = std::clamp(threads, 1, steps);
-    while (int(evaluators.size()) < threads) {
-        evaluators.emplace_back();
-        evaluators.back().synth = synth::make_synth(choice.name);
-        if (!from_params && !evaluators.back().synth->analyse_target(target, cfg, error)) return fail(cmd, error);
-    }
-    auto work = [&](int t) {
-        Evaluator& e = evaluators[size_t(t)];
-        Vec u = u0;
-        for (int o = t; o < steps; o += threads) {
-            for (int d : outer.dims) u[d] = Real(outer.u_values[size_t(o)]);
-            for (int i = 0; i < steps; ++i) {
-                for (int d : inner.dims) u[d] = Real(inner.u_values[size_t(i)]);
-                if (i == 0 || rebuild_each_point) e.build(u, cfg, target, kind);
-                const int xi = x_outer ? o : i, yi = x_outer ? i : o;
-                loss[size_t(yi) * size_t(steps) + size_t(xi)] = e.evaluate(u);
-            }
-        }
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
-    work(0);
-    for (std::thread& th : pool) th.join();
+    // Evaluate (rows split over threads; every point's loss is independent of the thread count).
+    match::LandscapeSetup setup;
+    setup.synth_name = choice.name;
+    setup.cfg = cfg;
+    setup.target = target;
+    setup.analyse = !from_params;
+    setup.loss = kind;
+    setup.u0 = u0;
+    match::Landscape landscape;
+    if (!landscape.init(setup, ax, ay, error)) return fail(cmd, error);
+    landscape.run(threads);
+    const std::vector<double>& loss = landscape.loss();
 
     // Outputs.
     const std::string dir = args.str("--output");
@@ -301,11 +188,12 @@ int cmd_landscape(int argc, char** argv) {
     if (from_params) {
         // The target's own values on the two axes (missing names are defaults; a vector axis
         // without an index is marked only if all its values are equal).
-        auto value_of = [&](const GridAxis& a, double& v) {
-            const int offset = synth::table_offsets(table)[size_t(a.spec - table.data())];
-            auto it = target_file.values.find(a.spec->name);
+        auto value_of = [&](const match::LandscapeAxis& a, double& v) {
+            const synth::ParamSpec& p = table[size_t(a.param)];
+            const int offset = synth::table_offsets(table)[size_t(a.param)];
+            auto it = target_file.values.find(p.name);
             if (it == target_file.values.end() || it->second.empty()) {
-                v = a.spec->default_value;
+                v = p.default_value;
                 return true;
             }
             const std::vector<double>& vals = it->second;

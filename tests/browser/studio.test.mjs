@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -170,4 +170,33 @@ test('the embeddable widget works inside an iframe and posts progress to its par
   await tutorial.screenshot({ path: join(shots, 'tutorial.png') });
   assert.deepEqual(errors, []);
   await tutorial.close();
+});
+
+test('the site works from a sub-path (as on GitHub Pages), with relative URLs only', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'ddsp-subpath-'));
+  mkdirSync(join(root, 'user', 'repo'), { recursive: true });
+  symlinkSync(site, join(root, 'user', 'repo', 'studio'));
+  const sub = await startServer(root);
+  const p = await browser.newPage();
+  const errors = [];
+  p.on('pageerror', (e) => errors.push(String(e)));
+  p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  try {
+    await p.goto(`${sub.url}/user/repo/studio/index.html`);
+    await p.waitForFunction(() => window.ddsp && window.ddsp.ready, null, { timeout: 60000 });
+    await p.evaluate(() => window.ddsp.ready);
+    assert.equal(await p.evaluate(() => window.ddsp.state().target), 'pluck_nylon_e3.wav');
+    assert.deepEqual(errors, []);
+  } finally {
+    await p.close();
+    await sub.close();
+  }
+});
+
+test('recording from the microphone (Chromium\'s fake device) becomes the target', async () => {
+  await page.evaluate(() => window.ddsp.record(1.5));
+  await page.waitForFunction(() => window.ddsp.state().target === 'microphone' || window.ddsp.state().error, null, { timeout: 30000 });
+  const s = await state();
+  assert.equal(s.error, null);
+  assert.equal(s.target, 'microphone');
 });

@@ -1,0 +1,272 @@
+// The studio's Web Worker (a classic script: `new Worker('worker.js')`). It owns the wasm engine
+// (ddsp_engine.js, next to this file) and one MatchRunner, and speaks the worker protocol of
+// web/README.md.
+//
+// Matching runs in slices of ~20 ms. Between slices the worker yields to its event loop (through a
+// MessageChannel, which unlike a nested setTimeout(0) is not clamped to 4 ms), so `stop`, `render`,
+// `landscape` and every other request is handled within one slice. A landscape also runs in slices
+// (rows) and takes precedence over the match while it lasts. Progress is posted at most every
+// 50 ms with the losses since the previous message; the best parameters and their rendering when
+// they have improved, at most every 250 ms, and always in `done`. Arrays are transferred, not copied.
+/* global createDdspEngine */
+'use strict';
+
+importScripts('ddsp_engine.js');
+
+const SLICE_MS = 20;
+const PROGRESS_MS = 50;
+const RECON_MS = 250;
+
+let engine = null;        // the module; recreated if it ever aborts
+let runner = null;        // engine.MatchRunner
+let enginePromise = null;
+let synthsJson = '[]';
+
+// The current match.
+let run = 0;              // the start's `run` if it gave one, else a count of starts; in every progress/done
+let running = false;      // the runner has iterations to do
+let startId;              // id of the start (or resume) request, sent with the next message
+let lastProgressT = 0, lastReconT = 0;
+
+// The current landscape job.
+let landscapeJob = null;  // {id}
+
+// Parameter JSON arrives as a string; a parsed object is accepted too.
+const paramsText = (p) => (p === undefined || p === null ? '' : typeof p === 'object' ? JSON.stringify(p) : String(p));
+
+const oneLine = (e) => String((e && e.message) || e || 'unknown error').split('\n')[0].trim() || 'unknown error';
+
+function post(msg) {
+  const transfers = [];
+  for (const v of Object.values(msg)) if (ArrayBuffer.isView(v)) transfers.push(v.buffer);
+  self.postMessage(msg, transfers);
+}
+
+function postError(id, request, message) {
+  post({ type: 'error', id, request, message: oneLine(message) });
+}
+
+function loadEngine() {
+  if (!enginePromise) {
+    enginePromise = createDdspEngine().then((m) => {
+      engine = m;
+      runner = new m.MatchRunner();
+      synthsJson = m.synths();
+      return m;
+    });
+    enginePromise.catch(() => { enginePromise = null; });
+  }
+  return enginePromise;
+}
+
+// After a wasm abort (out of memory, a trap) the module's state is gone: start a fresh one.
+function isFatal(e) {
+  return e instanceof WebAssembly.RuntimeError || /abort|unreachable|out of memory/i.test(String(e && e.message || e));
+}
+
+function resetEngine() {
+  engine = null;
+  runner = null;
+  enginePromise = null;
+  running = false;
+  landscapeJob = null;
+}
+
+// [SECTION] the slice loop
+
+const channel = new MessageChannel();
+let scheduled = false;
+channel.port1.onmessage = () => {
+  scheduled = false;
+  tick();
+};
+
+function schedule() {
+  if (scheduled || !(running || landscapeJob)) return;
+  scheduled = true;
+  channel.port2.postMessage(null);
+}
+
+function tick() {
+  try {
+    if (landscapeJob) {
+      const job = landscapeJob;
+      const r = runner.landscapeRun(SLICE_MS);
+      if (r.error) {
+        landscapeJob = null;
+        postError(job.id, 'landscape', r.error);
+      } else if (r.done) {
+        landscapeJob = null;
+        const out = runner.landscapeResult();
+        if (out.error) postError(job.id, 'landscape', out.error);
+        else post({ type: 'landscape', id: job.id, ...out });
+      }
+    } else if (running) {
+      const p = runner.runFor(SLICE_MS);
+      if (p.error) {
+        running = false;
+        postError(startId, 'start', p.error);
+      } else if (p.done) {
+        running = false;
+        postDone(p, startId, false);
+      } else {
+        const now = performance.now();
+        if (now - lastProgressT >= PROGRESS_MS) postProgress(p, now);
+      }
+    }
+  } catch (e) {
+    const request = landscapeJob ? 'landscape' : 'start';
+    const id = landscapeJob ? landscapeJob.id : startId;
+    if (isFatal(e)) resetEngine();
+    running = false;
+    landscapeJob = null;
+    postError(id, request, e);
+  }
+  schedule();
+}
+
+function progressFields(p) {
+  return {
+    run, iteration: p.iteration, loss: p.loss, bestLoss: p.bestLoss, initialLoss: p.initialLoss,
+    evaluations: p.evaluations, elapsedS: p.elapsedS, itersPerS: p.itersPerS, stepLimit: p.stepLimit,
+    timeBudgetS: p.timeBudgetS, sampleRate: p.sampleRate,
+  };
+}
+
+// Best parameters and their rendering, when they changed (or always, for `done`).
+function addBest(msg, always) {
+  const p = runner.progress();
+  if (!always && !p.improved) return;
+  msg.params = runner.bestParamsJson();
+  const audio = runner.bestAudio();
+  if (audio instanceof Float32Array) msg.recon = audio;
+}
+
+function postProgress(p, now) {
+  const msg = { type: 'progress', ...progressFields(p) };
+  if (startId !== undefined) {
+    msg.id = startId;
+    startId = undefined;
+  }
+  const history = runner.takeHistory();
+  if (history.length) msg.history = history;
+  if (now - lastReconT >= RECON_MS) {
+    const before = msg.params;
+    addBest(msg, false);
+    if (msg.params !== before) lastReconT = now;
+  }
+  lastProgressT = now;
+  post(msg);
+}
+
+function postDone(p, id, stopped) {
+  const msg = { type: 'done', ...progressFields(p), id, stopped, reason: p.reason };
+  const history = runner.takeHistory();
+  if (history.length) msg.history = history;
+  addBest(msg, true);
+  lastProgressT = lastReconT = performance.now();
+  post(msg);
+}
+
+// [SECTION] requests
+
+const handlers = {
+  init(msg) {
+    post({ type: 'ready', id: msg.id, synths: synthsJson, version: engine.version() });
+  },
+
+  setTarget(msg) {
+    if (!(msg.samples instanceof Float32Array)) throw new Error('setTarget: samples must be a Float32Array');
+    const r = runner.setTarget(msg.samples, Number(msg.sampleRate));
+    if (r.error) throw new Error(r.error);
+    post({ type: 'target', id: msg.id, name: msg.name, seconds: r.seconds, sampleRate: msg.sampleRate });
+  },
+
+  start(msg) {
+    const settings = {};
+    for (const k of ['synth', 'method', 'loss', 'steps', 'timeBudgetS', 'learningRate', 'seed', 'population'])
+      if (msg[k] !== undefined && msg[k] !== null) settings[k] = msg[k];
+    settings.params = paramsText(msg.params);
+    const r = runner.start(settings);
+    if (r.error) throw new Error(r.error);  // the current run, if any, goes on
+    run = Number.isFinite(msg.run) ? msg.run : run + 1;
+    running = true;
+    startId = msg.id;
+    runner.takeHistory();
+    lastReconT = -Infinity;
+    postProgress(runner.progress(), performance.now());
+  },
+
+  stop(msg) {
+    const p = runner.progress();
+    if (p.error) throw new Error(p.error);
+    const wasRunning = running;
+    runner.stop();
+    running = false;
+    postDone(runner.progress(), msg.id, wasRunning);
+  },
+
+  resume(msg) {
+    const p = runner.resume(Number.isFinite(msg.steps) ? Math.floor(msg.steps) : 0);
+    if (p.error) throw new Error(p.error);
+    running = !p.done;
+    startId = msg.id;
+    if (running) postProgress(p, performance.now());
+    else postDone(p, msg.id, false);
+  },
+
+  render(msg) {
+    const options = {};
+    for (const k of ['seconds', 'sampleRate', 'seed', 'f0Hz', 'useTarget'])
+      if (msg[k] !== undefined && msg[k] !== null) options[k] = msg[k];
+    const r = runner.render(String(msg.synth ?? ''), paramsText(msg.params), options);
+    if (r.error) throw new Error(r.error);
+    const out = { type: 'rendered', id: msg.id, samples: r.samples, sampleRate: r.sampleRate };
+    if (msg.f0Hz !== undefined) out.f0Hz = msg.f0Hz;
+    if (msg.note !== undefined) out.note = msg.note;
+    post(out);
+  },
+
+  // The engine's own WAV reader, for files the browser's decoder refuses (RF64, 64-bit float,
+  // unusual headers); its error says what is wrong with the file. Channels are averaged.
+  decodeWav(msg) {
+    if (!(msg.bytes instanceof ArrayBuffer)) throw new Error('decodeWav: bytes must be an ArrayBuffer');
+    const r = engine.decodeWav(new Uint8Array(msg.bytes));
+    if (r.error) throw new Error(r.error);
+    post({ type: 'decoded', id: msg.id, samples: r.samples, sampleRate: r.sampleRate, channels: r.channels });
+  },
+
+  landscape(msg) {
+    if (landscapeJob) postError(landscapeJob.id, 'landscape', 'cancelled by a newer landscape request');
+    landscapeJob = null;
+    const options = {};
+    for (const k of ['loss', 'seed', 'xRange', 'yRange'])
+      if (msg[k] !== undefined && msg[k] !== null) options[k] = msg[k];
+    const steps = msg.steps === undefined ? 41 : Number(msg.steps);
+    if (!Number.isInteger(steps)) throw new Error(`steps: ${msg.steps} is not an integer`);
+    const r = runner.landscapeStart(String(msg.synth ?? ''), paramsText(msg.params), String(msg.x ?? ''),
+                                    String(msg.y ?? ''), steps, options);
+    if (r.error) throw new Error(r.error);
+    landscapeJob = { id: msg.id };
+  },
+};
+
+async function handle(msg) {
+  const type = msg && msg.type;
+  const id = msg && msg.id;
+  try {
+    if (!handlers[type]) throw new Error(`unknown request type '${type}'`);
+    await loadEngine();
+    handlers[type](msg);
+  } catch (e) {
+    if (isFatal(e)) resetEngine();
+    postError(id, type, e);
+  }
+  schedule();
+}
+
+// Requests are handled in arrival order, even while the engine is still loading.
+let queue = Promise.resolve();
+self.onmessage = (event) => {
+  queue = queue.then(() => handle(event.data));
+};
