@@ -3,7 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 #include <string>
+#include <type_traits>
 
 namespace ddsp::ad {
 
@@ -12,26 +16,6 @@ namespace ddsp::ad {
 namespace {
 
 bool broadcastable(Eigen::Index a, Eigen::Index b) { return a == b || a == 1 || b == 1; }
-
-// Adds `e` (shaped like the op's output) into `acc`, summing over the dimensions along which
-// acc's operand was broadcast.
-template <class Expr>
-void accumulate_reduced(Arr& acc, const Expr& e) {
-    if (acc.rows() == e.rows() && acc.cols() == e.cols()) {
-        acc += e;
-    } else if (acc.size() == 1) {
-        acc(0, 0) += e.sum();
-    } else if (acc.cols() == 1) {
-        acc += e.rowwise().sum();
-    } else {
-        acc += e.colwise().sum();
-    }
-}
-
-// Expands `x` to rows x cols (lazily; no allocation).
-inline auto expand(const Arr& x, Eigen::Index rows, Eigen::Index cols) {
-    return x.replicate(rows / x.rows(), cols / x.cols());
-}
 
 enum class BinaryKind { add, sub, mul, div, pow };
 
@@ -46,6 +30,58 @@ const char* binary_name(BinaryKind k) {
     return "?";
 }
 
+// One column of an operand as the op sees it: element i is p[i] or, broadcast down the rows, p[0].
+struct ColumnRef {
+    const Real* p;
+    bool broadcast;
+};
+
+ColumnRef column_of(const Arr& x, Eigen::Index col) {
+    return {x.data() + (x.cols() == 1 ? 0 : col * x.rows()), x.rows() == 1};
+}
+
+// Runs body(i, a_i, b_i) over one column, with the broadcast cases compiled separately so each
+// loop has unit-stride or loop-invariant loads and vectorises (Eigen's replicate() does not, and
+// Eigen has no SIMD path in wasm at all).
+template <class Body>
+inline void for_column(Eigen::Index rows, ColumnRef a, ColumnRef b, Body&& body) {
+    if (!a.broadcast && !b.broadcast) {
+        for (Eigen::Index i = 0; i < rows; ++i) body(i, a.p[i], b.p[i]);
+    } else if (!a.broadcast) {
+        const Real bv = b.p[0];
+        for (Eigen::Index i = 0; i < rows; ++i) body(i, a.p[i], bv);
+    } else if (!b.broadcast) {
+        const Real av = a.p[0];
+        for (Eigen::Index i = 0; i < rows; ++i) body(i, av, b.p[i]);
+    } else {
+        const Real av = a.p[0], bv = b.p[0];
+        for (Eigen::Index i = 0; i < rows; ++i) body(i, av, bv);
+    }
+}
+
+// sum over i of f(i, a_i, b_i) with eight partial sums, so the reduction vectorises without
+// -ffast-math.
+template <class F>
+inline Real sum_column(Eigen::Index rows, ColumnRef a, ColumnRef b, F&& f) {
+    Real part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    auto run = [&](auto load_a, auto load_b) {
+        Eigen::Index i = 0;
+        for (; i + 8 <= rows; i += 8)
+            for (int l = 0; l < 8; ++l) part[l] += f(i + l, load_a(i + l), load_b(i + l));
+        for (; i < rows; ++i) part[0] += f(i, load_a(i), load_b(i));
+    };
+    const Real av = a.p[0], bv = b.p[0];
+    auto vec_a = [&](Eigen::Index i) { return a.p[i]; };
+    auto vec_b = [&](Eigen::Index i) { return b.p[i]; };
+    auto one_a = [av](Eigen::Index) { return av; };
+    auto one_b = [bv](Eigen::Index) { return bv; };
+    if (!a.broadcast && !b.broadcast) run(vec_a, vec_b);
+    else if (!a.broadcast) run(vec_a, one_b);
+    else if (!b.broadcast) run(one_a, vec_b);
+    else run(one_a, one_b);
+    return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
 class BinaryNode final : public Node {
 public:
     explicit BinaryNode(BinaryKind kind) : kind_(kind) {}
@@ -56,76 +92,77 @@ public:
         const Arr& b = t.value(inputs[1]);
         const Eigen::Index r = std::max(a.rows(), b.rows()), c = std::max(a.cols(), b.cols());
         if (value.rows() != r || value.cols() != c) value.resize(r, c);
-        const bool same = a.rows() == b.rows() && a.cols() == b.cols();
-        if (same) {
-            compute(a, b);
-        } else if (b.size() == 1) {
-            compute(a, Arr::Constant(r, c, b(0, 0)));
-        } else if (a.size() == 1) {
-            compute(Arr::Constant(r, c, a(0, 0)), b);
-        } else {
-            compute(expand(a, r, c), expand(b, r, c));
+        for (Eigen::Index j = 0; j < c; ++j) {
+            Real* v = &value(0, j);
+            const ColumnRef ca = column_of(a, j), cb = column_of(b, j);
+            switch (kind_) {
+                case BinaryKind::add: for_column(r, ca, cb, [v](Eigen::Index i, Real x, Real y) { v[i] = x + y; }); break;
+                case BinaryKind::sub: for_column(r, ca, cb, [v](Eigen::Index i, Real x, Real y) { v[i] = x - y; }); break;
+                case BinaryKind::mul: for_column(r, ca, cb, [v](Eigen::Index i, Real x, Real y) { v[i] = x * y; }); break;
+                case BinaryKind::div: for_column(r, ca, cb, [v](Eigen::Index i, Real x, Real y) { v[i] = x / y; }); break;
+                case BinaryKind::pow:
+                    for_column(r, ca, cb, [v](Eigen::Index i, Real x, Real y) { v[i] = std::pow(x, y); });
+                    break;
+            }
         }
     }
 
     void backward(Tape& t) override {
-        const Arr& a = t.value(inputs[0]);
-        const Arr& b = t.value(inputs[1]);
-        const Eigen::Index r = value.rows(), c = value.cols();
-        // Same-shape operands take the vectorised path; broadcast ones go through replicate().
-        const bool a_full = a.rows() == r && a.cols() == c, b_full = b.rows() == r && b.cols() == c;
-        if (a_full && b_full) {
-            backward_with(t, a, b);
-        } else if (a_full) {
-            backward_with(t, a, expand(b, r, c));
-        } else if (b_full) {
-            backward_with(t, expand(a, r, c), b);
-        } else {
-            backward_with(t, expand(a, r, c), expand(b, r, c));
+        const Real* g = grad.data();
+        const Real* out = value.data();
+        // d out / d a and d out / d b at one element (g: the output's gradient there).
+        switch (kind_) {
+            case BinaryKind::add:
+                backward_side(t, 0, [g](Eigen::Index i, Real, Real) { return g[i]; });
+                backward_side(t, 1, [g](Eigen::Index i, Real, Real) { return g[i]; });
+                break;
+            case BinaryKind::sub:
+                backward_side(t, 0, [g](Eigen::Index i, Real, Real) { return g[i]; });
+                backward_side(t, 1, [g](Eigen::Index i, Real, Real) { return -g[i]; });
+                break;
+            case BinaryKind::mul:
+                backward_side(t, 0, [g](Eigen::Index i, Real, Real y) { return g[i] * y; });
+                backward_side(t, 1, [g](Eigen::Index i, Real x, Real) { return g[i] * x; });
+                break;
+            case BinaryKind::div:
+                backward_side(t, 0, [g](Eigen::Index i, Real, Real y) { return g[i] / y; });
+                backward_side(t, 1, [g, out](Eigen::Index i, Real, Real y) { return -g[i] * out[i] / y; });
+                break;
+            case BinaryKind::pow:
+                backward_side(t, 0, [g](Eigen::Index i, Real x, Real y) { return g[i] * y * std::pow(x, y - Real(1)); });
+                backward_side(t, 1, [g, out](Eigen::Index i, Real x, Real) { return g[i] * out[i] * std::log(x); });
+                break;
         }
     }
 
 private:
     BinaryKind kind_;
 
-    // A and B are the operands expanded to the output's shape.
-    template <class EA, class EB>
-    void backward_with(Tape& t, const EA& A, const EB& B) {
-        const bool need_a = t.requires_grad(inputs[0]), need_b = t.requires_grad(inputs[1]);
-        Arr& ga = t.grad_mutable(inputs[0]);
-        Arr& gb = t.grad_mutable(inputs[1]);
-        switch (kind_) {
-            case BinaryKind::add:
-                if (need_a) accumulate_reduced(ga, grad);
-                if (need_b) accumulate_reduced(gb, grad);
-                break;
-            case BinaryKind::sub:
-                if (need_a) accumulate_reduced(ga, grad);
-                if (need_b) accumulate_reduced(gb, -grad);
-                break;
-            case BinaryKind::mul:
-                if (need_a) accumulate_reduced(ga, grad * B);
-                if (need_b) accumulate_reduced(gb, grad * A);
-                break;
-            case BinaryKind::div:
-                if (need_a) accumulate_reduced(ga, grad / B);
-                if (need_b) accumulate_reduced(gb, -grad * value / B);
-                break;
-            case BinaryKind::pow:
-                if (need_a) accumulate_reduced(ga, grad * B * A.pow(B - Real(1)));
-                if (need_b) accumulate_reduced(gb, grad * value * A.log());
-                break;
-        }
-    }
-
-    template <class EA, class EB>
-    void compute(const EA& a, const EB& b) {
-        switch (kind_) {
-            case BinaryKind::add: value = a + b; break;
-            case BinaryKind::sub: value = a - b; break;
-            case BinaryKind::mul: value = a * b; break;
-            case BinaryKind::div: value = a / b; break;
-            case BinaryKind::pow: value = a.pow(b); break;
+    // Adds d(i, a_i, b_i) (i indexing the output column-major) into the gradient of input `side`,
+    // summed over the dimensions along which that input was broadcast.
+    template <class D>
+    void backward_side(Tape& t, int side, D&& d) {
+        const int id = inputs[size_t(side)];
+        if (!t.requires_grad(id)) return;
+        const Arr& a = t.value(inputs[0]);
+        const Arr& b = t.value(inputs[1]);
+        const Eigen::Index r = value.rows(), c = value.cols();
+        bool fresh = false;
+        Arr& gx = t.grad_accumulator(id, fresh);
+        const bool full = gx.rows() == r && gx.cols() == c;
+        if (fresh && !full) gx.setZero();  // reductions add, and it is small
+        for (Eigen::Index j = 0; j < c; ++j) {
+            const ColumnRef ca = column_of(a, j), cb = column_of(b, j);
+            const Eigen::Index off = j * r;  // the column's first output element
+            auto dj = [&d, off](Eigen::Index i, Real x, Real y) { return d(off + i, x, y); };
+            Real* gcol = gx.data() + (gx.cols() == 1 ? 0 : j * gx.rows());
+            if (gx.rows() == 1 && r > 1) {
+                gcol[0] += sum_column(r, ca, cb, dj);
+            } else if (fresh && full) {
+                for_column(r, ca, cb, [&](Eigen::Index i, Real x, Real y) { gcol[i] = dj(i, x, y); });
+            } else {
+                for_column(r, ca, cb, [&](Eigen::Index i, Real x, Real y) { gcol[i] += dj(i, x, y); });
+            }
         }
     }
 };
@@ -218,32 +255,38 @@ public:
 
     void backward(Tape& t) override {
         const Arr& x = t.value(inputs[0]);
-        Arr& gx = t.grad_mutable(inputs[0]);
+        bool fresh = false;
+        Arr& gx = t.grad_accumulator(inputs[0], fresh);
+        // The first writer in a backward sweep assigns (no zero-fill, no read).
+        auto put = [&](const auto& e) {
+            if (fresh) gx = e;
+            else gx += e;
+        };
         switch (kind_) {
-            case UnaryKind::neg: gx -= grad; break;
-            case UnaryKind::abs: gx += grad * x.sign(); break;
-            case UnaryKind::exp: gx += grad * value; break;
-            case UnaryKind::log: gx += grad / x; break;
-            case UnaryKind::sqrt: gx += grad * Real(0.5) / value; break;
-            case UnaryKind::square: gx += grad * Real(2) * x; break;
-            case UnaryKind::pow: gx += grad * p0_ * x.pow(p0_ - 1); break;
-            case UnaryKind::sin: gx += grad * x.cos(); break;
-            case UnaryKind::cos: gx -= grad * x.sin(); break;
-            case UnaryKind::tanh: gx += grad * (Real(1) - value.square()); break;
-            case UnaryKind::sigmoid: gx += grad * value * (Real(1) - value); break;
-            case UnaryKind::softplus: gx += grad * sigmoid_of(x); break;
+            case UnaryKind::neg: put(-grad); break;
+            case UnaryKind::abs: put(grad * x.sign()); break;
+            case UnaryKind::exp: put(grad * value); break;
+            case UnaryKind::log: put(grad / x); break;
+            case UnaryKind::sqrt: put(grad * Real(0.5) / value); break;
+            case UnaryKind::square: put(grad * Real(2) * x); break;
+            case UnaryKind::pow: put(grad * p0_ * x.pow(p0_ - 1)); break;
+            case UnaryKind::sin: put(grad * x.cos()); break;
+            case UnaryKind::cos: put(-grad * x.sin()); break;
+            case UnaryKind::tanh: put(grad * (Real(1) - value.square())); break;
+            case UnaryKind::sigmoid: put(grad * value * (Real(1) - value)); break;
+            case UnaryKind::softplus: put(grad * sigmoid_of(x)); break;
             case UnaryKind::exp_sigmoid:
                 // d/dx [m s^k] = m k s^k (1 - s), s = sigmoid(x), k = log(exponent)
-                gx += grad * std::log(p0_) * (value - p2_) * (Real(1) - sigmoid_of(x));
+                put(grad * std::log(p0_) * (value - p2_) * (Real(1) - sigmoid_of(x)));
                 break;
             case UnaryKind::bounded_linear: {
                 const auto s = sigmoid_of(x);
-                gx += grad * (p1_ - p0_) * s * (Real(1) - s);
+                put(grad * (p1_ - p0_) * s * (Real(1) - s));
                 break;
             }
             case UnaryKind::bounded_log: {
                 const auto s = sigmoid_of(x);
-                gx += grad * value * (std::log(p1_) - std::log(p0_)) * s * (Real(1) - s);
+                put(grad * value * (std::log(p1_) - std::log(p0_)) * s * (Real(1) - s));
                 break;
             }
         }
@@ -309,7 +352,15 @@ public:
         }
     }
     void backward(Tape& t) override {
-        Arr& gx = t.grad_mutable(inputs[0]);
+        bool fresh = false;
+        Arr& gx = t.grad_accumulator(inputs[0], fresh);
+        if (fresh) {  // first writer: assign instead of zero-fill and add
+            switch (kind_) {
+                case ReduceKind::sum: gx.setConstant(grad(0, 0)); return;
+                case ReduceKind::mean: gx.setConstant(grad(0, 0) / Real(gx.size())); return;
+                default: gx.setZero(); break;
+            }
+        }
         switch (kind_) {
             case ReduceKind::sum: gx += grad(0, 0); break;
             case ReduceKind::mean: gx += grad(0, 0) / Real(gx.size()); break;
@@ -341,8 +392,50 @@ Var sum_cols(Var x) { return reduce(ReduceKind::cols, x); }
 
 namespace {
 
-// Forward stores each element's derivative (sign / (a + floor) or sign) in `slope_`, so the
-// backward pass is a single multiply-add.
+// out[i] = log(x[i]) - b[i] over the bins of a spectral loss: the log is ~15% of a synth
+// evaluation. For float, log(x) = e ln 2 + log(m) with x = 2^e m, m in [sqrt(1/2), sqrt(2)),
+// and the Cephes logf polynomial (about 1 ulp): bit operations and selects only, so the loop
+// vectorises natively and in wasm (where Eigen's log is a scalar libm call per bin). Inputs
+// outside the normal positive floats (0, denormals, inf, NaN, negatives) redo the whole array
+// with the library log, so those keep their usual results.
+void log_minus(const Real* x, const Real* b, Real* out, Eigen::Index n) {
+    if constexpr (std::is_same_v<Real, float>) {
+        int bad = 0;
+        for (Eigen::Index i = 0; i < n; ++i) {
+            // Integer tests only: g++ does not if-convert float comparisons (they may trap), and
+            // a branch would stop the vectoriser.
+            uint32_t bits;
+            std::memcpy(&bits, &x[i], sizeof bits);
+            bad |= int(bits - 0x00800000u > 0x7f7fffffu - 0x00800000u);  // not a positive normal
+            const uint32_t mantissa = bits & 0x007fffffu;
+            const int32_t high = int32_t(mantissa > 0x003504f3u);  // m > sqrt(2): halve it
+            const uint32_t m_bits = mantissa | (0x3f800000u - (uint32_t(high) << 23));
+            float m;
+            std::memcpy(&m, &m_bits, sizeof m);
+            const float e = float(int32_t(bits >> 23) - 127 + high);
+            const float z = m - 1.0f;  // in [sqrt(1/2) - 1, sqrt(2) - 1]
+            const float z2 = z * z;
+            float p = 7.0376836292e-2f;
+            p = p * z - 1.1514610310e-1f;
+            p = p * z + 1.1676998740e-1f;
+            p = p * z - 1.2420140846e-1f;
+            p = p * z + 1.4249322787e-1f;
+            p = p * z - 1.6668057665e-1f;
+            p = p * z + 2.0000714765e-1f;
+            p = p * z - 2.4999993993e-1f;
+            p = p * z + 3.3333331174e-1f;
+            // ln 2 split in two (0.693359375 is exact in few bits) keeps e ln 2 exact to float.
+            const float y = p * z * z2 - 2.12194440e-4f * e - 0.5f * z2;
+            out[i] = (z + y + 0.693359375f * e) - b[i];
+        }
+        if (!bad) return;
+    }
+    for (Eigen::Index i = 0; i < n; ++i) out[i] = std::log(x[i]) - b[i];
+}
+
+// Forward keeps the differences (log(a + floor) - b or a - b) for the backward pass (and, in
+// the log domain, as scratch on forward-only tapes too). The per-element slope (a sign,
+// divided by a + floor in the log domain) is formed in backward, fused with the accumulation.
 class MeanAbsDiffNode final : public Node {
 public:
     MeanAbsDiffNode(bool log_domain, Real floor) : log_domain_(log_domain), floor_(floor) {}
@@ -350,35 +443,57 @@ public:
     void forward(Tape& t) override {
         const Arr& a = t.value(inputs[0]);
         const Arr& b = t.value(inputs[1]);
-        if (slope_.rows() != a.rows() || slope_.cols() != a.cols()) slope_.resize(a.rows(), a.cols());
-        const Eigen::Index n = a.size();
-        const Real* pa = a.data();
-        Real* ps = slope_.data();
-        // Eigen's vectorised log and sum; the sign loops are branch-free so they vectorise too.
-        if (log_domain_) {
-            slope_ = (a + floor_).log() - b;
+        double total = 0;
+        if (!log_domain_ && !requires_grad) {
+            total = double((a - b).abs().sum());
         } else {
-            slope_ = a - b;
-        }
-        const double total = double(slope_.abs().sum());
-        if (log_domain_) {
-            for (Eigen::Index i = 0; i < n; ++i) ps[i] = (Real(ps[i] > 0) - Real(ps[i] < 0)) / (pa[i] + floor_);
-        } else {
-            for (Eigen::Index i = 0; i < n; ++i) ps[i] = Real(ps[i] > 0) - Real(ps[i] < 0);
+            if (diff_.rows() != a.rows() || diff_.cols() != a.cols()) diff_.resize(a.rows(), a.cols());
+            if (log_domain_) {
+                diff_ = a + floor_;
+                log_minus(diff_.data(), b.data(), diff_.data(), diff_.size());
+            } else {
+                diff_ = a - b;
+            }
+            total = double(diff_.abs().sum());
         }
         value.resize(1, 1);
-        value(0, 0) = Real(total / double(n));
+        value(0, 0) = Real(total / double(a.size()));
     }
     void backward(Tape& t) override {
-        const Real g = grad(0, 0) / Real(slope_.size());
-        if (t.requires_grad(inputs[0])) t.grad_mutable(inputs[0]) += g * slope_;
-        if (t.requires_grad(inputs[1])) t.grad_mutable(inputs[1]) -= g * (log_domain_ ? slope_ * (t.value(inputs[0]) + floor_) : slope_);
+        const Real g = grad(0, 0) / Real(diff_.size());
+        const Eigen::Index n = diff_.size();
+        const Real* pd = diff_.data();
+        const Real* pa = t.value(inputs[0]).data();
+        const Real fl = floor_;
+        const bool log_domain = log_domain_;
+        // d/da of |d| is sign(d) (0 at 0), times 1 / (a + floor) in the log domain; d/db is minus
+        // sign(d). Branch-free so the loops vectorise.
+        auto slope = [=](Eigen::Index i) {
+            const Real s = g * (Real(pd[i] > 0) - Real(pd[i] < 0));
+            return log_domain ? s / (pa[i] + fl) : s;
+        };
+        for (int side = 0; side < 2; ++side) {
+            const int id = inputs[size_t(side)];
+            if (!t.requires_grad(id)) continue;
+            bool fresh = false;
+            Real* ga = t.grad_accumulator(id, fresh).data();
+            if (side == 0) {
+                if (fresh) {
+                    for (Eigen::Index i = 0; i < n; ++i) ga[i] = slope(i);
+                } else {
+                    for (Eigen::Index i = 0; i < n; ++i) ga[i] += slope(i);
+                }
+            } else {
+                if (fresh) std::fill(ga, ga + n, Real(0));
+                for (Eigen::Index i = 0; i < n; ++i) ga[i] -= g * (Real(pd[i] > 0) - Real(pd[i] < 0));
+            }
+        }
     }
 
 private:
     bool log_domain_;
     Real floor_;
-    Arr slope_;
+    Arr diff_;  // gradient tapes only
 };
 
 Var mean_abs(bool log_domain, Var a, Var b, Real floor) {

@@ -5,6 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <type_traits>
+
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 namespace ddsp::ad {
 
@@ -73,6 +78,23 @@ void overlap_add_windowed(const Real* frame, const Vec& window, int n, int f, co
     for (int i = i0; i < i1; ++i) out[i] += frame[i] * w[i];
 }
 
+// x[i] = scale * sqrt(x[i]), correctly rounded. g++ keeps std::sqrt scalar (it must set errno
+// for negative inputs), and Eigen's vectorised float sqrt is an approximation (rsqrt + one
+// Newton step, ~1 ulp off) whose differences change where gradient descent ends on rugged
+// losses, so x86 uses the exact vector instruction directly. (clang, as in the wasm build,
+// vectorises the plain loop.)
+template <class T>
+void sqrt_scaled(T* x, int n, T scale) {
+    int i = 0;
+#if defined(__AVX__)
+    if constexpr (std::is_same_v<T, float>) {  // a template, so the double build discards this
+        const __m256 s = _mm256_set1_ps(scale);
+        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(s, _mm256_sqrt_ps(_mm256_loadu_ps(x + i))));
+    }
+#endif
+    for (; i < n; ++i) x[i] = scale * std::sqrt(x[i]);
+}
+
 class StftMagnitudeNode final : public Node {
 public:
     StftMagnitudeNode(int n, const dsp::StftConfig& cfg, Real scale)
@@ -95,9 +117,10 @@ public:
             Real* mag = &value(0, f);
             // sqrt(re^2 + im^2), not std::abs: hypot's overflow care costs several times more
             // and cannot matter here (|X| <= fft_size for samples in [-1, 1]). Plain reals so the
-            // loop vectorises.
+            // loop vectorises (the square roots get their own pass, see sqrt_scaled).
             const Real* ri = reinterpret_cast<const Real*>(spec);
-            for (int b = 0; b < bins_; ++b) mag[b] = scale_ * std::sqrt(ri[2 * b] * ri[2 * b] + ri[2 * b + 1] * ri[2 * b + 1]);
+            for (int b = 0; b < bins_; ++b) mag[b] = ri[2 * b] * ri[2 * b] + ri[2 * b + 1] * ri[2 * b + 1];
+            sqrt_scaled(mag, bins_, scale_);
         }
     }
 
@@ -118,7 +141,10 @@ public:
             const Real k = scale_ * scale_ * n_fft * Real(0.5);
             for (int b = 0; b < bins_; ++b) {
                 const Real m = mag[b];
-                const Real factor = m > 0 ? g[b] * k / m : Real(0);
+                // Arithmetic on the comparison instead of a branch (0 where m = 0, without
+                // dividing by 0), so the loop vectorises.
+                const Real nonzero = Real(m > 0);
+                const Real factor = g[b] * k * nonzero / (m + (Real(1) - nonzero));
                 go[2 * b] = ri[2 * b] * factor;
                 go[2 * b + 1] = ri[2 * b + 1] * factor;
             }
@@ -179,8 +205,13 @@ public:
             gt[s] = acc;
         }
         if (t.requires_grad(inputs[0])) {
-            Arr& gx = t.grad_mutable(inputs[0]);
-            for (int s = 0; s < n; ++s) gx(s, 0) += gt[s];
+            bool fresh = false;
+            Real* gx = t.grad_accumulator(inputs[0], fresh).data();
+            if (fresh) {
+                std::copy(gt, gt + n, gx);
+            } else {
+                for (int s = 0; s < n; ++s) gx[s] += gt[s];
+            }
         }
         if (t.requires_grad(inputs[1])) {
             Arr& ga = t.grad_mutable(inputs[1]);

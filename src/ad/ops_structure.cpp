@@ -21,7 +21,17 @@ public:
     SliceNode(int start, int rows) : start_(start), rows_(rows) {}
     const char* op_name() const override { return "slice"; }
     void forward(Tape& t) override { value = t.value(inputs[0]).middleRows(start_, rows_); }
-    void backward(Tape& t) override { t.grad_mutable(inputs[0]).middleRows(start_, rows_) += grad; }
+    void backward(Tape& t) override {
+        bool fresh = false;
+        Arr& gx = t.grad_accumulator(inputs[0], fresh);
+        if (fresh) {  // first writer: assign instead of zero-fill and add
+            gx.topRows(start_).setZero();
+            gx.middleRows(start_, rows_) = grad;
+            gx.bottomRows(gx.rows() - start_ - rows_).setZero();
+        } else {
+            gx.middleRows(start_, rows_) += grad;
+        }
+    }
 
 private:
     int start_, rows_;
@@ -63,8 +73,10 @@ public:
         value.bottomRows(after_).setZero();
     }
     void backward(Tape& t) override {
-        Arr& gx = t.grad_mutable(inputs[0]);
-        gx += grad.middleRows(before_, gx.rows());
+        bool fresh = false;
+        Arr& gx = t.grad_accumulator(inputs[0], fresh);
+        if (fresh) gx = grad.middleRows(before_, gx.rows());
+        else gx += grad.middleRows(before_, gx.rows());
     }
 
 private:
@@ -220,7 +232,9 @@ public:
         }
     }
     void backward(Tape& t) override {
-        Arr& gx = t.grad_mutable(inputs[0]);
+        bool fresh = false;
+        Arr& gx = t.grad_accumulator(inputs[0], fresh);
+        if (fresh) gx.setZero();
         for (Eigen::Index c = 0; c < gx.cols(); ++c) {
             double acc = 0;
             for (Eigen::Index r = gx.rows() - 1; r >= 0; --r) gx(r, c) += Real(acc += grad(r, c));

@@ -90,14 +90,23 @@ void Tape::backward(Var loss) {
     if (loss.tape != this) graph_error("backward() on a Var from another tape");
     Node& out = *nodes_[size_t(loss.id)];
     if (out.value.size() != 1) graph_error("backward() needs a 1 x 1 loss");
-    for (auto& n : nodes_)
-        if (n->requires_grad) n->grad.setZero();
-    if (!out.requires_grad) return;  // nothing upstream needs a gradient
-    out.grad(0, 0) = 1;
-    for (int i = loss.id; i >= 0; --i) {
-        Node& n = *nodes_[size_t(i)];
-        if (n.requires_grad && !n.is_leaf) n.backward(*this);
+    // Gradients are zeroed lazily (see grad_mutable); a node nothing wrote to has a zero
+    // gradient and so contributes nothing: its backward() is skipped.
+    for (auto& n : nodes_) n->grad_written = !n->requires_grad;
+    if (out.requires_grad) {
+        out.grad(0, 0) = 1;
+        out.grad_written = true;
+        for (int i = loss.id; i >= 0; --i) {
+            Node& n = *nodes_[size_t(i)];
+            if (n.requires_grad && !n.is_leaf && n.grad_written) n.backward(*this);
+        }
     }
+    // Every gradient holds its full value afterwards, zeros included.
+    for (auto& n : nodes_)
+        if (!n->grad_written) {
+            n->grad.setZero();
+            n->grad_written = true;
+        }
 }
 
 }  // namespace ddsp::ad

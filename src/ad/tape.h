@@ -58,6 +58,7 @@ public:
     Arr grad;                    // allocated only when requires_grad
     bool requires_grad = false;  // true when any leaf variable upstream needs a gradient
     bool is_leaf = false;
+    bool grad_written = true;    // false during backward() until something writes `grad`
 };
 
 class Tape {
@@ -92,7 +93,24 @@ public:
 
     const Arr& value(int id) const { return nodes_[size_t(id)]->value; }
     const Arr& grad(int id) const { return nodes_[size_t(id)]->grad; }
-    Arr& grad_mutable(int id) { return nodes_[size_t(id)]->grad; }
+    // For backward passes, which add into their inputs' gradients. backward() does not zero the
+    // buffers up front (on a long tape the memsets cost 5-7% of a step): grad_mutable() zeroes
+    // a buffer on its first use in a sweep, and grad_accumulator() instead reports it as `fresh`
+    // (stale contents), in which case the caller must assign every element, not add.
+    Arr& grad_mutable(int id) {
+        Node& n = *nodes_[size_t(id)];
+        if (!n.grad_written) {
+            n.grad.setZero();
+            n.grad_written = true;
+        }
+        return n.grad;
+    }
+    Arr& grad_accumulator(int id, bool& fresh) {
+        Node& n = *nodes_[size_t(id)];
+        fresh = !n.grad_written;
+        n.grad_written = true;
+        return n.grad;
+    }
     bool requires_grad(int id) const { return nodes_[size_t(id)]->requires_grad; }
     const Node& node(int id) const { return *nodes_[size_t(id)]; }
 

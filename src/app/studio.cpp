@@ -400,6 +400,17 @@ void Studio::render_views() {
 void Studio::draw_toolbar(float scale) {
     Impl& m = *impl_;
     if (!compact_) {
+        ImGui::TextColored(ImVec4(0.96f, 0.58f, 0.26f, 1), "ddsp.cpp");
+        ImGui::SameLine();
+        ImGui::TextDisabled("(?)");
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("Differentiable synths that learn to sound like your recording, in your browser.\n\n"
+                              "1. Drop a recording anywhere (or Open, Examples, Record).\n"
+                              "2. Pick a synth and a method, press Match, watch the loss fall.\n"
+                              "3. Listen: Space toggles A (target) / B (synth); keys A W S E D F T G Y H U J K\n"
+                              "   play the matched synth at other pitches (Z / X: octave), as does a MIDI keyboard.\n"
+                              "4. Drag the parameters, compute a loss landscape, keep the preset and the audio.");
+        ImGui::SameLine();
         if (ImGui::Button("Open...")) send("{\"cmd\":\"open\"}");
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("Open a recording (WAV, or anything the browser decodes).\nOr drop a file anywhere on the page.");
         ImGui::SameLine();

@@ -66,9 +66,9 @@ private:
 // [SECTION] harmonic oscillator bank
 //
 // The samples between frame s and s + 1 form segment s; within it sample i reads
-// (1 - w_i) A[s] + w_i A[s + 1]. Storing the sines as (samples x harmonics), column-major, makes
-// the forward pass a sum of axpys down each harmonic's column and the backward pass two dot
-// products per harmonic and segment: plain loops over contiguous memory that vectorise (also in
+// (1 - w_i) A[s] + w_i A[s + 1]. Storing each segment's sines as (samples x harmonics),
+// column-major, one segment after the other, makes the forward pass a sum of axpys down each
+// harmonic's column and the backward pass two dot products per harmonic and segment: plain loops over contiguous memory that vectorise (also in
 // wasm, where Eigen has no SIMD path). Only harmonics below Nyquist somewhere in a segment are
 // visited, so high f0 costs less.
 class HarmonicBankNode final : public ad::Node {
@@ -101,30 +101,37 @@ public:
             count[size_t(i)] = std::max(0, c);
             stored = std::max(stored, count[size_t(i)]);
         }
-        sines_ = Arr::Zero(n_, stored);
-        double phase = 0;
-        for (int i = 0; i < n_; ++i) {
-            phase = std::fmod(phase + 2 * kPi * f0s[size_t(i)] / sample_rate_hz, 2 * kPi);
-            const double c2 = 2 * std::cos(phase);
-            double prev = 0, cur = std::sin(phase);
-            for (int k = 0; k < count[size_t(i)]; ++k) {
-                sines_(i, k) = Real(cur);
-                const double next = c2 * cur - prev;
-                prev = cur;
-                cur = next;
-            }
-        }
         seg_cols_.resize(size_t(segments));
+        seg_offset_.resize(size_t(segments) + 1);
+        seg_offset_[0] = 0;
         int longest = 1;
         for (int s = 0; s < segments; ++s) {
             int c = 0;
             for (int i = seg_begin_[size_t(s)]; i < seg_begin_[size_t(s) + 1]; ++i) c = std::max(c, count[size_t(i)]);
             seg_cols_[size_t(s)] = c;
-            longest = std::max(longest, seg_begin_[size_t(s) + 1] - seg_begin_[size_t(s)]);
+            const int len = seg_begin_[size_t(s) + 1] - seg_begin_[size_t(s)];
+            seg_offset_[size_t(s) + 1] = seg_offset_[size_t(s)] + size_t(c) * size_t(len);
+            longest = std::max(longest, len);
+        }
+        sines_.assign(seg_offset_.back(), Real(0));
+        double phase = 0;
+        for (int i = 0; i < n_; ++i) {
+            phase = std::fmod(phase + 2 * kPi * f0s[size_t(i)] / sample_rate_hz, 2 * kPi);
+            const double c2 = 2 * std::cos(phase);
+            double prev = 0, cur = std::sin(phase);
+            const int s = segment_of(i), len = seg_begin_[size_t(s) + 1] - seg_begin_[size_t(s)];
+            Real* out = sines_.data() + seg_offset_[size_t(s)] + (i - seg_begin_[size_t(s)]);
+            for (int k = 0; k < count[size_t(i)]; ++k) {
+                out[size_t(k) * size_t(len)] = Real(cur);
+                const double next = c2 * cur - prev;
+                prev = cur;
+                cur = next;
+            }
         }
         at_.resize(harmonics_, frames_);
-        g0_.resize(longest);
-        g1_.resize(longest);
+        gat_.resize(harmonics_, frames_);
+        gp_.resize(longest, 2);
+        gq_.resize(std::max(1, harmonics_), 2);
     }
     const char* op_name() const override { return "harmonic_oscillator_bank"; }
 
@@ -142,7 +149,7 @@ public:
             const Real* ws = w + i0;
             for (int i = 0; i < len; ++i) ys[i] = 0;
             for (int k = 0; k < seg_cols_[s]; ++k) {
-                const Real* col = &sines_(i0, k);
+                const Real* col = sines_.data() + seg_offset_[s] + size_t(k) * size_t(len);
                 const Real c0 = a0[k], d = a1[k] - a0[k];
                 for (int i = 0; i < len; ++i) ys[i] += col[i] * (c0 + ws[i] * d);
             }
@@ -150,36 +157,34 @@ public:
     }
 
     void backward(ad::Tape& t) override {
-        Arr& ga = t.grad_mutable(inputs[0]);
+        // Accumulated transposed (each frame's harmonics contiguous), added to ga once at the end.
+        gat_.setZero();
         const Real* g = grad.data();
         const Real* w = weight_.data();
         for (size_t s = 0; s < seg_cols_.size(); ++s) {
             const int i0 = seg_begin_[s], len = seg_begin_[s + 1] - i0;
             const Eigen::Index f0 = Eigen::Index(s), f1 = std::min(f0 + 1, Eigen::Index(frames_ - 1));
-            Real* p0 = g0_.data();
-            Real* p1 = g1_.data();
+            Real* p0 = &gp_(0, 0);
+            Real* p1 = &gp_(0, 1);
             for (int i = 0; i < len; ++i) {
                 p1[i] = g[i0 + i] * w[i0 + i];
                 p0[i] = g[i0 + i] - p1[i];
             }
-            for (int k = 0; k < seg_cols_[s]; ++k) {
-                const Real* col = &sines_(i0, k);
-                // Four partial sums let the reductions vectorise without -ffast-math.
-                Real s0[4] = {0, 0, 0, 0}, s1[4] = {0, 0, 0, 0};
-                int i = 0;
-                for (; i + 4 <= len; i += 4)
-                    for (int l = 0; l < 4; ++l) {
-                        s0[l] += col[i + l] * p0[i + l];
-                        s1[l] += col[i + l] * p1[i + l];
-                    }
-                for (; i < len; ++i) {
-                    s0[0] += col[i] * p0[i];
-                    s1[0] += col[i] * p1[i];
-                }
-                ga(f0, k) += (s0[0] + s0[1]) + (s0[2] + s0[3]);
-                ga(f1, k) += (s1[0] + s1[1]) + (s1[2] + s1[3]);
-            }
+            // (harmonics x 2) = sines^T (harmonics x len) * (len x 2): one small matrix product
+            // per segment (Eigen's kernels block it; hand-written dot products spent most of
+            // their time in horizontal sums).
+            const int cols = seg_cols_[s];
+            if (cols == 0) continue;
+            using MatMap = Eigen::Map<const Eigen::Matrix<Real, Eigen::Dynamic, Eigen::Dynamic>>;
+            const MatMap sines(sines_.data() + seg_offset_[s], len, cols);
+            gq_.topRows(cols).noalias() = sines.transpose() * gp_.topRows(len);
+            gat_.col(f0).head(cols) += gq_.col(0).head(cols).array();
+            gat_.col(f1).head(cols) += gq_.col(1).head(cols).array();
         }
+        bool fresh = false;
+        Arr& ga = t.grad_accumulator(inputs[0], fresh);
+        if (fresh) ga = gat_.transpose();
+        else ga += gat_.transpose();
     }
 
 private:
@@ -187,9 +192,15 @@ private:
     std::vector<int> seg_begin_;  // segments + 1 sample indices
     std::vector<int> seg_cols_;   // harmonics below Nyquist somewhere in the segment
     Vec weight_;                  // interpolation weight of the later frame, per sample
-    Arr sines_;                   // (samples x stored harmonics)
+    // Segment-major: segment s holds seg_cols_[s] columns of its samples, contiguous, so both
+    // passes stream the table once in order (a column-major (samples x harmonics) table made
+    // every segment read dozens of far-apart columns).
+    std::vector<Real> sines_;
+    std::vector<size_t> seg_offset_;  // segments + 1 offsets into sines_
     Arr at_;                      // A transposed (harmonics x frames)
-    Vec g0_, g1_;                 // segment scratch
+    Arr gat_;                     // gradient of A, transposed
+    Eigen::Matrix<Real, Eigen::Dynamic, 2> gp_;  // segment scratch: gradient to frames s, s + 1
+    Eigen::Matrix<Real, Eigen::Dynamic, 2> gq_;  // segment scratch: gradient per harmonic
 
     int segment_of(int i) const {
         const int s = int(std::upper_bound(seg_begin_.begin(), seg_begin_.end(), i) - seg_begin_.begin()) - 1;
