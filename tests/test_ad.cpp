@@ -204,6 +204,17 @@ TEST_CASE("cumulative sum") {
     ad::Tape t;
     const Arr c = ad::cumsum(t.constant(x)).value();
     CHECK(c(49, 2) == doctest::Approx(x.col(2).sum()));
+
+    // Wrapped (a phase): the same sum modulo the period, in [0, period), and the same gradient.
+    check_op("cumsum wrapped", {x}, [](auto& v) { return ad::cumsum(v[0], 0.7); });
+    const Arr w = ad::cumsum(t.constant(x), 0.7).value();
+    for (Eigen::Index r = 0; r < c.rows(); ++r)
+        for (Eigen::Index k = 0; k < c.cols(); ++k) {
+            CHECK(w(r, k) >= 0);
+            CHECK(w(r, k) < 0.7);
+            const double k_periods = std::round((c(r, k) - w(r, k)) / 0.7);
+            CHECK(w(r, k) + k_periods * 0.7 == doctest::Approx(c(r, k)).epsilon(1e-12));
+        }
 }
 
 TEST_CASE("matrix multiply and linear layer") {

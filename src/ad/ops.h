@@ -84,8 +84,11 @@ enum class Interp { linear, cubic };
 // sits at sample k * (num_samples - 1) / (frames - 1). `cubic` is a natural cubic spline through
 // the frames (second derivative 0 at both ends).
 Var upsample(Var x, int num_samples, Interp interp = Interp::linear);
-// Running sum down each column (oscillator phase from frequency).
-Var cumsum(Var x);
+// Running sum down each column (oscillator phase from frequency). With wrap_period > 0 the sum is
+// kept in double and returned modulo the period (in [0, period)): a phase stays exact to float
+// precision however long the signal, where a float phase of thousands of radians keeps ~1e-3.
+// The gradient is the same either way (the wrap is a piecewise-constant shift).
+Var cumsum(Var x, double wrap_period = 0);
 
 // [SECTION] matrices and layers
 Var matmul(Var a, Var b);  // (m x k) * (k x n)

@@ -221,6 +221,7 @@ private:
 
 class CumsumNode final : public Node {
 public:
+    double wrap_period = 0;
     const char* op_name() const override { return "cumsum"; }
     void forward(Tape& t) override {
         const Arr& x = t.value(inputs[0]);
@@ -228,7 +229,15 @@ public:
         for (Eigen::Index c = 0; c < x.cols(); ++c) {
             // Accumulate in double: phase sums over a minute of audio lose cycles in float.
             double acc = 0;
-            for (Eigen::Index r = 0; r < x.rows(); ++r) value(r, c) = Real(acc += x(r, c));
+            if (wrap_period > 0) {
+                for (Eigen::Index r = 0; r < x.rows(); ++r) {
+                    acc += x(r, c);
+                    if (acc >= wrap_period || acc < 0) acc -= wrap_period * std::floor(acc / wrap_period);
+                    value(r, c) = Real(acc);
+                }
+            } else {
+                for (Eigen::Index r = 0; r < x.rows(); ++r) value(r, c) = Real(acc += x(r, c));
+            }
         }
     }
     void backward(Tape& t) override {
@@ -309,7 +318,11 @@ Var upsample(Var x, int num_samples, Interp interp) {
     return push_unary_input(x, std::make_unique<UpsampleNode>(x.rows(), num_samples, interp));
 }
 
-Var cumsum(Var x) { return push_unary_input(x, std::make_unique<CumsumNode>()); }
+Var cumsum(Var x, double wrap_period) {
+    auto n = std::make_unique<CumsumNode>();
+    n->wrap_period = std::isfinite(wrap_period) && wrap_period > 0 ? wrap_period : 0;
+    return push_unary_input(x, std::move(n));
+}
 
 Var matmul(Var a, Var b) {
     Tape& t = same_tape(a, b);

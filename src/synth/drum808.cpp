@@ -160,7 +160,7 @@ ad::Var envelope(const EnvelopeAxes& axes, ad::Var decay_ms) {
 ad::Var oscillator(ad::Var freq_hz, ad::Var pitch_mod, ad::Var pitch_env, double sample_rate_hz) {
     const ad::Var omega = (pitch_env * pitch_mod + Real(1)) * (freq_hz * Real(2 * kPi / sample_rate_hz));
     // Exclusive running sum: sample i has the phase of samples 0..i-1.
-    return ad::sin(ad::cumsum(omega) - omega);
+    return ad::sin(ad::cumsum(omega, 2 * kPi) - omega);  // wrapped: exact phase natively and in wasm
 }
 
 // RBJ cookbook high-pass: b = b0 (1, -2, 1), a = (1, a1, a2) normalised by a0 = 1 + alpha.
