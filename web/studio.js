@@ -341,7 +341,7 @@ export async function startStudio(options = {}) {
     setStatus(`Matching ${s.synth} with ${s.method}...`);
     worker.postMessage({ type: 'start', run: state.run, synth: s.synth, method: s.method, loss: s.loss,
       steps: s.steps, timeBudgetS: s.timeBudgetS, learningRate: s.learningRate, seed: s.seed,
-      params: s.params ?? null });
+      params: settings.params !== undefined ? settings.params : state.params });
   }
 
   function stop() {
@@ -408,12 +408,29 @@ export async function startStudio(options = {}) {
     return new Blob([encodeWav(state.recon.samples, state.recon.sampleRate)], { type: 'audio/wav' });
   }
 
+  // The loss over a grid of two parameters (the others as in paramsJson), computed in the worker.
+  async function landscape(x, y, steps = 25, paramsJson = state.params ?? ui.paramsJson()) {
+    if (!state.target) { setStatus('Load a recording first', true); throw new Error(state.error); }
+    setStatus(`Computing the loss over ${x} and ${y}...`);
+    try {
+      const r = await request({ type: 'landscape', synth: state.synth, params: paramsJson || null, x, y, steps });
+      const { loss, ...rest } = r;
+      ui.setLandscape(JSON.stringify(rest), loss);
+      setStatus(`Landscape: ${steps} x ${steps} losses over ${x} and ${y}; the lowest is ${fmt(r.minimum?.loss)}.`);
+      return r;
+    } catch (e) {
+      ui.setLandscape('{}', null);
+      setStatus(`Landscape: ${e.message}`, true);
+      throw e;
+    }
+  }
+
   function onCommand(c) {
     switch (c.cmd) {
       case 'open': fileInput.click(); break;
       case 'example': loadUrl(c.file).catch((e) => setStatus(e.message, true)); break;
       case 'record': record().catch((e) => setStatus(e.message, true)); break;
-      case 'start': start({ ...c, params: c.params ?? null }).catch(() => {}); break;
+      case 'start': start({ ...c, params: c.params ?? null }).catch(() => {}); break;  // the UI says where to start
       case 'stop': stop(); break;
       case 'resume': worker.postMessage({ type: 'resume' }); break;
       case 'reset':
@@ -433,16 +450,7 @@ export async function startStudio(options = {}) {
         break;
       case 'importParams': paramsInput?.click(); break;
       case 'share': share(); break;
-      case 'landscape':
-        setStatus(`Computing the loss over ${c.x} and ${c.y}...`);
-        request({ type: 'landscape', synth: state.synth, params: c.params, x: c.x, y: c.y, steps: c.steps })
-          .then((r) => {
-            const { loss, ...rest } = r;
-            ui.setLandscape(JSON.stringify(rest), loss);
-            setStatus(`Landscape: ${c.steps} × ${c.steps} losses over ${c.x} and ${c.y}.`);
-          })
-          .catch((e) => { ui.setLandscape('{}', null); setStatus(`Landscape: ${e.message}`, true); });
-        break;
+      case 'landscape': landscape(c.x, c.y, c.steps, c.params).catch(() => {}); break;
       default: console.warn('unknown UI command', c);
     }
   }
@@ -528,6 +536,7 @@ export async function startStudio(options = {}) {
     render: (paramsJson, opts) => render(paramsJson, opts),
     share,
     record: (seconds = 4) => record(seconds),
+    landscape: (x, y, steps) => landscape(x, y, steps),
     onProgress: (fn) => { listeners.add(fn); return () => listeners.delete(fn); },
     audio,
   };

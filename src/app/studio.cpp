@@ -110,6 +110,7 @@ struct Studio::Impl {
     std::vector<double> land_xs, land_ys;
     std::string land_x_name, land_y_name;
     bool land_pending = false;
+    bool land_open = false;  // open the view when a result arrives
 
     double last_render_request_s = -1;
     bool render_wanted = false;
@@ -167,7 +168,12 @@ void Studio::set_recon(const Vec& samples, double sample_rate_hz) {
 void Studio::set_settings(const MatchSettings& s) {
     const bool synth_changed = s.synth != settings_.synth;
     settings_ = s;
-    if (synth_changed) rebuild_table();
+    if (synth_changed) {
+        impl_->values.clear();  // the new synth's guess from the target, not the old synth's values
+        impl_->recon = Vec();
+        params_json_.clear();
+        rebuild_table();
+    }
 }
 
 void Studio::on_started(int run) {
@@ -254,6 +260,17 @@ void Studio::set_landscape(const std::string& json, const std::vector<float>& lo
     axis("yValues", m.land_ys);
     m.land_n = n;
     m.land_loss = loss;
+    // A landscape asked for elsewhere (window.ddsp) names its axes: show them and open the view.
+    auto name = [&](const char* key, std::string& out, int& index) {
+        const match::JsonValue* a = v.find(key);
+        if (!a || a->type != match::JsonValue::Type::string) return;
+        out = a->string;
+        for (size_t i = 0; i < m.table.size(); ++i)
+            if (m.table[i].name == out) index = int(i);
+    };
+    name("x", m.land_x_name, m.land_x);
+    name("y", m.land_y_name, m.land_y);
+    m.land_open = true;
 }
 
 void Studio::reset() {
@@ -479,12 +496,12 @@ void Studio::draw_toolbar(float scale) {
                               ",\"method\":" + quote(settings_.method) + ",\"loss\":" + quote(settings_.loss) +
                               ",\"steps\":" + num(settings_.steps) + ",\"timeBudgetS\":" + num(settings_.time_budget_s) +
                               ",\"learningRate\":" + num(settings_.learning_rate) + ",\"seed\":" + num(settings_.seed) +
-                              ",\"params\":" + (status_.has_result && !params_json_.empty() ? quote(params_json_) : std::string("null")) +
+                              ",\"params\":" + (!params_json_.empty() ? quote(params_json_) : std::string("null")) +
                               "}";
             send(cmd);
         }
         ImGui::PopStyleColor(2);
-        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Match the synth to the target (continues from the current parameters after a run)");
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Match the synth to the target, starting from the parameters shown\n(a run, an edit or an imported preset; else the synth's guess from the target)");
         if (!have_target) ImGui::EndDisabled();
     }
     ImGui::SameLine();
@@ -782,6 +799,8 @@ void Studio::draw_params(float scale) {
 
 void Studio::draw_landscape(float scale) {
     Impl& m = *impl_;
+    if (m.land_open) ImGui::SetNextItemOpen(true);
+    m.land_open = false;
     if (!ImGui::CollapsingHeader("Loss landscape")) return;
     ImGui::TextWrapped("The loss over two parameters, the others held where they are. Pitch-like parameters make it rugged: "
                        "gradient descent only finds the valley it starts in.");
@@ -838,7 +857,14 @@ void Studio::draw_landscape(float scale) {
                           size_t(xi) < m.land_xs.size() ? m.land_xs[size_t(xi)] : 0.0, m.land_y_name.c_str(),
                           size_t(yi) < m.land_ys.size() ? m.land_ys[size_t(yi)] : 0.0, v);
     }
-    ImGui::TextDisabled("%s (x) vs %s (y); white ring: the lowest loss %.4g", m.land_x_name.c_str(), m.land_y_name.c_str(), lo);
+    auto range = [](const std::vector<double>& v) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.4g .. %.4g", v.empty() ? 0.0 : v.front(), v.empty() ? 0.0 : v.back());
+        return std::string(buf);
+    };
+    ImGui::TextDisabled("x: %s %s, y: %s %s", m.land_x_name.c_str(), range(m.land_xs).c_str(), m.land_y_name.c_str(),
+                        range(m.land_ys).c_str());
+    ImGui::TextDisabled("white ring: the lowest loss, %.4g", lo);
 }
 
 }  // namespace ddsp::app

@@ -101,6 +101,30 @@ test('genetic matching of drum808 on a snare lowers the loss; stop ends a run ea
   assert.equal(stopped.runs.length >= 2, true, 'each run is kept for the loss plot');
 });
 
+test('the loss landscape over the sine frequency finds the target tone, and the gradient does not', async () => {
+  await page.evaluate(() => window.ddsp.setSynth('sine'));
+  await page.evaluate(() => window.ddsp.loadUrl('assets/sounds/tutorial_sine_622hz.wav'));
+  const r = await page.evaluate(async () => {
+    const l = await window.ddsp.landscape('frequency_hz', 'amplitude', 41);
+    return { minimum: l.minimum, n: l.loss.length, finite: Array.from(l.loss).filter(Number.isFinite).length };
+  });
+  console.log(`# sine landscape: lowest loss ${r.minimum.loss.toFixed(3)} at ${r.minimum.x.toFixed(1)} Hz, amplitude ${r.minimum.y.toFixed(3)}`);
+  assert.equal(r.n, 41 * 41);
+  assert.equal(r.finite, 41 * 41);
+  assert.ok(Math.abs(r.minimum.x / 622.25 - 1) < 0.1, `lowest loss at ${r.minimum.x} Hz`);
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(shots, 'landscape.png') });
+  // From 440 Hz, gradient descent stays in its valley (the tutorial's point).
+  await page.evaluate(() => {
+    window.ddsp.setMethod('gradient');
+    return window.ddsp.start({ steps: 60, params: JSON.stringify({ synth: 'sine', params: { frequency_hz: 440, amplitude: 0.4 } }) });
+  });
+  await waitIdle();
+  const f = JSON.parse((await page.evaluate(() => window.ddsp.state().params)) ?? '{}').params?.frequency_hz;
+  console.log(`# sine gradient from 440 Hz ends at ${f} Hz`);
+  assert.ok(Math.abs(f - 622.25) > 50, 'gradient descent does not cross the flat region');
+});
+
 test('the worklet plays a parameter set exactly as the native `ddsp render` renders it', async () => {
   assert.ok(existsSync(cli), `${cli} is missing: build the native CLI first`);
   const dir = mkdtempSync(join(tmpdir(), 'ddsp-studio-'));
@@ -167,6 +191,21 @@ test('the embeddable widget works inside an iframe and posts progress to its par
   assert.ok(progress.length > 0, 'progress messages arrive while matching');
   assert.equal(done.synth, 'ks');
   assert.ok(done.bestLoss < progress[0].loss, 'the loss falls');
+  // The sine widget starts from its 440 Hz preset: gradient descent stays near 440, a genetic
+  // search finds the 622 Hz tone.
+  const sine = tutorial.frames().find((f) => f.url().includes('synth=sine'));
+  await sine.waitForFunction(() => window.ddsp?.state && window.ddsp.state().params, null, { timeout: 30000 });
+  const freq = () => sine.evaluate(() => JSON.parse(window.ddsp.state().params).params.frequency_hz);
+  assert.equal(await freq(), 440);
+  await sine.evaluate(() => window.ddsp.start({ steps: 60 }));
+  await sine.waitForFunction(() => !window.ddsp.state().running, null, { timeout: 60000 });
+  const fGradient = await freq();
+  await sine.evaluate(() => { window.ddsp.setMethod('genetic'); return window.ddsp.start({ steps: 40, params: null }); });
+  await sine.waitForFunction(() => !window.ddsp.state().running, null, { timeout: 120000 });
+  const fGenetic = await freq();
+  console.log(`# tutorial sine: gradient from 440 Hz ends at ${fGradient.toFixed(1)} Hz, genetic at ${fGenetic.toFixed(1)} Hz (target 622.25)`);
+  assert.ok(Math.abs(fGradient - 622.25) > 50);
+  assert.ok(Math.abs(fGenetic / 622.25 - 1) < 0.03);
   await tutorial.screenshot({ path: join(shots, 'tutorial.png') });
   assert.deepEqual(errors, []);
   await tutorial.close();
