@@ -75,6 +75,7 @@ void Spectrogram::clear() {
     if (texture_) glDeleteTextures(1, &texture_);
     texture_ = 0;
     frames_ = 0;
+    ++version_;
 }
 
 double Spectrogram::peak_db(const Vec& x, const SpectrogramParams& params) {
@@ -117,6 +118,7 @@ void Spectrogram::set(const Vec& x, double sample_rate_hz, const SpectrogramPara
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
     frames_ = num_frames;
     sample_rate_hz_ = sample_rate_hz;
+    ++version_;
 }
 
 // [SECTION] SpectrogramView
@@ -145,6 +147,7 @@ unsigned SpectrogramView::request(int width_px, int height_px) {
         glBindFramebuffer(GL_FRAMEBUFFER, framebuffer_);
         glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, texture_, 0);
         glBindFramebuffer(GL_FRAMEBUFFER, 0);
+        stale_ = true;
     }
     requested_ = true;
     return texture_;
@@ -153,6 +156,11 @@ unsigned SpectrogramView::request(int width_px, int height_px) {
 void SpectrogramView::draw(const Spectrogram& a, const Spectrogram* b, int mode, double min_hz) {
     if (!requested_ || !g_program.id) return;
     requested_ = false;
+    const unsigned b_version = b ? b->version() : 0;
+    if (!stale_ && drawn_a_ == a.version() && drawn_b_ == b_version) return;
+    stale_ = false;
+    drawn_a_ = a.version();
+    drawn_b_ = b_version;
     glBindFramebuffer(GL_FRAMEBUFFER, framebuffer_);
     glViewport(0, 0, width_, height_);
     glDisable(GL_BLEND);

@@ -35,6 +35,7 @@ public:
     unsigned texture() const { return texture_; }
     double sample_rate_hz() const { return sample_rate_hz_; }
     int frames() const { return frames_; }
+    unsigned version() const { return version_; }  // changes whenever the levels do
 
     // Peak level (dB) of x's spectrogram, to pass as top_db.
     static double peak_db(const Vec& x, const SpectrogramParams& params);
@@ -43,6 +44,7 @@ private:
     unsigned texture_ = 0;
     int frames_ = 0;
     double sample_rate_hz_ = 16000;
+    unsigned version_ = 0;
 };
 
 class SpectrogramView {
@@ -50,13 +52,17 @@ public:
     ~SpectrogramView();
     // Requests a size for this frame; returns the texture to pass to ImGui::Image.
     unsigned request(int width_px, int height_px);
-    // Renders (mode 0: `a`; mode 1: difference b - a). Does nothing if nothing was requested.
+    // Renders (mode 0: `a`; mode 1: difference b - a). Does nothing if nothing was requested, or
+    // if neither the size nor the spectrograms changed since the last draw: the texture still
+    // holds those pixels (software WebGL spends most of a frame on these fragments otherwise).
     void draw(const Spectrogram& a, const Spectrogram* b, int mode, double min_hz);
 
 private:
     unsigned framebuffer_ = 0, texture_ = 0;
     int width_ = 0, height_ = 0;
     bool requested_ = false;
+    bool stale_ = true;
+    unsigned drawn_a_ = ~0u, drawn_b_ = ~0u;
 };
 
 // Compiles the shaders (once). False with a message if WebGL2 refuses them.
