@@ -340,7 +340,7 @@ export async function startStudio(options = {}) {
     ui.started(state.run);
     setStatus(`Matching ${s.synth} with ${s.method}...`);
     worker.postMessage({ type: 'start', run: state.run, synth: s.synth, method: s.method, loss: s.loss,
-      steps: s.steps, timeBudgetS: s.timeBudgetS, learningRate: s.learningRate, seed: s.seed,
+      steps: s.steps, timeBudgetS: s.timeBudgetS, learningRate: s.learningRate, seed: s.seed, population: s.population,
       params: settings.params !== undefined ? settings.params : state.params });
   }
 

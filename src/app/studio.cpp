@@ -496,6 +496,7 @@ void Studio::draw_toolbar(float scale) {
                               ",\"method\":" + quote(settings_.method) + ",\"loss\":" + quote(settings_.loss) +
                               ",\"steps\":" + num(settings_.steps) + ",\"timeBudgetS\":" + num(settings_.time_budget_s) +
                               ",\"learningRate\":" + num(settings_.learning_rate) + ",\"seed\":" + num(settings_.seed) +
+                              ",\"population\":" + num(settings_.population) +
                               ",\"params\":" + (!params_json_.empty() ? quote(params_json_) : std::string("null")) +
                               "}";
             send(cmd);
@@ -731,6 +732,12 @@ void Studio::draw_settings(float scale) {
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Gradient steps, or generations of a population method");
     ImGui::SliderFloat("time budget (s)", &settings_.time_budget_s, 0, 120, settings_.time_budget_s > 0 ? "%.0f s" : "none");
     ImGui::SliderFloat("learning rate", &settings_.learning_rate, 0.002f, 0.5f, "%.3f", ImGuiSliderFlags_Logarithmic);
+    const bool population_method = settings_.method != "gradient";
+    if (!population_method) ImGui::BeginDisabled();
+    ImGui::SliderInt("population", &settings_.population, 6, 100);
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+        ImGui::SetTooltip("Candidates per generation (genetic, cmaes, hybrid's search); the DiffKS baseline used 20");
+    if (!population_method) ImGui::EndDisabled();
     ImGui::InputInt("seed", &settings_.seed);
     settings_.seed = std::clamp(settings_.seed, 0, 1 << 30);
     ImGui::PopItemWidth();

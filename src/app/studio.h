@@ -7,7 +7,7 @@
 // Commands (one JSON object each; "cmd" says which):
 //   {"cmd":"open"} {"cmd":"example","file":F} {"cmd":"record"}
 //   {"cmd":"start","synth":S,"method":M,"loss":L,"steps":N,"timeBudgetS":T,"learningRate":X,"seed":K,
-//    "params":JSON-or-null}                      (params: start from the edited parameters)
+//    "population":P,"params":JSON-or-null}                      (params: start from the edited parameters)
 //   {"cmd":"stop"} {"cmd":"resume"} {"cmd":"reset"}
 //   {"cmd":"synth","name":S} {"cmd":"method","name":M}
 //   {"cmd":"play","slot":"target"|"recon","loop":bool} {"cmd":"stopAudio"}
@@ -41,6 +41,7 @@ struct MatchSettings {
     float time_budget_s = 0;  // 0: none
     float learning_rate = 0.05f;
     int seed = 0;
+    int population = 20;  // genetic and CMA-ES
 };
 
 struct MatchStatus {

@@ -144,7 +144,7 @@ double fps() { return g_studio->fps(); }
 std::string params_json() { return g_studio->params_json(); }
 void set_settings(const std::string& synth, const std::string& method, const std::string& loss, int steps, double time_budget_s,
                   double learning_rate, int seed) {
-    app::MatchSettings s;
+    app::MatchSettings s = g_studio->settings();  // keeps what this call does not set (population)
     s.synth = synth;
     s.method = method;
     s.loss = loss;
@@ -164,6 +164,7 @@ val settings() {
     out.set("timeBudgetS", s.time_budget_s);
     out.set("learningRate", s.learning_rate);
     out.set("seed", s.seed);
+    out.set("population", s.population);
     return out;
 }
 
