@@ -8,6 +8,7 @@
 #include <limits>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace ddsp::ad {
 
@@ -392,50 +393,57 @@ Var sum_cols(Var x) { return reduce(ReduceKind::cols, x); }
 
 namespace {
 
-// out[i] = log(x[i]) - b[i] over the bins of a spectral loss: the log is ~15% of a synth
-// evaluation. For float, log(x) = e ln 2 + log(m) with x = 2^e m, m in [sqrt(1/2), sqrt(2)),
-// and the Cephes logf polynomial (about 1 ulp): bit operations and selects only, so the loop
-// vectorises natively and in wasm (where Eigen's log is a scalar libm call per bin). Inputs
-// outside the normal positive floats (0, denormals, inf, NaN, negatives) redo the whole array
-// with the library log, so those keep their usual results.
-void log_minus(const Real* x, const Real* b, Real* out, Eigen::Index n) {
-    if constexpr (std::is_same_v<Real, float>) {
-        int bad = 0;
-        for (Eigen::Index i = 0; i < n; ++i) {
-            // Integer tests only: g++ does not if-convert float comparisons (they may trap), and
-            // a branch would stop the vectoriser.
-            uint32_t bits;
-            std::memcpy(&bits, &x[i], sizeof bits);
-            bad |= int(bits - 0x00800000u > 0x7f7fffffu - 0x00800000u);  // not a positive normal
-            const uint32_t mantissa = bits & 0x007fffffu;
-            const int32_t high = int32_t(mantissa > 0x003504f3u);  // m > sqrt(2): halve it
-            const uint32_t m_bits = mantissa | (0x3f800000u - (uint32_t(high) << 23));
-            float m;
-            std::memcpy(&m, &m_bits, sizeof m);
-            const float e = float(int32_t(bits >> 23) - 127 + high);
-            const float z = m - 1.0f;  // in [sqrt(1/2) - 1, sqrt(2) - 1]
-            const float z2 = z * z;
-            float p = 7.0376836292e-2f;
-            p = p * z - 1.1514610310e-1f;
-            p = p * z + 1.1676998740e-1f;
-            p = p * z - 1.2420140846e-1f;
-            p = p * z + 1.4249322787e-1f;
-            p = p * z - 1.6668057665e-1f;
-            p = p * z + 2.0000714765e-1f;
-            p = p * z - 2.4999993993e-1f;
-            p = p * z + 3.3333331174e-1f;
-            // ln 2 split in two (0.693359375 is exact in few bits) keeps e ln 2 exact to float.
-            const float y = p * z * z2 - 2.12194440e-4f * e - 0.5f * z2;
-            out[i] = (z + y + 0.693359375f * e) - b[i];
-        }
-        if (!bad) return;
-    }
-    for (Eigen::Index i = 0; i < n; ++i) out[i] = std::log(x[i]) - b[i];
+// log(x) for float: x = 2^e m, m in [sqrt(1/2), sqrt(2)), and the Cephes logf polynomial (about
+// 1 ulp) on m - 1. Bit operations and selects only, so loops over it vectorise natively and in
+// wasm (where Eigen's log is a scalar libm call per element). `bad` gets a nonzero bit for any x
+// outside the positive normal floats (0, denormals, inf, NaN, negatives): callers then redo the
+// whole array with the library log, so those keep their usual results.
+[[maybe_unused]] inline float fast_logf(float x, uint32_t& bad) {
+    // Integer tests only: g++ does not if-convert float comparisons (they may trap), and a
+    // branch would stop the vectoriser.
+    uint32_t bits;
+    std::memcpy(&bits, &x, sizeof bits);
+    bad |= uint32_t(bits - 0x00800000u > 0x7f7fffffu - 0x00800000u);  // not a positive normal
+    const uint32_t mantissa = bits & 0x007fffffu;
+    const int32_t high = int32_t(mantissa > 0x003504f3u);  // m > sqrt(2): halve it
+    const uint32_t m_bits = mantissa | (0x3f800000u - (uint32_t(high) << 23));
+    float m;
+    std::memcpy(&m, &m_bits, sizeof m);
+    const float e = float(int32_t(bits >> 23) - 127 + high);
+    const float z = m - 1.0f;  // in [sqrt(1/2) - 1, sqrt(2) - 1]
+    const float z2 = z * z;
+    float p = 7.0376836292e-2f;
+    p = p * z - 1.1514610310e-1f;
+    p = p * z + 1.1676998740e-1f;
+    p = p * z - 1.2420140846e-1f;
+    p = p * z + 1.4249322787e-1f;
+    p = p * z - 1.6668057665e-1f;
+    p = p * z + 2.0000714765e-1f;
+    p = p * z - 2.4999993993e-1f;
+    p = p * z + 3.3333331174e-1f;
+    // ln 2 split in two (0.693359375 is exact in few bits) keeps e ln 2 exact to float.
+    const float y = p * z * z2 - 2.12194440e-4f * e - 0.5f * z2;
+    return z + y + 0.693359375f * e;
 }
 
-// Forward keeps the differences (log(a + floor) - b or a - b) for the backward pass (and, in
-// the log domain, as scratch on forward-only tapes too). The per-element slope (a sign,
-// divided by a + floor in the log domain) is formed in backward, fused with the accumulation.
+// Sum of x[0..n) with eight double partial sums: vectorises without -ffast-math, and the 10^5 to
+// 10^6 terms of a spectrogram lose nothing to float accumulation.
+inline void add_to_partials(const Real* x, int n, double* part) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; ++l) part[l] += double(x[i + l]);
+    for (; i < n; ++i) part[0] += double(x[i]);
+}
+
+inline double sum_partials(const double* part) {
+    return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
+// One pass over the operands (a, b and the output of backward are each touched once, in blocks
+// that stay in L1): these run over every bin of every frame of every resolution of the
+// multi-resolution STFT loss, where separate passes for the difference, the log, the absolute
+// value and the sum were memory-bound. On gradient tapes forward keeps only what backward needs:
+// the sign of a - b (one byte per element), or in the log domain the slope sign(d) / (a + floor).
 class MeanAbsDiffNode final : public Node {
 public:
     MeanAbsDiffNode(bool log_domain, Real floor) : log_domain_(log_domain), floor_(floor) {}
@@ -443,57 +451,106 @@ public:
     void forward(Tape& t) override {
         const Arr& a = t.value(inputs[0]);
         const Arr& b = t.value(inputs[1]);
-        double total = 0;
-        if (!log_domain_ && !requires_grad) {
-            total = double((a - b).abs().sum());
-        } else {
-            if (diff_.rows() != a.rows() || diff_.cols() != a.cols()) diff_.resize(a.rows(), a.cols());
-            if (log_domain_) {
-                diff_ = a + floor_;
-                log_minus(diff_.data(), b.data(), diff_.data(), diff_.size());
-            } else {
-                diff_ = a - b;
-            }
-            total = double(diff_.abs().sum());
+        const Eigen::Index n = a.size();
+        if (requires_grad) {
+            if (log_domain_) slope_.resize(size_t(n));
+            else sign_.resize(size_t(n));
         }
+        double total = log_domain_ ? sum_log(a.data(), b.data(), n) : sum_linear(a.data(), b.data(), n);
         value.resize(1, 1);
-        value(0, 0) = Real(total / double(a.size()));
+        value(0, 0) = Real(total / double(n));
     }
     void backward(Tape& t) override {
-        const Real g = grad(0, 0) / Real(diff_.size());
-        const Eigen::Index n = diff_.size();
-        const Real* pd = diff_.data();
-        const Real* pa = t.value(inputs[0]).data();
-        const Real fl = floor_;
-        const bool log_domain = log_domain_;
-        // d/da of |d| is sign(d) (0 at 0), times 1 / (a + floor) in the log domain; d/db is minus
-        // sign(d). Branch-free so the loops vectorise.
-        auto slope = [=](Eigen::Index i) {
-            const Real s = g * (Real(pd[i] > 0) - Real(pd[i] < 0));
-            return log_domain ? s / (pa[i] + fl) : s;
-        };
+        const Real g = grad(0, 0) / Real(t.value(inputs[0]).size());
+        const Eigen::Index n = t.value(inputs[0]).size();
         for (int side = 0; side < 2; ++side) {
             const int id = inputs[size_t(side)];
             if (!t.requires_grad(id)) continue;
             bool fresh = false;
             Real* ga = t.grad_accumulator(id, fresh).data();
-            if (side == 0) {
-                if (fresh) {
-                    for (Eigen::Index i = 0; i < n; ++i) ga[i] = slope(i);
-                } else {
-                    for (Eigen::Index i = 0; i < n; ++i) ga[i] += slope(i);
+            if (fresh) std::fill(ga, ga + n, Real(0));  // rare: the loss's first writer is side 0
+            if (log_domain_) {
+                const Real* q = slope_.data();
+                if (side == 0) {
+                    for (Eigen::Index i = 0; i < n; ++i) ga[i] += g * q[i];
+                } else {  // sign(d) = sign(slope), a + floor > 0
+                    for (Eigen::Index i = 0; i < n; ++i) ga[i] -= g * (Real(q[i] > 0) - Real(q[i] < 0));
                 }
             } else {
-                if (fresh) std::fill(ga, ga + n, Real(0));
-                for (Eigen::Index i = 0; i < n; ++i) ga[i] -= g * (Real(pd[i] > 0) - Real(pd[i] < 0));
+                const int8_t* s = sign_.data();
+                const Real gs = side == 0 ? g : -g;
+                for (Eigen::Index i = 0; i < n; ++i) ga[i] += gs * Real(s[i]);
             }
         }
     }
 
 private:
+    static constexpr int kBlock = 512;
     bool log_domain_;
     Real floor_;
-    Arr diff_;  // gradient tapes only
+    std::vector<Real> slope_;    // log domain, gradient tapes: sign(d) / (a + floor)
+    std::vector<int8_t> sign_;   // linear, gradient tapes: sign(a - b)
+    Real block_[kBlock];         // |d| of one block, summed separately so both loops vectorise
+
+    double sum_linear(const Real* a, const Real* b, Eigen::Index n) {
+        double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        int8_t* s = requires_grad ? sign_.data() : nullptr;
+        for (Eigen::Index i0 = 0; i0 < n; i0 += kBlock) {
+            const int len = int(std::min<Eigen::Index>(kBlock, n - i0));
+            const Real* pa = a + i0;
+            const Real* pb = b + i0;
+            Real* abs_d = block_;
+            if (s) {
+                int8_t* ps = s + i0;
+                for (int i = 0; i < len; ++i) {
+                    const Real d = pa[i] - pb[i];
+                    abs_d[i] = std::abs(d);
+                    ps[i] = int8_t(int(d > 0) - int(d < 0));
+                }
+            } else {
+                for (int i = 0; i < len; ++i) abs_d[i] = std::abs(pa[i] - pb[i]);
+            }
+            add_to_partials(abs_d, len, part);
+        }
+        return sum_partials(part);
+    }
+
+    double sum_log(const Real* a, const Real* b, Eigen::Index n) {
+        double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        Real* q = requires_grad ? slope_.data() : nullptr;
+        const Real fl = floor_;
+        uint32_t bad = 0;
+        for (Eigen::Index i0 = 0; i0 < n; i0 += kBlock) {
+            const int len = int(std::min<Eigen::Index>(kBlock, n - i0));
+            const Real* pa = a + i0;
+            const Real* pb = b + i0;
+            Real* abs_d = block_;
+            if constexpr (std::is_same_v<Real, float>) {
+                for (int i = 0; i < len; ++i) abs_d[i] = fast_logf(pa[i] + fl, bad) - pb[i];
+            } else {
+                bad = 1;
+                break;
+            }
+            if (q) {
+                Real* pq = q + i0;
+                for (int i = 0; i < len; ++i) {
+                    const Real d = abs_d[i];
+                    pq[i] = (Real(d > 0) - Real(d < 0)) / (pa[i] + fl);
+                }
+            }
+            for (int i = 0; i < len; ++i) abs_d[i] = std::abs(abs_d[i]);
+            add_to_partials(abs_d, len, part);
+        }
+        if (!bad) return sum_partials(part);
+        // Library log (double builds, and inputs the fast log does not cover).
+        std::fill(part, part + 8, 0.0);
+        for (Eigen::Index i = 0; i < n; ++i) {
+            const Real d = std::log(a[i] + fl) - b[i];
+            if (q) q[i] = (Real(d > 0) - Real(d < 0)) / (a[i] + fl);
+            part[0] += double(std::abs(d));
+        }
+        return part[0];
+    }
 };
 
 Var mean_abs(bool log_domain, Var a, Var b, Real floor) {
