@@ -71,6 +71,9 @@ Var sum_cols(Var x);  // sums across each row:  (r x c) -> (r x 1)
 Var mean_abs_diff(Var a, Var b);
 // mean |log(a + floor) - log_b|, with log_b precomputed (a constant target's log magnitude).
 Var mean_abs_log_diff(Var a, Var log_b, Real floor);
+// log(x + floor) computed exactly as mean_abs_log_diff computes it (a vectorised float log), so a
+// target's log_b made with it gives a loss of exactly 0 when a equals the target.
+void log_with_floor(const Arr& x, Real floor, Arr& out);
 
 // [SECTION] structure along the time axis (rows)
 Var slice(Var x, int start_row, int num_rows);

@@ -564,6 +564,23 @@ Var mean_abs(bool log_domain, Var a, Var b, Real floor) {
 
 }  // namespace
 
+void log_with_floor(const Arr& x, Real floor, Arr& out) {
+    out.resize(x.rows(), x.cols());
+    const Eigen::Index n = x.size();
+    const Real* px = x.data();
+    Real* po = out.data();
+    uint32_t bad = 0;
+    if constexpr (std::is_same_v<Real, float>) {
+        for (Eigen::Index i = 0; i < n; ++i) po[i] = fast_logf(px[i] + floor, bad);
+    } else {
+        bad = 1;
+    }
+    // The same fallback rule as MeanAbsDiffNode: any input outside the fast log's domain means
+    // the library log for the whole array.
+    if (bad)
+        for (Eigen::Index i = 0; i < n; ++i) po[i] = std::log(px[i] + floor);
+}
+
 Var mean_abs_diff(Var a, Var b) { return mean_abs(false, a, b, 0); }
 Var mean_abs_log_diff(Var a, Var log_b, Real floor) {
     if (!(floor > 0)) graph_error("mean_abs_log_diff: floor must be > 0");

@@ -36,7 +36,7 @@ void MrStftLoss::compute_target(Resolution& r, const Vec& target, Arr& mag, Arr&
     dsp::stft_magnitude(target.data(), int(target.size()), r.cfg, mag);
     mag *= r.scale;
     if (r.weight.size() > 0) mag.colwise() *= r.weight.col(0);
-    log_mag = (mag + Real(params_.log_floor)).log();
+    ad::log_with_floor(mag, Real(params_.log_floor), log_mag);  // the same log the loss node takes
     norm = std::sqrt(double(mag.square().sum()));
 }
 

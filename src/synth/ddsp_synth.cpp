@@ -44,6 +44,11 @@ double read_track(const Vec& track, double frame_s, double t_s) {
 
 // A vector of 32 bytes (8 floats) with GCC/clang vector extensions: AVX natively, two simd128
 // operations in wasm. For dot products, whose sums the compiler may not reorder on its own.
+// These helpers have internal linkage, so how a 32-byte vector is returned without AVX (GCC's
+// -Wpsabi note for non-native builds) concerns no caller outside this file.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 typedef Real VecReal __attribute__((vector_size(32)));
 constexpr int kLanes = int(sizeof(VecReal) / sizeof(Real));
 
