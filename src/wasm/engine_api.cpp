@@ -278,6 +278,22 @@ bool choose_rate(const synth::Synth& s, const match::ParamFile* file, double ove
     return true;
 }
 
+// The synth, its parameter file (if any) and its rate for a request: parse_param_text,
+// make_named_synth and choose_rate in the order the CLI applies them.
+struct SynthSetup {
+    match::ParamFile file;
+    bool have_file = false;
+    std::unique_ptr<synth::Synth> synth;
+    int sr = 0;
+    const match::ParamFile* file_or_null() const { return have_file ? &file : nullptr; }
+};
+bool setup_synth(const std::string& params_text, std::string& synth_name, double rate_override_hz, SynthSetup& out,
+                 std::string& error) {
+    if (!parse_param_text(params_text, synth_name, out.file, out.have_file, error)) return false;
+    out.synth = make_named_synth(synth_name, error);
+    return out.synth && choose_rate(*out.synth, out.file_or_null(), rate_override_hz, out.sr, error);
+}
+
 double median(std::vector<double> v) {
     if (v.empty()) return 0;
     std::sort(v.begin(), v.end());
@@ -332,14 +348,12 @@ public:
         mp.parents = std::max(1, mp.population / 2);
         mp.time_budget_s = 0;  // enforced here, so that resume() can grant another budget
 
-        match::ParamFile file;
-        bool have_file = false;
-        if (!parse_param_text(params_text, synth_name, file, have_file, error)) return error_object(error);
-        auto s = make_named_synth(synth_name, error);
-        if (!s) return error_object(error);
-        int sr = 0;
-        if (!choose_rate(*s, have_file ? &file : nullptr, 0, sr, error)) return error_object(error);
-        const Vec* target = target_at(*s, sr, error);
+        SynthSetup setup;
+        if (!setup_synth(params_text, synth_name, 0, setup, error)) return error_object(error);
+        const match::ParamFile& file = setup.file;
+        const bool have_file = setup.have_file;
+        const int sr = setup.sr;
+        const Vec* target = target_at(*setup.synth, sr, error);
         if (!target) return error_object(error);
 
         auto session = std::make_unique<match::MatchSession>();
@@ -458,13 +472,12 @@ public:
             !read_number(options, "seed", 0, 9007199254740991.0, seed, error) ||
             !read_number(options, "f0Hz", 1, 100000, f0_hz, error, &have_f0) || !read_bool(options, "useTarget", use_target))
             return error_object(error);
-        match::ParamFile file;
-        bool have_file = false;
-        if (!parse_param_text(params_text, synth_name, file, have_file, error)) return error_object(error);
-        auto s = make_named_synth(synth_name, error);
-        if (!s) return error_object(error);
-        int sr = 0;
-        if (!choose_rate(*s, have_file ? &file : nullptr, rate, sr, error)) return error_object(error);
+        SynthSetup setup;
+        if (!setup_synth(params_text, synth_name, rate, setup, error)) return error_object(error);
+        const match::ParamFile& file = setup.file;
+        const bool have_file = setup.have_file;
+        const int sr = setup.sr;
+        std::unique_ptr<synth::Synth>& s = setup.synth;
         if (!have_seconds) seconds = have_file && file.seconds > 0 ? file.seconds : s->default_seconds();
         if (!(seconds > 0 && seconds <= 60)) return error_object("duration " + fmt_g(seconds) + " s is outside (0, 60]");
 
@@ -540,13 +553,12 @@ public:
         match::LossKind kind;
         if (!match::parse_loss(loss, kind))
             return error_object("unknown loss '" + loss + "' (losses: mrstft, linear, diffks, timbre)");
-        match::ParamFile file;
-        bool have_file = false;
-        if (!parse_param_text(params_text, synth_name, file, have_file, error)) return error_object(error);
-        auto s = make_named_synth(synth_name, error);
-        if (!s) return error_object(error);
-        int sr = 0;
-        if (!choose_rate(*s, have_file ? &file : nullptr, 0, sr, error)) return error_object(error);
+        SynthSetup synth_setup;
+        if (!setup_synth(params_text, synth_name, 0, synth_setup, error)) return error_object(error);
+        const match::ParamFile& file = synth_setup.file;
+        const bool have_file = synth_setup.have_file;
+        const int sr = synth_setup.sr;
+        std::unique_ptr<synth::Synth>& s = synth_setup.synth;
         const Vec* target = target_at(*s, sr, error);
         if (!target) return error_object(error);
 
