@@ -8,5 +8,6 @@ int cmd_render(int argc, char** argv);
 int cmd_loss(int argc, char** argv);
 int cmd_match(int argc, char** argv);
 int cmd_landscape(int argc, char** argv);
+int cmd_analyse(int argc, char** argv);
 
 }  // namespace ddsp::cli

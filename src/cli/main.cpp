@@ -5,6 +5,7 @@
 //   ddsp loss      ...               loss (and gradient) of parameters against a recording
 //   ddsp match     ... -o DIR        sound matching: params.json, recon.wav, report.json, compare.png
 //   ddsp landscape ... -o DIR        the loss over a grid of two parameters
+//   ddsp analyse   --target T.wav    frame-wise f0, loudness and spectral centroid (JSON)
 //
 // Exit codes: 0 success, 1 bad input (files, parameter values), 2 usage errors. Every error is
 // one line on stderr; results go to stdout or files.
@@ -29,6 +30,7 @@ const Command kCommands[] = {
     {"loss", ddsp::cli::cmd_loss, "loss and gradient of parameters against a target recording (JSON)"},
     {"match", ddsp::cli::cmd_match, "match a synth to a recording (gradient, genetic, cmaes, hybrid)"},
     {"landscape", ddsp::cli::cmd_landscape, "the loss over a grid of two parameters (CSV and PNG)"},
+    {"analyse", ddsp::cli::cmd_analyse, "frame-wise f0, A-weighted loudness and spectral centroid of a recording (JSON)"},
 };
 
 void print_usage() {

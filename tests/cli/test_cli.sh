@@ -226,4 +226,37 @@ must "$D" render --params m_ks/params.json --target "$pluck" -o m_ks/again.wav
 cmp -s m_ks/recon.wav m_ks/again.wav || die "render --target does not reproduce match's recon.wav"
 ok "render --params P.json --target T.wav reproduces match's recon.wav byte for byte"
 
+# [analyse] --------------------------------------------------------------------------------------
+must "$D" analyse --help
+grep -q "usage: ddsp analyse" out || die "analyse --help prints no usage"
+printf '{"synth": "sine", "params": {"frequency_hz": 220, "amplitude": 0.25}}\n' > a_sine.json
+printf '{"synth": "sine", "params": {"frequency_hz": 220, "amplitude": 0.5}}\n' > a_sine2.json
+must "$D" render --params a_sine.json --sr 16000 --seconds 1.003 -o a_sine.wav
+must "$D" render --params a_sine2.json --sr 16000 --seconds 1.003 -o a_sine2.wav
+must "$D" analyse --target a_sine.wav -o a1.json
+[ ! -s out ] || die "analyse -o also wrote to stdout"
+n=$(json_num num_samples a1.json); hop=$(json_num hop a1.json); frames=$(json_num num_frames a1.json)
+[ "$n" = 16048 ] && [ "$hop" = 64 ] || die "analyse: num_samples $n, hop $hop (expected 16048, 64)"
+[ "$frames" = $((n / hop + 1)) ] || die "analyse: $frames frames, expected n / hop + 1 = $((n / hop + 1))"
+for key in f0_hz f0_confidence voiced loudness_db centroid_hz; do
+  len=$(grep -o "\"$key\": \[[^]]*\]" a1.json | tr -cd ',' | wc -c)
+  [ "$((len + 1))" = "$frames" ] || die "analyse: $key has $((len + 1)) values, expected $frames"
+done
+f0=$(json_num f0_median_hz a1.json)
+awk_check 'f > 217.8 && f < 222.2' "analyse: median f0 $f0 is not within 1 % of 220 Hz" f="$f0"
+must "$D" analyse --target a_sine2.wav
+l1=$(json_num loudness_mean_db a1.json); l2=$(json_num loudness_mean_db out)
+awk_check 'l2 - l1 > 5.9 && l2 - l1 < 6.1' "analyse: a 2x louder sine is not 6 dB louder" l1="$l1" l2="$l2"
+if command -v python3 > /dev/null; then
+  python3 -c 'import json; d=json.load(open("a1.json")); assert len(d["f0_hz"]) == d["num_frames"]' ||
+    die "analyse: not valid JSON"
+fi
+ok "analyse: 220 Hz sine -> median f0 $f0 Hz, $frames frames (n / hop + 1), 2x amplitude -> +$(awk -v a="$l1" -v b="$l2" 'BEGIN { printf "%.2f", b - a }') dB"
+expect_error "analyse: missing file" "$D" analyse --target nonexistent.wav
+expect_error "analyse: text file named .wav" "$D" analyse --target text.wav
+expect_error "analyse: silent WAV" "$D" analyse --target silent.wav
+expect_error "analyse: unwritable output" "$D" analyse --target a_sine.wav -o /nonexistent_dir/a.json
+expect_error "analyse: missing --target" "$D" analyse
+[ "$rc" = 2 ] || die "analyse without --target exits $rc, expected 2"
+
 echo "== all CLI checks passed"
