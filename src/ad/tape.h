@@ -111,6 +111,19 @@ public:
         n.grad_written = true;
         return n.grad;
     }
+    // Adds `e` (an Eigen array or matrix expression shaped like the input) into input id's
+    // gradient with the convention above: assigns when the buffer is fresh, else adds. Does
+    // nothing for inputs that take no gradient.
+    template <class Expr>
+    void accumulate_grad(int id, const Expr& e) {
+        if (!requires_grad(id)) return;
+        bool fresh = false;
+        Arr& g = grad_accumulator(id, fresh);
+        if (fresh)
+            g.matrix().noalias() = e.matrix();
+        else
+            g.matrix().noalias() += e.matrix();
+    }
     bool requires_grad(int id) const { return nodes_[size_t(id)]->requires_grad; }
     const Node& node(int id) const { return *nodes_[size_t(id)]; }
 

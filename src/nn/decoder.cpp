@@ -16,18 +16,6 @@ using ad::Var;
 
 namespace {
 
-// Adds `e` into input `id`'s gradient (the first writer in a sweep assigns instead).
-template <class Expr>
-void accumulate(Tape& t, int id, const Expr& e) {
-    if (!t.requires_grad(id)) return;
-    bool fresh = false;
-    Arr& g = t.grad_accumulator(id, fresh);
-    if (fresh)
-        g = e;
-    else
-        g += e;
-}
-
 class ConcatColsNode final : public Node {
 public:
     const char* op_name() const override { return "concat_cols"; }
@@ -46,7 +34,7 @@ public:
         Eigen::Index at = 0;
         for (int id : inputs) {
             const Eigen::Index c = t.value(id).cols();
-            accumulate(t, id, grad.middleCols(at, c));
+            t.accumulate_grad(id, grad.middleCols(at, c));
             at += c;
         }
     }

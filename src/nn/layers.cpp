@@ -13,19 +13,6 @@ using ad::Var;
 
 namespace {
 
-// Gradient contribution with the tape's first-writer-assigns convention: the first op to reach an
-// input in a sweep assigns (no zero-fill), later ones add.
-template <class Expr>
-void accumulate(Tape& t, int id, const Expr& e) {
-    if (!t.requires_grad(id)) return;
-    bool fresh = false;
-    Arr& g = t.grad_accumulator(id, fresh);
-    if (fresh)
-        g.matrix().noalias() = e;
-    else
-        g.matrix().noalias() += e;
-}
-
 class LayerNormNode final : public Node {
 public:
     explicit LayerNormNode(Real eps) : eps_(eps) {}
@@ -175,12 +162,12 @@ public:
             carry_ = dh_ * z;
             carry_.matrix().noalias() += w_h.matrix() * dgh_.col(s).matrix();
         }
-        accumulate(t, inputs[0], dgi_.matrix().transpose() * w_i.matrix().transpose());
-        accumulate(t, inputs[1], carry_.matrix().transpose());
-        accumulate(t, inputs[2], x.matrix().transpose() * dgi_.matrix().transpose());
-        accumulate(t, inputs[3], hs_.leftCols(t_).matrix() * dgh_.matrix().transpose());
-        accumulate(t, inputs[4], dgi_.matrix().rowwise().sum().transpose());
-        accumulate(t, inputs[5], dgh_.matrix().rowwise().sum().transpose());
+        t.accumulate_grad(inputs[0], dgi_.matrix().transpose() * w_i.matrix().transpose());
+        t.accumulate_grad(inputs[1], carry_.matrix().transpose());
+        t.accumulate_grad(inputs[2], x.matrix().transpose() * dgi_.matrix().transpose());
+        t.accumulate_grad(inputs[3], hs_.leftCols(t_).matrix() * dgh_.matrix().transpose());
+        t.accumulate_grad(inputs[4], dgi_.matrix().rowwise().sum().transpose());
+        t.accumulate_grad(inputs[5], dgh_.matrix().rowwise().sum().transpose());
     }
 
 private:
