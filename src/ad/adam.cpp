@@ -34,6 +34,18 @@ bool Adam::step() {
     return true;
 }
 
+bool Adam::restore(int steps, const std::vector<Arr>& m, const std::vector<Arr>& v) {
+    if (steps < 0 || m.size() != vars_.size() || v.size() != vars_.size()) return false;
+    for (size_t i = 0; i < vars_.size(); ++i)
+        if (m[i].rows() != m_[i].rows() || m[i].cols() != m_[i].cols() || v[i].rows() != v_[i].rows() ||
+            v[i].cols() != v_[i].cols())
+            return false;
+    m_ = m;
+    v_ = v;
+    steps_ = steps;
+    return true;
+}
+
 void Adam::reset() {
     for (auto& m : m_) m.setZero();
     for (auto& v : v_) v.setZero();

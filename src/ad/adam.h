@@ -29,6 +29,11 @@ public:
     // The global gradient norm seen by the last step(), before clipping.
     double last_grad_norm() const { return last_grad_norm_; }
     int steps() const { return steps_; }
+    // Moments in the order variables were added (for checkpoints), and restoring them: false if
+    // the count or a shape differs (nothing changed then).
+    const std::vector<Arr>& first_moments() const { return m_; }
+    const std::vector<Arr>& second_moments() const { return v_; }
+    bool restore(int steps, const std::vector<Arr>& m, const std::vector<Arr>& v);
     AdamParams& params() { return params_; }
 
 private:

@@ -65,6 +65,11 @@ Arr& Tape::mutable_value(Var leaf) {
     return n.value;
 }
 
+void Tape::truncate(int num_nodes) {
+    if (num_nodes < 0 || num_nodes > this->num_nodes()) graph_error("truncate: mark out of range");
+    nodes_.resize(size_t(num_nodes));
+}
+
 Var Tape::push(std::unique_ptr<Node> node) {
     if (!node->is_leaf) {
         bool needs = false;

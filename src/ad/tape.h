@@ -85,6 +85,12 @@ public:
     // Direct access for code that fills leaves in place (no allocation).
     Arr& mutable_value(Var leaf);
 
+    // Drops every node created after the first `num_nodes` (a mark taken with num_nodes()), so a
+    // model's weights can stay on the tape while a new graph is built per example (training over
+    // clips with different f0: the oscillator bank bakes f0 in when it is created). Handles to the
+    // dropped nodes become invalid.
+    void truncate(int num_nodes);
+
     // Re-runs every non-leaf node in creation order.
     void forward();
     // Zeroes every gradient, seeds d loss / d loss = 1 and runs the reverse sweep.

@@ -9,5 +9,7 @@ int cmd_loss(int argc, char** argv);
 int cmd_match(int argc, char** argv);
 int cmd_landscape(int argc, char** argv);
 int cmd_analyse(int argc, char** argv);
+int cmd_train(int argc, char** argv);
+int cmd_autoencode(int argc, char** argv);
 
 }  // namespace ddsp::cli

@@ -6,6 +6,8 @@
 //   ddsp match     ... -o DIR        sound matching: params.json, recon.wav, report.json, compare.png
 //   ddsp landscape ... -o DIR        the loss over a grid of two parameters
 //   ddsp analyse   --target T.wav    frame-wise f0, loudness and spectral centroid (JSON)
+//   ddsp train     --data D -o OUT   train the DDSP autoencoder (checkpoints, resume, test report)
+//   ddsp autoencode --model M ...    resynthesise a recording through a trained autoencoder
 //
 // Exit codes: 0 success, 1 bad input (files, parameter values), 2 usage errors. Every error is
 // one line on stderr; results go to stdout or files.
@@ -31,6 +33,8 @@ const Command kCommands[] = {
     {"match", ddsp::cli::cmd_match, "match a synth to a recording (gradient, genetic, cmaes, hybrid)"},
     {"landscape", ddsp::cli::cmd_landscape, "the loss over a grid of two parameters (CSV and PNG)"},
     {"analyse", ddsp::cli::cmd_analyse, "frame-wise f0, A-weighted loudness and spectral centroid of a recording (JSON)"},
+    {"train", ddsp::cli::cmd_train, "train the DDSP autoencoder on a dataset (checkpoints, resume, test report)"},
+    {"autoencode", ddsp::cli::cmd_autoencode, "resynthesise a recording through a trained autoencoder (timbre transfer)"},
 };
 
 void print_usage() {

@@ -1,6 +1,7 @@
 #include "nn/decoder.h"
 
 #include "ad/ops.h"
+#include "ad/ops_signal.h"
 #include "dsp/rng.h"
 #include "synth/ddsp_synth.h"
 
@@ -95,10 +96,10 @@ double scale_loudness_db(double loudness_db) { return loudness_db / 80.0 + 1.0; 
 Decoder::Decoder(Tape& tape, const DecoderConfig& config, uint64_t seed)
     : config_(config), tape_(&tape), store_(tape, seed) {
     const DecoderConfig& c = config_;
-    if (c.use_reverb) ad::graph_error("Decoder: use_reverb is not implemented");
     if (c.hidden < 1 || c.mlp_layers < 1 || c.gru_units < 1 || c.harmonics < 1 || c.z_dims < 0 ||
-        (c.use_noise && (c.noise_bands < 2 || ((c.noise_bands - 1) & (c.noise_bands - 2)) != 0)))
-        ad::graph_error("Decoder: bad config (noise_bands - 1 must be a power of two)");
+        (c.use_noise && (c.noise_bands < 2 || ((c.noise_bands - 1) & (c.noise_bands - 2)) != 0)) ||
+        (c.use_reverb && !(c.reverb_seconds * c.sample_rate_hz >= 2 && c.reverb_seconds <= 10)))
+        ad::graph_error("Decoder: bad config (noise_bands - 1 must be a power of two; reverb 2 taps .. 10 s)");
     const int h = c.hidden;
     f0_mlp_ = Mlp(store_, "decoder.f0_mlp", 1, h, c.mlp_layers);
     loudness_mlp_ = Mlp(store_, "decoder.loudness_mlp", 1, h, c.mlp_layers);
@@ -114,6 +115,8 @@ Decoder::Decoder(Tape& tape, const DecoderConfig& config, uint64_t seed)
     gru_ = Gru(store_, "decoder.gru", inputs * h, c.gru_units);
     out_mlp_ = Mlp(store_, "decoder.out_mlp", inputs * h + c.gru_units, h, c.mlp_layers);
     out_ = Linear(store_, "decoder.out", h, 1 + c.harmonics + (c.use_noise ? c.noise_bands : 0));
+    if (c.use_reverb)
+        reverb_ir_ = store_.uniform("decoder.reverb.ir", int(std::lround(c.reverb_seconds * c.sample_rate_hz)), 1, 1e-4);
 }
 
 int Decoder::hop() const { return std::max(1, int(std::lround(config_.sample_rate_hz / config_.frame_rate_hz))); }
@@ -150,6 +153,13 @@ Var Decoder::forward(Tape& tape, const Vec& f0_hz_frames, const Vec& loudness_db
         Arr noise(num_samples, 1);
         for (int i = 0; i < num_samples; ++i) noise(i, 0) = Real(rng.uniform(-1, 1));
         audio = audio + synth::frequency_filter(tape.constant(noise), noise_magnitudes_, hop());
+    }
+    dry_ = audio;
+    if (c.use_reverb) {
+        Arr mask = Arr::Ones(reverb_ir_.rows(), 1);
+        mask(0, 0) = 0;
+        reverb_ir_used_ = reverb_ir_ * tape.constant(mask);
+        audio = audio + ad::fft_convolve(audio, reverb_ir_used_);
     }
     return audio;
 }

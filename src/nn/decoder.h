@@ -12,7 +12,10 @@
 //                                        partials above Nyquist and normalises to sum 1)
 //                        noise bands   = exp_sigmoid(out[:, rest] - 5) (DDSP's initial_bias -5:
 //                                        starts quiet so the harmonic part is learnt first)
-//   audio              harmonic_synth(...) + frequency_filter(seeded uniform noise, bands)
+//   audio              dry = harmonic_synth(...) + frequency_filter(seeded uniform noise, bands)
+//                      out = dry + dry * ir (with use_reverb): DDSP's trainable reverb, one impulse
+//                      response of reverb_seconds shared by every clip, its first tap held at 0 (the
+//                      dry path is separate), initialised as quiet noise (uniform +-1e-4)
 //
 // Frames follow the synth's grid: hop = round(sample_rate / frame_rate), frames = samples / hop + 1.
 //
@@ -41,7 +44,8 @@ struct DecoderConfig {
     double sample_rate_hz = 16000;
     double frame_rate_hz = 250;
     bool use_noise = true;
-    bool use_reverb = false;  // not implemented yet: the constructor refuses true
+    bool use_reverb = false;
+    double reverb_seconds = 0.5;  // impulse-response length (taps = round(seconds * sample_rate))
     bool use_centroid = false;
     uint64_t noise_seed = 0;  // the white noise fed to the noise filter
 };
@@ -71,6 +75,10 @@ public:
     ad::Var amplitude() const { return amplitude_; }
     ad::Var distribution() const { return distribution_; }
     ad::Var noise_magnitudes() const { return noise_magnitudes_; }
+    // The reverb's impulse response as used (first tap 0); invalid without use_reverb.
+    ad::Var reverb_ir() const { return reverb_ir_used_; }
+    // The output of the last forward() before the reverb (the same as the audio without it).
+    ad::Var dry() const { return dry_; }
 
     const DecoderConfig& config() const { return config_; }
     ParamStore& store() { return store_; }
@@ -89,6 +97,8 @@ private:
     Mlp f0_mlp_, loudness_mlp_, centroid_mlp_, z_mlp_, out_mlp_;
     Gru gru_;
     Linear out_;
+    ad::Var reverb_ir_;  // the trainable taps (taps x 1)
+    ad::Var reverb_ir_used_, dry_;
     ad::Var amplitude_, distribution_, noise_magnitudes_;
 };
 
