@@ -89,6 +89,7 @@ int cmd_train(int argc, char** argv) {
             {"--seed", nullptr, true, "seed for weights, batches and latent noise (default 1)", "K"},
             {"--resume", nullptr, false, "continue from OUT/checkpoint.safetensors"},
             {"--time-budget", nullptr, true, "stop (with a checkpoint) after this many seconds", "SEC"},
+            {"--stop-after", nullptr, true, "stop (with a checkpoint) after N steps of this run", "N"},
             {"--z-dims", nullptr, true, "latent dimensions (default 8)", "N"},
             {"--kl-weight", nullptr, true, "weight of the KL term (default 0.01)", "W"},
             {"--no-noise", nullptr, false, "harmonic synthesis only (no filtered noise)"},
@@ -117,10 +118,12 @@ int cmd_train(int argc, char** argv) {
     config.decoder.use_reverb = true;
     int checkpoint_every = 500, validate_every = 1000, valid_clips = 24, test_clips = 0;
     double time_budget_s = 0;
+    int stop_after = 0;
     if (!args.require("--output", error) || !args.get_int("--steps", opt.steps, 1, 10000000, error) ||
         !args.get_int("--batch", opt.batch, 1, 256, error) ||
         !args.get_double("--lr", opt.learning_rate, 1e-7, 1, error) || !args.get_u64("--seed", opt.seed, error) ||
         !args.get_double("--time-budget", time_budget_s, 1, 1e7, error) ||
+        !args.get_int("--stop-after", stop_after, 1, 10000000, error) ||
         !args.get_int("--z-dims", config.decoder.z_dims, 1, 64, error) ||
         !args.get_double("--kl-weight", config.kl_weight, 0, 100, error) ||
         !args.get_int("--checkpoint-every", checkpoint_every, 1, 10000000, error) ||
@@ -218,7 +221,7 @@ int cmd_train(int argc, char** argv) {
             log << "{\"step\": " << step << ", \"valid\": " << metrics_json(m) << "}\n";
             log.flush();
         }
-        if (time_budget_s > 0 && elapsed > time_budget_s) {
+        if ((time_budget_s > 0 && elapsed > time_budget_s) || (stop_after > 0 && step - first_step >= stop_after)) {
             stopped_early = true;
             break;
         }
@@ -226,7 +229,8 @@ int cmd_train(int argc, char** argv) {
     if (tty) std::fprintf(stderr, "\n");
     save_checkpoint();
     if (stopped_early) {
-        std::fprintf(stderr, "train: time budget reached at step %d; continue with --resume\n", trainer.step_count());
+        std::fprintf(stderr, "train: stopped at step %d (--time-budget / --stop-after); continue with --resume\n",
+                     trainer.step_count());
         return kExitOk;
     }
 

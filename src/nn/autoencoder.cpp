@@ -232,7 +232,18 @@ bool load_weights(const TensorFile& file, Autoencoder& model, std::string& error
             error = "model: tensor " + t.name + " is not two-dimensional";
             return false;
         }
-    return model.load(tensors_to_state(file), error);
+    // A training checkpoint is a model file plus Adam's moments ("adam.*"): it loads as a model.
+    std::map<std::string, Arr> state = tensors_to_state(file);
+    for (auto it = state.begin(); it != state.end();) it = it->first.rfind("adam.", 0) == 0 ? state.erase(it) : std::next(it);
+    return model.load(state, error);
+}
+
+Vec render_with_latent(const Autoencoder& model, const Conditioning& c, const Arr& z) {
+    ad::Tape tape(ad::Tape::Mode::forward_only);
+    Autoencoder copy(tape, model.config(), 1);
+    std::string error;
+    if (!copy.load(model.state(), error)) ad::graph_error("render_with_latent: " + error);
+    return copy.forward(tape, c, nullptr, tape.constant(z)).audio.value().col(0);
 }
 
 std::map<std::string, Arr> tensors_to_state(const TensorFile& file) {

@@ -14,6 +14,8 @@
 //                  "axes": [[z], [z]] (the two most informative directions, unit length),
 //                  "origin": [z], "scale": [s0, s1] (pad extent along each axis)}
 //   any other metadata is kept and written back (training records its step, seed, data).
+// A training checkpoint (nn/train.h) is the same file plus Adam's moments under "adam.m.<name>" and
+// "adam.v.<name>"; load_weights ignores those, so a checkpoint plays like a model.
 #pragma once
 
 #include "nn/conditioning.h"
@@ -83,6 +85,10 @@ private:
 bool read_autoencoder_config(const TensorFile& file, AutoencoderConfig& out, std::string& error);
 // Loads the weights of `file` into `model` (names and shapes must match exactly).
 bool load_weights(const TensorFile& file, Autoencoder& model, std::string& error);
+
+// The model's audio for conditioning `c` and latent `z` (1 x z_dims), forward only (on a scratch
+// copy of the weights, so `model`'s tape is untouched). Timbre transfer and evaluation use it.
+Vec render_with_latent(const Autoencoder& model, const Conditioning& c, const Arr& z);
 
 // Plain helpers shared by training, fine-tuning and the CLI.
 std::map<std::string, Arr> tensors_to_state(const TensorFile& file);

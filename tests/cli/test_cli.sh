@@ -57,7 +57,7 @@ echo "== ddsp CLI tests ($D)"
 
 # [help] ---------------------------------------------------------------------------------------
 must "$D" --help
-for c in synths render loss match landscape; do
+for c in synths render loss match landscape analyse train autoencode; do
   must "$D" "$c" --help
   grep -q "usage: ddsp $c" out || die "$c --help prints no usage"
 done
@@ -258,5 +258,41 @@ expect_error "analyse: silent WAV" "$D" analyse --target silent.wav
 expect_error "analyse: unwritable output" "$D" analyse --target a_sine.wav -o /nonexistent_dir/a.json
 expect_error "analyse: missing --target" "$D" analyse
 [ "$rc" = 2 ] || die "analyse without --target exits $rc, expected 2"
+
+# [train, autoencode] -------------------------------------------------------------------------
+# A four-clip dataset from the bundled plucks (resampled by the loader), in make-dataset.sh's layout.
+mkdir -p ds/wav
+for p in nylon_e3:train steel_a3:train harp_e4:valid koto_e5:test; do
+  cp "$ROOT/assets/sounds/pluck_${p%%:*}.wav" "ds/wav/${p%%:*}.wav"
+  echo "{\"name\": \"${p%%:*}\", \"instrument\": \"${p%%_*}\", \"split\": \"${p##*:}\", \"midi\": 60, \"velocity\": 80}" >> ds/metadata.jsonl
+done
+must "$D" train --data ds -o tr_full --steps 8 --batch 2 --valid-clips 1 --validate-every 4
+for f in model.safetensors checkpoint.safetensors report.json log.jsonl; do [ -s "tr_full/$f" ] || die "train: no $f"; done
+grep -q '"valid"' tr_full/log.jsonl || die "train: no validation line in log.jsonl"
+grep -q '"latent_space"' tr_full/model.safetensors || die "train: model has no latent_space metadata"
+mr=$(grep -o '"test": {[^}]*}' tr_full/report.json | grep -o '"mrstft": [-+0-9.eE]*' | sed 's/.*: //')
+awk_check 'm > 0 && m < 100' "train: test MR-STFT $mr not finite/positive" m="$mr"
+# Interrupted after 3 steps and resumed: the same bytes as the uninterrupted run.
+must "$D" train --data ds -o tr_part --steps 8 --batch 2 --valid-clips 1 --validate-every 4 --stop-after 3
+[ ! -e tr_part/model.safetensors ] || die "train --stop-after wrote a final model"
+must "$D" train --data ds -o tr_part --steps 8 --batch 2 --valid-clips 1 --validate-every 4 --resume
+grep -q "resumed at step 3" err || die "train --resume did not resume at step 3"
+cmp -s tr_full/model.safetensors tr_part/model.safetensors || die "train: resumed run differs from the uninterrupted one"
+ok "train: 8 steps on 4 bundled plucks, test MR-STFT $mr; stopped at 3 + resumed = identical model bytes"
+expect_error "train: missing dataset" "$D" train --data nonexistent_ds -o tr_x --steps 2
+expect_error "train: resume without checkpoint" "$D" train --data ds -o tr_none --steps 2 --resume
+must "$D" autoencode --model tr_full/model.safetensors --target "$ROOT/assets/sounds/pluck_nylon_e3.wav" -o ae.wav
+zs=$(grep -o '"z": \[[^]]*\]' out | tr -cd ',' | wc -c)
+[ "$((zs + 1))" = 8 ] || die "autoencode: z has $((zs + 1)) values, expected 8"
+[ "$(wav_rate ae.wav)" = 16000 ] || die "autoencode: output rate $(wav_rate ae.wav)"
+must "$D" autoencode --model tr_full/model.safetensors --target "$ROOT/assets/sounds/pluck_nylon_e3.wav" --z-from "$ROOT/assets/sounds/pluck_harp_e4.wav" --transpose 12 -o ae2.wav
+cmp -s ae.wav ae2.wav && die "autoencode: --z-from/--transpose changed nothing"
+ok "autoencode: 8-dim latent, 16 kHz output; --z-from and --transpose change the sound"
+expect_error "autoencode: wrong z size" "$D" autoencode --model tr_full/model.safetensors --target "$ROOT/assets/sounds/pluck_nylon_e3.wav" --z 1,2 -o ae3.wav
+expect_error "autoencode: a WAV as model" "$D" autoencode --model ae.wav --target "$ROOT/assets/sounds/pluck_nylon_e3.wav" -o ae3.wav
+expect_error "autoencode: missing model" "$D" autoencode --model tr_full/none.safetensors --target "$ROOT/assets/sounds/pluck_nylon_e3.wav" -o ae3.wav
+must "$D" autoencode --model tr_part/checkpoint.safetensors --target "$ROOT/assets/sounds/pluck_nylon_e3.wav" -o ae4.wav
+cmp -s ae.wav ae4.wav || die "autoencode: the final checkpoint does not play like the final model"
+ok "autoencode: a training checkpoint loads as a model"
 
 echo "== all CLI checks passed"

@@ -1,0 +1,217 @@
+// The DDSP autoencoder (float core): model files round-trip and bad ones are refused, training
+// lowers the loss and resumes exactly from a checkpoint, the latent space summary is well formed,
+// and fine-tuning the shipped model on a string it never heard lowers the loss on a held-out note.
+#include <doctest/doctest.h>
+
+#include "match/loss.h"
+#include "match/params_json.h"
+#include "nn/train.h"
+
+#include <cmath>
+#include <string>
+
+using namespace ddsp;
+
+namespace {
+
+nn::AutoencoderConfig small_config() {
+    nn::AutoencoderConfig c;
+    c.decoder.z_dims = 4;
+    c.decoder.hidden = 16;
+    c.decoder.gru_units = 16;
+    c.decoder.harmonics = 16;
+    c.decoder.noise_bands = 17;
+    c.decoder.use_reverb = true;
+    c.decoder.reverb_seconds = 0.05;
+    c.encoder_hidden = 16;
+    return c;
+}
+
+// A plucked string with its own timbre (not in the training set): Karplus-Strong with a
+// two-point average in the loop and a bright or dark noise burst.
+Vec pluck(double f0_hz, double seconds, double brightness, uint64_t seed) {
+    const int sr = 16000, n = int(seconds * sr), delay = int(std::lround(sr / f0_hz));
+    dsp::Rng rng(seed);
+    std::vector<double> line(static_cast<size_t>(delay));
+    double prev = 0;
+    for (double& v : line) {
+        const double w = rng.uniform(-1, 1);
+        prev = brightness * w + (1 - brightness) * prev;
+        v = 0.5 * prev;
+    }
+    Vec y(n);
+    double last = 0;
+    for (int i = 0; i < n; ++i) {
+        const size_t k = size_t(i % delay);
+        const double out = line[k];
+        line[k] = 0.996 * 0.5 * (out + last);
+        last = out;
+        y[i] = Real(out);
+    }
+    return y;
+}
+
+nn::TrainClip clip_of(const Vec& audio, const std::string& name, const std::string& instrument,
+                      const nn::AutoencoderConfig& cfg) {
+    nn::TrainClip c;
+    c.name = name;
+    c.instrument = instrument;
+    c.split = "train";
+    c.audio = audio;
+    std::string error;
+    REQUIRE(nn::analyse_conditioning(audio, 16000, cfg.conditioning, c.cond, error));
+    return c;
+}
+
+std::vector<nn::TrainClip> two_instruments(const nn::AutoencoderConfig& cfg) {
+    return {clip_of(pluck(220, 0.5, 0.9, 1), "bright_220", "bright", cfg),
+            clip_of(pluck(330, 0.5, 0.9, 2), "bright_330", "bright", cfg),
+            clip_of(pluck(220, 0.5, 0.2, 3), "dark_220", "dark", cfg),
+            clip_of(pluck(330, 0.5, 0.2, 4), "dark_330", "dark", cfg)};
+}
+
+}  // namespace
+
+TEST_CASE("conditioning: f0, loudness, centroid and MFCC on the decoder's grid; bad audio refused") {
+    const Vec x = pluck(196, 1.0, 0.7, 9);
+    nn::Conditioning c;
+    std::string error;
+    REQUIRE(nn::analyse_conditioning(x, 16000, {}, c, error));
+    CHECK(c.f0_hz.size() == 16000 / 64 + 1);
+    CHECK(c.loudness_db.size() == c.f0_hz.size());
+    CHECK(c.mfcc.rows() == 16000 / 256 + 1);
+    CHECK(c.mfcc.cols() == 30);
+    CHECK(std::fabs(c.f0_hz[20] - 16000.0 / 82) < 3);  // the delay line's pitch
+    CHECK(c.voiced_fraction > 0.5);
+    CHECK(!nn::analyse_conditioning(Vec(), 16000, {}, c, error));
+    Vec bad = x;
+    bad[5] = NAN;
+    CHECK(!nn::analyse_conditioning(bad, 16000, {}, c, error));
+    CHECK(error.find("non-finite") != std::string::npos);
+    REQUIRE(nn::analyse_conditioning(Vec(Vec::Zero(4000)), 16000, {}, c, error));  // silence is fine
+    CHECK(c.f0_hz.allFinite());
+    CHECK(c.loudness_db.maxCoeff() <= -100);
+}
+
+TEST_CASE("model file: weights, config and metadata round-trip; wrong files are refused with a message") {
+    ad::Tape ta(ad::Tape::Mode::forward_only), tb(ad::Tape::Mode::forward_only);
+    const nn::AutoencoderConfig cfg = small_config();
+    nn::Autoencoder a(ta, cfg, 7);
+    std::vector<uint8_t> bytes;
+    std::string error;
+    REQUIRE(nn::safetensors_encode(a.to_file({{"note", "x"}}), bytes, error));
+    nn::TensorFile file;
+    REQUIRE(nn::safetensors_read_memory(bytes.data(), bytes.size(), file, error));
+    CHECK(file.metadata.at("note") == "x");
+    std::unique_ptr<nn::Autoencoder> b = nn::load_autoencoder(tb, file, error);
+    REQUIRE(b);
+    CHECK(nn::autoencoder_config_json(b->config()) == nn::autoencoder_config_json(cfg));
+    nn::Conditioning c;
+    REQUIRE(nn::analyse_conditioning(pluck(250, 0.3, 0.5, 1), 16000, cfg.conditioning, c, error));
+    const Arr z = a.encode_mean(c);
+    CHECK((z == b->encode_mean(c)).all());
+    CHECK((nn::render_with_latent(a, c, z) == nn::render_with_latent(*b, c, z)).all());
+
+    nn::TensorFile wrong = file;
+    wrong.metadata["format"] = "something else";
+    CHECK(!nn::load_autoencoder(tb, wrong, error));
+    CHECK(error.find("not a ddsp.cpp autoencoder") != std::string::npos);
+    wrong = file;
+    wrong.metadata["config"] = "{\"z_dims\": 4, \"colour\": 3}";
+    CHECK(!nn::load_autoencoder(tb, wrong, error));
+    CHECK(error.find("colour") != std::string::npos);
+    wrong = file;
+    wrong.tensors.pop_back();
+    CHECK(!nn::load_autoencoder(tb, wrong, error));
+    CHECK(error.find("missing parameter") != std::string::npos);
+}
+
+TEST_CASE("training lowers the loss, resumes exactly from a checkpoint, and summarises the latent space") {
+    const nn::AutoencoderConfig cfg = small_config();
+    const std::vector<nn::TrainClip> clips = two_instruments(cfg);
+    nn::TrainOptions opt;
+    opt.steps = 60;
+    opt.batch = 2;
+    opt.learning_rate = 3e-3;
+    opt.final_learning_rate = 1e-3;
+    opt.seed = 5;
+
+    nn::Trainer full(cfg, opt);
+    std::vector<const nn::TrainClip*> ptrs;
+    for (const nn::TrainClip& c : clips) ptrs.push_back(&c);
+    const double before = nn::evaluate(full.model(), ptrs).mrstft;
+    double first = 0, last = 0;
+    for (int i = 0; i < opt.steps; ++i) {
+        const nn::StepResult r = full.step(clips);
+        REQUIRE(r.applied);
+        if (i < 10) first += r.reconstruction / 10;
+        if (i >= opt.steps - 10) last += r.reconstruction / 10;
+    }
+    const nn::EvalMetrics after = nn::evaluate(full.model(), ptrs);
+    MESSAGE("training MR-STFT: first 10 steps ", first, ", last 10 ", last, "; eval ", before, " -> ", after.mrstft);
+    CHECK(last < 0.8 * first);
+    CHECK(after.mrstft < 0.8 * before);
+    CHECK(std::isfinite(after.kl));
+
+    // Interrupted after 25 steps, saved, restored into a fresh trainer, continued: same weights.
+    nn::Trainer a(cfg, opt);
+    for (int i = 0; i < 25; ++i) a.step(clips);
+    std::vector<uint8_t> bytes;
+    std::string error;
+    REQUIRE(nn::safetensors_encode(a.checkpoint(), bytes, error));
+    nn::TensorFile ck;
+    REQUIRE(nn::safetensors_read_memory(bytes.data(), bytes.size(), ck, error));
+    nn::Trainer b(cfg, opt);
+    REQUIRE(b.restore(ck, error));
+    CHECK(b.step_count() == 25);
+    while (b.step_count() < opt.steps) b.step(clips);
+    const auto sa = full.model().state(), sb = b.model().state();
+    for (const auto& kv : sa) CHECK((kv.second == sb.at(kv.first)).all());
+    CHECK(!b.restore(full.model().to_file(), error));  // weights only: not a checkpoint
+
+    match::JsonValue js;
+    REQUIRE(match::json_parse(nn::latent_space_json(full.model(), ptrs), js, error));
+    REQUIRE(js.find("instruments"));
+    CHECK(js.find("instruments")->array.size() == 2);
+    const match::JsonValue& axis = js.find("axes")->array[0];
+    double norm = 0;
+    for (const auto& v : axis.array) norm += v.number * v.number;
+    CHECK(norm == doctest::Approx(1).epsilon(1e-4));
+}
+
+TEST_CASE("fine-tuning the shipped model on a new string lowers the loss on a held-out note") {
+    nn::TensorFile file;
+    std::string error;
+    const std::string path = std::string(DDSP_SOURCE_DIR) + "/assets/models/ddsp_gm8.safetensors";
+    REQUIRE_MESSAGE(nn::safetensors_read_file(path, file, error), error);
+    // A dark string: tuned on its A3, judged on its E4, which fine-tuning never sees.
+    const Vec tune_on = pluck(220, 1.0, 0.25, 11), held_out = pluck(330, 1.0, 0.25, 12);
+    nn::FineTuneOptions opt;
+    opt.learning_rate = 1e-3;
+    std::unique_ptr<nn::FineTuner> ft = nn::FineTuner::create(file, tune_on, opt, error);
+    REQUIRE_MESSAGE(ft, error);
+
+    ad::Tape base_tape(ad::Tape::Mode::forward_only);
+    std::unique_ptr<nn::Autoencoder> base = nn::load_autoencoder(base_tape, file, error);
+    REQUIRE(base);
+    nn::Conditioning held;
+    REQUIRE(nn::analyse_conditioning(held_out, 16000, base->config().conditioning, held, error));
+    const match::MrStftParams mp = match::MrStftParams::ddsp();
+    const double held_before = match::mrstft_distance(nn::render_with_latent(*base, held, base->encode_mean(held)), held_out, mp);
+
+    const double tune_before = ft->loss();
+    for (int i = 0; i < 40; ++i) ft->step();
+    const double tune_after = ft->loss();
+    CHECK(ft->steps() == 40);
+    const double held_after = match::mrstft_distance(nn::render_with_latent(ft->model(), held, ft->z()), held_out, mp);
+    MESSAGE("fine-tune: tuned note ", tune_before, " -> ", tune_after, "; held-out note ", held_before, " -> ", held_after);
+    CHECK(tune_after < 0.9 * tune_before);
+    CHECK(held_after < held_before);
+    CHECK(ft->render().allFinite());
+
+    // Bad recordings are refused with a message.
+    CHECK(!nn::FineTuner::create(file, Vec(Vec::Zero(16000)), opt, error));
+    CHECK(error.find("silent") != std::string::npos);
+    CHECK(!nn::FineTuner::create(file, Vec(Vec::Constant(100, 0.1f)), opt, error));
+    CHECK(error.find("too short") != std::string::npos);
+}
