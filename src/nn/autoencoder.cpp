@@ -238,6 +238,14 @@ bool load_weights(const TensorFile& file, Autoencoder& model, std::string& error
     return model.load(state, error);
 }
 
+std::unique_ptr<Autoencoder> load_autoencoder(ad::Tape& tape, const TensorFile& file, std::string& error) {
+    AutoencoderConfig config;
+    if (!read_autoencoder_config(file, config, error)) return nullptr;
+    auto model = std::make_unique<Autoencoder>(tape, config, 1);
+    if (!load_weights(file, *model, error)) return nullptr;
+    return model;
+}
+
 Vec render_with_latent(const Autoencoder& model, const Conditioning& c, const Arr& z) {
     ad::Tape tape(ad::Tape::Mode::forward_only);
     Autoencoder copy(tape, model.config(), 1);

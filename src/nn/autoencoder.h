@@ -83,6 +83,9 @@ private:
 
 // Reads a model file's config; the caller then constructs an Autoencoder and calls load_weights.
 bool read_autoencoder_config(const TensorFile& file, AutoencoderConfig& out, std::string& error);
+// Builds a model on `tape` from a file (config from its metadata, then the weights). nullptr and a
+// one-line message on failure.
+std::unique_ptr<Autoencoder> load_autoencoder(ad::Tape& tape, const TensorFile& file, std::string& error);
 // Loads the weights of `file` into `model` (names and shapes must match exactly).
 bool load_weights(const TensorFile& file, Autoencoder& model, std::string& error);
 

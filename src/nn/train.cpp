@@ -304,14 +304,6 @@ std::string latent_space_json(const Autoencoder& model, const std::vector<const 
 
 // [SECTION] fine-tuning
 
-std::unique_ptr<Autoencoder> load_autoencoder(ad::Tape& tape, const TensorFile& file, std::string& error) {
-    AutoencoderConfig config;
-    if (!read_autoencoder_config(file, config, error)) return nullptr;
-    auto model = std::make_unique<Autoencoder>(tape, config, 1);
-    if (!load_weights(file, *model, error)) return nullptr;
-    return model;
-}
-
 std::unique_ptr<FineTuner> FineTuner::create(const TensorFile& weights, const Vec& audio, const FineTuneOptions& opt,
                                              std::string& error) {
     std::unique_ptr<FineTuner> ft(new FineTuner());

@@ -136,7 +136,4 @@ private:
     int steps_ = 0;
 };
 
-// Builds a model from a file (config from its metadata). nullptr and a message on failure.
-std::unique_ptr<Autoencoder> load_autoencoder(ad::Tape& tape, const TensorFile& file, std::string& error);
-
 }  // namespace ddsp::nn

@@ -9,6 +9,7 @@
 #include "ad/ops.h"
 #include "ad/ops_signal.h"
 #include "match/loss.h"
+#include "nn/autoencoder.h"
 #include "synth/synth.h"
 
 #include <algorithm>
@@ -186,6 +187,96 @@ void bench_synth_eval(const std::string& name) {
     });
 }
 
+// The shipped DDSP autoencoder (assets/models/ddsp_gm8.safetensors) on 4 s of fixed conditioning:
+// f0 gliding 196 -> 262 Hz, loudness rising from -50 to -20 dB and falling back, MFCC frames
+// mfcc[f][k] = 20 cos(0.05 (f + 1) (k + 1)) (given, not computed: bench_torch.py feeds the same
+// array to python/ddsp_torch.py), z = the posterior mean. autoencoder_step: one training step as
+// `ddsp train` takes it (graph rebuilt on the weights, MR-STFT with raw magnitudes against the
+// mrstft_step target, backward, Adam on every weight). autoencoder_eval: the forward pass only
+// (render 4 s; real time is 4000 ms).
+struct AutoencoderBench {
+    nn::TensorFile file;
+    nn::Conditioning cond;
+    Vec target;
+};
+
+bool autoencoder_bench_setup(AutoencoderBench& b) {
+    std::string error;
+    const std::string path = std::string(DDSP_SOURCE_DIR) + "/assets/models/ddsp_gm8.safetensors";
+    if (!nn::safetensors_read_file(path, b.file, error)) {
+        std::fprintf(stderr, "bench_step: %s\n", error.c_str());
+        return false;
+    }
+    const int n = 64000, hop = 64, frames = n / hop + 1, mfcc_frames = n / 256 + 1;
+    nn::Conditioning& c = b.cond;
+    c.sample_rate_hz = 16000;
+    c.num_samples = n;
+    c.hop = hop;
+    c.f0_hz.resize(frames);
+    c.loudness_db.resize(frames);
+    c.centroid_hz.resize(frames);
+    for (int f = 0; f < frames; ++f) {
+        const double t = double(f) / (frames - 1);
+        c.f0_hz[f] = Real(196 + (262 - 196) * t);
+        c.loudness_db[f] = Real(-50 + 30 * std::sin(kPi * t));
+        c.centroid_hz[f] = Real(1000 + 500 * t);
+    }
+    c.mfcc.resize(mfcc_frames, 30);
+    for (int f = 0; f < mfcc_frames; ++f)
+        for (int k = 0; k < 30; ++k) c.mfcc(f, k) = Real(20 * std::cos(0.05 * (f + 1) * (k + 1)));
+    b.target.resize(n);
+    for (int t = 0; t < n; ++t) {
+        const double td = t;
+        double y = 0;
+        for (int k = 1; k <= 8; ++k) y += (0.5 / k) * std::sin(2 * kPi * 220 * k * td / 16000);
+        b.target[t] = Real(y * std::exp(-td / 16000));
+    }
+    return true;
+}
+
+void bench_autoencoder_step() {
+    AutoencoderBench b;
+    if (!autoencoder_bench_setup(b)) return;
+    ad::Tape tape;
+    std::string error;
+    std::unique_ptr<nn::Autoencoder> model = nn::load_autoencoder(tape, b.file, error);
+    if (!model) return;
+    ad::Adam adam({1e-4});
+    for (const nn::Param& p : model->params()) adam.add(p.var);
+    const int mark = tape.num_nodes();
+    match::MrStftParams p = match::MrStftParams::ddsp();
+    p.normalize_by_window = false;
+    double initial = 0;
+    {
+        const match::MrStftLoss loss(model->forward(tape, b.cond).audio, b.target, p);
+        initial = loss.loss().item();
+    }
+    time_it("autoencoder_step", initial, [&] {
+        tape.truncate(mark);
+        const nn::Autoencoder::Output o = model->forward(tape, b.cond);
+        const match::MrStftLoss loss(o.audio, b.target, p);
+        tape.backward(loss.loss());
+        adam.step();
+    });
+    std::fprintf(stderr, "bench_step: autoencoder_step: %lld weights, initial loss %.9g\n", model->num_values(), initial);
+}
+
+void bench_autoencoder_eval() {
+    AutoencoderBench b;
+    if (!autoencoder_bench_setup(b)) return;
+    ad::Tape tape(ad::Tape::Mode::forward_only);
+    std::string error;
+    std::unique_ptr<nn::Autoencoder> model = nn::load_autoencoder(tape, b.file, error);
+    if (!model) return;
+    const int mark = tape.num_nodes();
+    // The "loss" compared across implementations: the rendering's mean square.
+    const double mean_square = double(model->forward(tape, b.cond).audio.value().square().mean());
+    time_it("autoencoder_eval", mean_square, [&] {
+        tape.truncate(mark);
+        model->forward(tape, b.cond);
+    });
+}
+
 }  // namespace
 
 // bench_step [NAME ...]: only the named workloads (default: all).
@@ -200,5 +291,7 @@ int main(int argc, char** argv) {
         if (want(std::string(name) + "_step")) bench_synth_step(name);
     for (const char* name : {"ks", "drum808"})
         if (want(std::string(name) + "_eval")) bench_synth_eval(name);
+    if (want("autoencoder_step")) bench_autoencoder_step();
+    if (want("autoencoder_eval")) bench_autoencoder_eval();
     return 0;
 }
