@@ -14,6 +14,11 @@ Workloads (see tests/bench/README.md for the definitions; keep in step with benc
                 its unconstrained parameter vector u, MR-STFT loss against a fixed target,
                 backward, Adam on u. The synths are ports of src/synth/*.cpp.
   <synth>_eval  one population-search evaluation (ks, drum808): synth + loss, forward only.
+  autoencoder_step  one training step of the shipped DDSP autoencoder
+                (assets/models/ddsp_gm8.safetensors) through python/ddsp_torch.py, the PyTorch
+                reference that reproduces the C++ to 3e-6: 4 s of fixed conditioning, z = the
+                posterior mean, MR-STFT against the mrstft_step target, backward, Adam on every weight.
+  autoencoder_eval  the same model's forward pass only (render 4 s).
 Inputs are closed-form or drawn from a bit-exact port of dsp::Rng (std::mt19937_64), so both
 sides render the same signals and the reported losses agree to ~1e-4 relative.
 
@@ -612,10 +617,71 @@ def make_synth_eval(name):
     return step, loss0, lambda: f"{u0.numel()} parameters, forward only"
 
 
+# [SECTION] the DDSP autoencoder (python/ddsp_torch.py; keep in step with bench_step.cpp)
+
+AE_MODEL = "assets/models/ddsp_gm8.safetensors"
+
+
+def autoencoder_setup():
+    import os
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sys.path.insert(0, os.path.join(root, "python"))
+    from ddsp_torch import DdspAutoencoder
+    model = DdspAutoencoder.from_safetensors(os.path.join(root, AE_MODEL))
+    n, hop = 4 * SR, 64
+    frames, mfcc_frames = n // hop + 1, n // 256 + 1
+    t = torch.arange(frames, dtype=torch.float64) / (frames - 1)
+    f0 = (196 + (262 - 196) * t).float()
+    loudness = (-50 + 30 * torch.sin(math.pi * t)).float()
+    f = torch.arange(1, mfcc_frames + 1, dtype=torch.float64)[:, None]
+    k = torch.arange(1, 31, dtype=torch.float64)[None, :]
+    mfcc = (20 * torch.cos(0.05 * f * k)).float()
+    _, target = mrstft_signals()
+    return model, n, f0, loudness, mfcc, target
+
+
+def make_autoencoder_step():
+    model, n, f0, loudness, mfcc, target = autoencoder_setup()
+    windows = {m: torch.hann_window(m, periodic=True) for m in MRSTFT_FFTS}
+    with torch.no_grad():
+        targets = {m: stft_mag(target, m, windows[m]) for m in MRSTFT_FFTS}
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+
+    def loss_of():
+        mu, _ = model.encode(mfcc)
+        return mrstft_loss(model.decode(f0, loudness, mu, n), targets, windows)
+
+    with torch.no_grad():
+        loss0 = float(loss_of())
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_of()
+        loss.backward()
+        opt.step()
+        return loss
+
+    weights = sum(p.numel() for p in model.parameters())
+    return step, loss0, lambda: f"{weights} weights"
+
+
+def make_autoencoder_eval():
+    model, n, f0, loudness, mfcc, _ = autoencoder_setup()
+
+    def render():
+        with torch.no_grad():
+            mu, _ = model.encode(mfcc)
+            return model.decode(f0, loudness, mu, n)
+
+    mean_square = float(render().square().mean())
+    return render, mean_square, lambda: "forward only, 4 s"
+
+
 EVAL_SYNTHS = ("ks", "drum808")  # the synths population search is timed on
 BENCHES = {"mrstft_step": make_mrstft_step, "ks_loop_step": make_ks_loop_step}
 BENCHES.update({f"{name}_step": functools.partial(make_synth_step, name) for name in SYNTHS})
 BENCHES.update({f"{name}_eval": functools.partial(make_synth_eval, name) for name in EVAL_SYNTHS})
+BENCHES.update({"autoencoder_step": make_autoencoder_step, "autoencoder_eval": make_autoencoder_eval})
 
 # [SECTION] timing
 
