@@ -3,6 +3,7 @@
 // and fine-tuning the shipped model on a string it never heard lowers the loss on a held-out note.
 #include <doctest/doctest.h>
 
+#include "dsp/wav.h"
 #include "match/loss.h"
 #include "match/params_json.h"
 #include "nn/train.h"
@@ -60,7 +61,9 @@ nn::TrainClip clip_of(const Vec& audio, const std::string& name, const std::stri
     c.split = "train";
     c.audio = audio;
     std::string error;
-    REQUIRE(nn::analyse_conditioning(audio, 16000, cfg.conditioning, c.cond, error));
+    nn::ConditioningParams as_recorded = cfg.conditioning;
+    as_recorded.fit_level = false;  // as load_dataset: training data defines the level range
+    REQUIRE(nn::analyse_conditioning(audio, 16000, as_recorded, c.cond, error));
     return c;
 }
 
@@ -264,4 +267,37 @@ TEST_CASE("the shipped model morphs smoothly between instruments: no jumps along
             ", per 1/16 step median ", median, ", largest ", largest);
     CHECK(ends > 4 * largest);       // the two instruments differ much more than any step
     CHECK(largest < 3.5 * median);   // and no step is a jump
+}
+
+TEST_CASE("level fitting: a recording normalised near full scale plays like the levels the model knows") {
+    nn::TensorFile file;
+    std::string error;
+    REQUIRE(nn::safetensors_read_file(std::string(DDSP_SOURCE_DIR) + "/assets/models/ddsp_gm8.safetensors", file, error));
+    ad::Tape tape(ad::Tape::Mode::forward_only);
+    std::unique_ptr<nn::Autoencoder> model = nn::load_autoencoder(tape, file, error);
+    REQUIRE(model);
+    dsp::Audio audio;
+    REQUIRE(dsp::wav_read_file(std::string(DDSP_SOURCE_DIR) + "/assets/sounds/pluck_nylon_e3.wav", audio, error));
+    REQUIRE(audio.sample_rate_hz == 16000);  // the bundled plucks are 16 kHz, peaking at -1 dBFS
+    const Vec& x = audio.samples;
+
+    nn::ConditioningParams fit = model->config().conditioning, raw = fit;
+    raw.fit_level = false;
+    nn::Conditioning cf, cr;
+    REQUIRE(nn::analyse_conditioning(x, 16000, fit, cf, error));
+    REQUIRE(nn::analyse_conditioning(x, 16000, raw, cr, error));
+    CHECK(cr.gain_db == 0);
+    CHECK(cf.gain_db < -6);  // peak loudness about -13 dB, fitted to -26 dB
+    CHECK(cf.loudness_db.maxCoeff() == doctest::Approx(fit.fit_peak_loudness_hi_db).epsilon(1e-4));
+    CHECK((cf.f0_hz == cr.f0_hz).all());
+
+    const match::MrStftParams mp = match::MrStftParams::ddsp();
+    const Vec yf = nn::render_with_latent(*model, cf, model->encode_mean(cf));
+    const Vec yr = nn::render_with_latent(*model, cr, model->encode_mean(cr));
+    const double df = match::mrstft_distance(yf, x, mp), dr = match::mrstft_distance(yr, x, mp);
+    const double peak_ratio_db = 20 * std::log10(double(yf.abs().maxCoeff()) / double(x.abs().maxCoeff()));
+    MESSAGE("bundled nylon pluck: MR-STFT ", dr, " as recorded -> ", df, " level-fitted; output peak ", peak_ratio_db,
+            " dB re input");
+    CHECK(df < 0.75 * dr);
+    CHECK(std::fabs(peak_ratio_db) < 6);  // the output comes back at the recording's level
 }

@@ -12,6 +12,7 @@
 //   [SECTION] worker messages
 //   [SECTION] UI commands
 //   [SECTION] keyboard and notes
+//   [SECTION] the latent panel (DDSP autoencoder: timbre transfer, notes, fine-tuning)
 //   [SECTION] share links
 //   [SECTION] window.ddsp
 import { AudioEngine } from './audio.js';
@@ -54,6 +55,8 @@ const baseName = (path) => String(path).split(/[\\/]/).pop();
 // Synths that can be played from the keyboard at other pitches (their pitch is a parameter).
 const PLAYABLE = new Set(['ks', 'sine', 'ddsp']);
 const SHARE_LIMIT_CHARS = 6000;  // longer links break in chat apps; ddsp's frame-wise params are ~1 MB
+// The latent panel's model, fetched the first time the panel opens (not with the page).
+const LATENT_MODEL_URL = 'assets/models/ddsp_gm8.safetensors';
 
 // [SECTION] startStudio: modules and state
 
@@ -72,6 +75,17 @@ export async function startStudio(options = {}) {
     recon: null,           // {samples, sampleRate}
     run: 0, error: null, status: '', runs: [],
   };
+  // The latent panel's state (its section is below; declared here because UI commands may arrive
+  // before the page has finished starting).
+  const latent = {
+    loading: null, info: null, z: null, recordingZ: null, source: 'recording', weights: 'base', tuned: false, transpose: 0,
+    render: null, error: null, notesReady: false,
+    fineTune: { running: false, run: 0, step: 0, steps: 0, loss: null, initialLoss: null, losses: [] },
+  };
+  let reconHolds = 'match';  // whose audio the 'recon' slot (B) holds: the match's or the decoder's
+  let fineTuneRuns = 0;
+  const fineTuneWaiters = new Map();  // fine-tuning run -> {resolve, reject}
+  let latentBusy = false, latentAgain = false, latentLatest = Promise.resolve(null);  // scrub renders
   let ui = null;
   let nextId = 1;
   const pending = new Map();  // request id -> {resolve, reject}
@@ -199,8 +213,9 @@ export async function startStudio(options = {}) {
       throw new Error(state.error);
     }
     if (state.running) await stop();
-    await request({ type: 'setTarget', samples: samples.slice(), sampleRate, name });
+    const reply = await request({ type: 'setTarget', samples: samples.slice(), sampleRate, name });
     state.target = { name, samples, sampleRate };
+    latentRecordingChanged(reply);
     state.recon = null;
     state.params = null;
     state.iteration = 0; state.loss = state.bestLoss = state.initialLoss = null;
@@ -293,8 +308,10 @@ export async function startStudio(options = {}) {
     } else if (m.type === 'error') {
       setStatus(m.message, true);
       if (m.request === 'start') { state.running = false; ui.progress('{}', null, true); }
+      if (m.request === 'fineTune') fineTuneFailed(m.message);
       return;
     }
+    if (m.type === 'fineTuneProgress') { onFineTuneProgress(m); return; }
     if (m.type === 'progress' || m.type === 'done') {
       const done = m.type === 'done';
       state.running = !done;
@@ -315,6 +332,7 @@ export async function startStudio(options = {}) {
         ui.setRecon(recon, m.sampleRate);
         const now = performance.now();
         if (done || now - lastReconSent > 500) { audio.loadBuffer?.('recon', recon, m.sampleRate); lastReconSent = now; }
+        reconHolds = 'match';
       }
       if (done) {
         setStatus(`Done: loss ${fmt(state.initialLoss)} -> ${fmt(m.bestLoss)} in ${m.iteration} iterations${m.stopped ? ' (stopped)' : ''}.`);
@@ -366,6 +384,7 @@ export async function startStudio(options = {}) {
       state.recon = { samples: r.samples, sampleRate: r.sampleRate };
       ui.setRecon(r.samples, r.sampleRate);
       audio.loadBuffer?.('recon', r.samples, r.sampleRate);
+      reconHolds = 'match';
       refreshNotesSoon();
       return { samples: r.samples, sampleRate: r.sampleRate };
     } catch (e) {
@@ -451,6 +470,19 @@ export async function startStudio(options = {}) {
       case 'importParams': paramsInput?.click(); break;
       case 'share': share(); break;
       case 'landscape': landscape(c.x, c.y, c.steps, c.params).catch(() => {}); break;
+      case 'latentOpen': latentLoad().catch(() => {}); break;
+      case 'latentZ': latentSetZ(c.z, false); break;
+      case 'latentRecordingZ': if (latent.recordingZ) latentSetZ(latent.recordingZ, true); break;
+      case 'latentSource': latentSetSource(c.source); break;
+      case 'latentTranspose': latent.transpose = Number(c.semitones) || 0; latentRenderSoon(); break;
+      case 'latentPlay': latentPlay().catch(() => {}); break;
+      case 'latentFineTune': latentFineTune({ steps: c.steps, learningRate: c.learningRate }).catch(() => {}); break;
+      case 'latentStopFineTune': latentStopFineTune(); break;
+      case 'latentWeights': latentUseTuned(c.weights === 'tuned'); break;
+      case 'latentExport':
+        latentExportWeights().then((blob) => download(blob, 'ddsp_gm8-finetuned.safetensors', 'application/octet-stream'))
+          .catch(() => {});
+        break;
       default: console.warn('unknown UI command', c);
     }
   }
@@ -459,21 +491,30 @@ export async function startStudio(options = {}) {
 
   // The note bank: the matched synth rendered at each pitch of two octaves around its own, so a
   // key press starts sound at once (the worklet mixes; nothing is synthesised on the audio thread).
-  let notesTimer = 0;
+  // With the latent panel as the instrument (its source is the keyboard), the decoder plays the
+  // notes at the panel's latent instead. A newer refresh abandons an older one.
+  let notesTimer = 0, notesGeneration = 0;
   const refreshNotesSoon = () => { clearTimeout(notesTimer); notesTimer = setTimeout(refreshNotes, 400); };
   async function refreshNotes() {
-    if (!state.params || !PLAYABLE.has(state.synth) || !audio.setNotes) return;
+    const useLatent = latentIsInstrument();
+    if (!audio.setNotes || (!useLatent && (!state.params || !PLAYABLE.has(state.synth)))) return;
+    const generation = ++notesGeneration;
     const base = 48, count = 25, seconds = 2;
     const notes = [];
+    const z = latent.z?.slice();
     for (let k = 0; k < count; k++) {
       const f0Hz = 440 * 2 ** ((base + k - 69) / 12);
       try {
-        const r = await request({ type: 'render', synth: state.synth, params: state.params, seconds, f0Hz,
-          useTarget: !!state.target, seed: ui.settings().seed });
+        const r = useLatent
+          ? await request({ type: 'latentRender', mode: 'note', z, f0Hz, seconds, velocity: 0.8, weights: latent.weights })
+          : await request({ type: 'render', synth: state.synth, params: state.params, seconds, f0Hz,
+            useTarget: !!state.target, seed: ui.settings().seed });
+        if (generation !== notesGeneration) return;
         notes.push(r.samples);
-        if (k === count - 1) audio.setNotes(base, notes, r.sampleRate);
+        if (k === count - 1) await audio.setNotes(base, notes, r.sampleRate);
       } catch { return; }
     }
+    if (useLatent) latent.notesReady = true;
   }
   const keyboard = new Keyboard({
     noteOn: (note, velocity) => { resumeAudio(); audio.noteOn?.(note, velocity); },
@@ -488,6 +529,241 @@ export async function startStudio(options = {}) {
     const next = playing.slot === 'target' && state.recon ? 'recon' : 'target';
     play(next, playing.loop);
   });
+
+  // [SECTION] the latent panel (DDSP autoencoder: timbre transfer, notes, fine-tuning)
+
+  // The worker holds the model and the recording (the match target); `latent` (with the state at
+  // the top) holds what the panel shows. Renders go to the audio engine's 'recon' slot (B), so
+  // Space still toggles the target (A) against the decoder.
+  function latentIsInstrument() { return !!latent.info && latent.source === 'keyboard'; }
+
+  function latentError(text) {
+    latent.error = text;
+    ui.setLatentStatus(text, true);
+    setStatus(text, true);
+  }
+
+  // Loads the model (default: the bundled one; or a URL, ArrayBuffer, typed array, Blob or File).
+  // The bundled model is fetched once; a failed load keeps the previous model.
+  async function latentLoad(input) {
+    if (input === undefined && latent.info) return latent.info;
+    if (input === undefined && latent.loading) return latent.loading;
+    const job = (async () => {
+      let msg;
+      if (input === undefined || typeof input === 'string') msg = { url: input ?? LATENT_MODEL_URL };
+      else if (input instanceof ArrayBuffer) msg = { bytes: input.slice(0) };
+      else if (ArrayBuffer.isView(input)) msg = { bytes: input.buffer.slice(input.byteOffset, input.byteOffset + input.byteLength) };
+      else if (input && typeof input.arrayBuffer === 'function') msg = { bytes: await input.arrayBuffer() };
+      else throw new Error('latent.load needs a URL, an ArrayBuffer, a typed array or a Blob');
+      ui.setLatentStatus('Loading the model...', false);
+      let r;
+      try {
+        r = await request({ type: 'loadModel', ...msg }, msg.bytes ? [msg.bytes] : []);
+      } catch (e) {
+        latentError(e.message);  // one line: "model file: ...", "the model file is empty", "<url>: HTTP 404" ...
+        throw new Error(latent.error);
+      }
+      const previousZ = latent.z;
+      latent.info = r.info;
+      latent.tuned = false;
+      latent.weights = 'base';
+      latent.error = null;
+      latent.recordingZ = r.info.recording?.z ?? null;
+      const dims = r.info.zDims;
+      latent.z = previousZ?.length === dims ? previousZ
+        : (latent.recordingZ ?? r.info.latentSpace?.origin ?? new Array(dims).fill(0)).slice();
+      ui.setLatentInfo(JSON.stringify(r.info));
+      ui.setLatentZ(Float32Array.from(latent.z));
+      ui.setLatentWeights('base', false);
+      ui.setLatentStatus(latent.recordingZ ? 'Model loaded: drag the pad or the sliders.'
+        : 'Model loaded. Load a pitched recording for timbre transfer, or play it from the keyboard.', false);
+      latentRenderSoon();
+      if (latentIsInstrument()) refreshNotesSoon();
+      return r.info;
+    })();
+    if (input === undefined) {
+      latent.loading = job;
+      job.catch(() => {}).finally(() => { latent.loading = null; });
+    }
+    return job;
+  }
+
+  // A new recording (the match target) reached the worker: follow its latent unless the user moved z.
+  function latentRecordingChanged(reply) {
+    if (!latent.info) return;
+    const untouched = !latent.z || (latent.recordingZ && latent.z.every((v, i) => Math.abs(v - latent.recordingZ[i]) < 1e-6));
+    latent.recordingZ = reply.latent?.z ?? null;
+    if (reply.latentError) ui.setLatentStatus(`This recording cannot drive the decoder: ${reply.latentError}`, true);
+    else ui.setLatentStatus('', false);
+    latent.info = { ...latent.info, recording: reply.latent ?? null };
+    ui.setLatentInfo(JSON.stringify(latent.info));
+    if (untouched && latent.recordingZ) latent.z = latent.recordingZ.slice();
+    ui.setLatentZ(Float32Array.from(latent.z));
+    latentRenderSoon();
+  }
+
+  // A recording for the decoder only (the match target stays): mono samples at their own rate.
+  async function latentSetRecording(samples, sampleRate, name = 'recording') {
+    if (!latent.info) await latentLoad();
+    let r;
+    try {
+      r = await request({ type: 'latentTarget', samples: Float32Array.from(samples), sampleRate, name });
+    } catch (e) {
+      latentError(`Recording: ${e.message}`);
+      throw e;
+    }
+    latentRecordingChanged({ latent: r.recording });
+    return r.recording;
+  }
+
+  function checkZ(z) {
+    const dims = latent.info?.zDims;
+    if (!dims) throw new Error('no model loaded: call ddsp.latent.load() first');
+    const a = Array.from(z ?? [], Number);
+    if (a.length !== dims || !a.every(Number.isFinite)) throw new Error(`z must be ${dims} finite numbers`);
+    return a;
+  }
+
+  function latentSetZ(z, updateUi = true) {
+    let a;
+    try { a = checkZ(z); } catch (e) { latentError(e.message); throw e; }
+    latent.z = a;
+    if (updateUi) ui.setLatentZ(Float32Array.from(a));
+    latentRenderSoon();
+    if (latentIsInstrument()) refreshNotesSoon();
+  }
+
+  // One render of the panel's settings, unless `opts` says otherwise:
+  // {z, mode: 'transfer'|'note', f0Hz, seconds, velocity, transpose, weights: 'base'|'tuned'}.
+  async function latentRenderOnce(opts = {}) {
+    if (!latent.info) await latentLoad();
+    const z = checkZ(opts.z ?? latent.z);
+    const mode = opts.mode ?? (latent.source === 'keyboard' || !latent.recordingZ ? 'note' : 'transfer');
+    const r = await request({ type: 'latentRender', z, mode, f0Hz: opts.f0Hz ?? 220, seconds: opts.seconds ?? 2,
+      velocity: opts.velocity ?? 0.8, transpose: opts.transpose ?? latent.transpose, weights: opts.weights ?? latent.weights });
+    return { samples: r.samples, sampleRate: r.sampleRate, mode };
+  }
+
+  // Scrubbing: one render in flight, the latest settings next; each result goes to the B slot and view.
+  async function latentSettled() {
+    let r = await latentLatest;
+    while (latentBusy) r = await latentLatest;
+    return r;
+  }
+  function latentRenderSoon() {
+    if (latentBusy) { latentAgain = true; return latentLatest; }
+    latentBusy = true;
+    latentLatest = latentRenderOnce().then((r) => {
+      latent.render = r;
+      state.recon = { samples: r.samples, sampleRate: r.sampleRate };
+      ui.setRecon(r.samples, r.sampleRate);
+      audio.loadBuffer?.('recon', r.samples, r.sampleRate);
+      reconHolds = 'latent';
+      return r;
+    }).catch((e) => { latentError(`Latent render: ${e.message}`); return null; }).finally(() => {
+      latentBusy = false;
+      if (latentAgain) { latentAgain = false; latentRenderSoon(); }
+    });
+    return latentLatest;
+  }
+
+  function latentSetSource(source) {
+    if (source !== 'recording' && source !== 'keyboard') throw new Error(`source must be 'recording' or 'keyboard'`);
+    latent.source = source;
+    ui.setLatentSource(source);
+    if (!latent.info) return;
+    latentRenderSoon();
+    refreshNotesSoon();  // the keyboard plays the decoder, or the matched synth again
+  }
+
+  async function latentPlay() {
+    if (!latent.info) await latentLoad();
+    let r = latent.render;
+    if (!r || latentBusy || reconHolds !== 'latent') { latentRenderSoon(); r = await latentSettled(); }
+    if (!r) throw new Error(latent.error ?? 'nothing to play');
+    play('recon');
+    return r;
+  }
+
+  function latentUseTuned(on) {
+    if (on && !latent.tuned) { latentError('Fine-tune first: there are no tuned weights yet'); return; }
+    latent.weights = on ? 'tuned' : 'base';
+    ui.setLatentWeights(latent.weights, latent.tuned);
+    latentRenderSoon();
+    if (latentIsInstrument()) refreshNotesSoon();
+  }
+
+  async function latentFineTune({ steps = 100, learningRate = 3e-4 } = {}) {
+    if (!latent.info) await latentLoad();
+    if (!latent.recordingZ) { latentError('Fine-tuning needs a pitched recording: load one first'); throw new Error(latent.error); }
+    const run = ++fineTuneRuns;
+    Object.assign(latent.fineTune, { running: true, run, step: 0, steps, loss: null, initialLoss: null, losses: [] });
+    ui.latentFineTuneStarted(steps);
+    ui.setLatentStatus(`Fine-tuning on ${state.target?.name ?? 'the recording'}...`, false);
+    return new Promise((resolve, reject) => {
+      fineTuneWaiters.set(run, { resolve, reject });
+      request({ type: 'fineTune', steps, learningRate, run }).catch((e) => fineTuneFailed(e.message, run));
+    });
+  }
+
+  function fineTuneFailed(message, run = latent.fineTune.run) {
+    if (run === latent.fineTune.run) latent.fineTune.running = false;
+    ui.latentProgress(JSON.stringify({ done: true }), null, true);
+    latentError(`Fine-tuning: ${message}`);
+    const w = fineTuneWaiters.get(run);
+    fineTuneWaiters.delete(run);
+    w?.reject(new Error(latent.error));
+  }
+
+  function onFineTuneProgress(m) {
+    const ft = latent.fineTune;
+    if (m.run !== ft.run) return;  // an older run, replaced
+    const { history, recon, z, ...rest } = m;
+    Object.assign(ft, { step: m.step, steps: m.steps, loss: m.loss, initialLoss: m.initialLoss, running: !m.done });
+    if (history) for (const v of history) ft.losses.push(v);
+    ui.latentProgress(JSON.stringify(rest), history ?? null, !!m.done);
+    if (!m.done) return;
+    latent.tuned = m.step > 0;
+    ui.setLatentStatus(`Fine-tuned ${m.step} steps: loss ${fmt(m.initialLoss)} -> ${fmt(m.loss)}${m.stopped ? ' (stopped)' : ''}. `
+      + 'Before / After compare the weights.', false);
+    if (latent.tuned) latentUseTuned(true);
+    const w = fineTuneWaiters.get(m.run);
+    fineTuneWaiters.delete(m.run);
+    w?.resolve({ initialLoss: m.initialLoss, loss: m.loss, steps: m.step, stopped: !!m.stopped });
+  }
+
+  function latentStopFineTune() {
+    return request({ type: 'fineTuneStop' }).catch(() => {});
+  }
+
+  async function latentExportWeights() {
+    try {
+      const r = await request({ type: 'exportWeights' });
+      return new Blob([r.bytes], { type: 'application/octet-stream' });
+    } catch (e) {
+      latentError(`Export: ${e.message}`);
+      throw e;
+    }
+  }
+
+  const latentApi = {
+    load: (input) => latentLoad(input),
+    info: () => latent.info,
+    z: () => latent.z?.slice() ?? null,
+    recordingZ: () => latent.recordingZ?.slice() ?? null,
+    setZ: (z) => { latentSetZ(z, true); return latentSettled(); },
+    setSource: (source) => latentSetSource(source),
+    render: async (opts) => (await latentRenderOnce(opts)).samples,
+    play: () => latentPlay(),
+    fineTune: (opts) => latentFineTune(opts),
+    stopFineTune: () => latentStopFineTune(),
+    exportWeights: () => latentExportWeights(),
+    useTuned: (on = true) => latentUseTuned(!!on),
+    setRecording: (samples, sampleRate, name) => latentSetRecording(samples, sampleRate, name),
+    state: () => ({ loaded: !!latent.info, z: latent.z?.slice() ?? null, source: latent.source, weights: latent.weights,
+      tuned: latent.tuned, error: latent.error, notesReady: latent.notesReady,
+      fineTune: { ...latent.fineTune, losses: latent.fineTune.losses.slice() } }),
+  };
 
   // [SECTION] share links
 
@@ -539,6 +815,9 @@ export async function startStudio(options = {}) {
     landscape: (x, y, steps) => landscape(x, y, steps),
     onProgress: (fn) => { listeners.add(fn); return () => listeners.delete(fn); },
     audio,
+    latent: latentApi,
+    // Diagnostics for tests: where the latent panel's widgets are on the canvas, frames drawn.
+    ui: { latentLayout: () => JSON.parse(ui.latentLayout()), frames: () => ui.frameCount() },
   };
   Object.assign(window.ddsp, api);
 

@@ -8,6 +8,10 @@
 // (rows) and takes precedence over the match while it lasts. Progress is posted at most every
 // 50 ms with the losses since the previous message; the best parameters and their rendering when
 // they have improved, at most every 250 ms, and always in `done`. Arrays are transferred, not copied.
+//
+// The latent panel has its own engine object (LatentRunner: a DDSP autoencoder loaded on request)
+// and its own job, fine-tuning, which also runs in slices (one Adam step at least, since a step
+// cannot be split) and alternates with matching when both run, so neither stalls the other.
 /* global createDdspEngine */
 'use strict';
 
@@ -31,6 +35,15 @@ let lastProgressT = 0, lastReconT = 0;
 // The current landscape job.
 let landscapeJob = null;  // {id}
 
+// The latent panel: the model and recording are kept here too, so an engine restarted after an
+// abort gets them back.
+let latent = null;        // engine.LatentRunner
+let modelBytes = null;    // Uint8Array of the model loaded last
+let latentRecording = null;  // {samples, sampleRate}
+let fineTuneJob = null;   // {id, run, lastT, history: []}
+let fineTuneRun = 0;
+let matchTurn = false;    // alternates match and fine-tune slices when both run
+
 // Parameter JSON arrives as a string; a parsed object is accepted too.
 const paramsText = (p) => (p === undefined || p === null ? '' : typeof p === 'object' ? JSON.stringify(p) : String(p));
 
@@ -51,6 +64,9 @@ function loadEngine() {
     enginePromise = createDdspEngine().then((m) => {
       engine = m;
       runner = new m.MatchRunner();
+      latent = new m.LatentRunner();
+      if (modelBytes && latent.loadModel(modelBytes) === '' && latentRecording)
+        latent.setRecording(latentRecording.samples, latentRecording.sampleRate);
       synthsJson = m.synths();
       return m;
     });
@@ -70,6 +86,8 @@ function resetEngine() {
   enginePromise = null;
   running = false;
   landscapeJob = null;
+  latent = null;
+  fineTuneJob = null;
 }
 
 // [SECTION] the slice loop
@@ -82,12 +100,19 @@ channel.port1.onmessage = () => {
 };
 
 function schedule() {
-  if (scheduled || !(running || landscapeJob)) return;
+  if (scheduled || !(running || landscapeJob || fineTuneJob)) return;
   scheduled = true;
   channel.port2.postMessage(null);
 }
 
 function tick() {
+  matchTurn = !matchTurn;
+  if (fineTuneJob && (!(running || landscapeJob) || !matchTurn)) fineTuneSlice();
+  else matchSlice();
+  schedule();
+}
+
+function matchSlice() {
   try {
     if (landscapeJob) {
       const job = landscapeJob;
@@ -122,7 +147,6 @@ function tick() {
     landscapeJob = null;
     postError(id, request, e);
   }
-  schedule();
 }
 
 function progressFields(p) {
@@ -168,6 +192,59 @@ function postDone(p, id, stopped) {
   post(msg);
 }
 
+// [SECTION] fine-tuning slices
+
+function postFineTune(p, extra = {}) {
+  const job = fineTuneJob;
+  const history = Float32Array.from(job.history);
+  job.history = [];
+  job.lastT = performance.now();
+  post({ type: 'fineTuneProgress', run: job.run, step: p.step, steps: p.steps, loss: p.loss, initialLoss: p.initialLoss,
+    done: !!p.done, z: p.z, history, ...extra });
+}
+
+// The last message of a fine-tuning run: the recording through the tuned model comes with it.
+function finishFineTune(p, extra) {
+  const recon = latent.fineTuneRender();
+  postFineTune({ ...p, done: true }, recon instanceof Float32Array ? { ...extra, recon, sampleRate: latentSampleRate() } : extra);
+  fineTuneJob = null;
+}
+
+const latentSampleRate = () => JSON.parse(latent.info())?.sampleRate ?? 16000;
+
+function fineTuneSlice() {
+  const job = fineTuneJob;
+  try {
+    const p = JSON.parse(latent.fineTuneRunFor(SLICE_MS));
+    if (p.error) {
+      fineTuneJob = null;
+      postError(job.id, 'fineTune', p.error);
+      return;
+    }
+    for (const v of p.history) job.history.push(v);
+    if (p.done) finishFineTune(p, { stopped: false });
+    else if (performance.now() - job.lastT >= PROGRESS_MS) postFineTune(p);
+  } catch (e) {
+    if (isFatal(e)) resetEngine();
+    fineTuneJob = null;
+    postError(job.id, 'fineTune', e);
+  }
+}
+
+// Ends the current fine-tuning run (if any) as stopped; the tuned weights so far stay usable.
+function stopFineTune(id) {
+  if (!fineTuneJob) return false;
+  latent.fineTuneStop();
+  const p = JSON.parse(latent.fineTuneRunFor(0));
+  if (p.error) { fineTuneJob = null; return false; }
+  for (const v of p.history) fineTuneJob.history.push(v);
+  finishFineTune(p, { stopped: true, ...(id !== undefined ? { id } : {}) });
+  return true;
+}
+
+const asBytes = (b) => (b instanceof Uint8Array ? b : b instanceof ArrayBuffer ? new Uint8Array(b)
+  : ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null);
+
 // [SECTION] requests
 
 const handlers = {
@@ -179,7 +256,15 @@ const handlers = {
     if (!(msg.samples instanceof Float32Array)) throw new Error('setTarget: samples must be a Float32Array');
     const r = runner.setTarget(msg.samples, Number(msg.sampleRate));
     if (r.error) throw new Error(r.error);
-    post({ type: 'target', id: msg.id, name: msg.name, seconds: r.seconds, sampleRate: msg.sampleRate });
+    // The target is also the latent panel's recording (encoded now if a model is loaded).
+    const reply = { type: 'target', id: msg.id, name: msg.name, seconds: r.seconds, sampleRate: msg.sampleRate };
+    const latentError = latent.setRecording(msg.samples, Number(msg.sampleRate));
+    latentRecording = { samples: msg.samples, sampleRate: Number(msg.sampleRate) };
+    if (modelBytes) {
+      if (latentError) reply.latentError = latentError;
+      else reply.latent = JSON.parse(latent.info()).recording;
+    }
+    post(reply);
   },
 
   start(msg) {
@@ -236,6 +321,80 @@ const handlers = {
     post({ type: 'decoded', id: msg.id, samples: r.samples, sampleRate: r.sampleRate, channels: r.channels });
   },
 
+  // [SECTION] the latent panel (LatentRunner)
+
+  async loadModel(msg) {
+    let bytes = asBytes(msg.bytes);
+    if (!bytes) {
+      if (typeof msg.url !== 'string' || !msg.url) throw new Error('loadModel: give bytes or a url');
+      const res = await fetch(msg.url);
+      if (!res.ok) throw new Error(`${msg.url}: HTTP ${res.status}`);
+      bytes = new Uint8Array(await res.arrayBuffer());
+    }
+    const error = latent.loadModel(bytes);
+    if (error) throw new Error(error);  // the previous model stays (and so does a running fine-tuning)
+    if (fineTuneJob) {
+      postError(fineTuneJob.id, 'fineTune', 'cancelled: another model was loaded');
+      fineTuneJob = null;
+    }
+    modelBytes = bytes;
+    post({ type: 'modelLoaded', id: msg.id, info: JSON.parse(latent.info()) });
+  },
+
+  latentInfo(msg) {
+    post({ type: 'latentInfo', id: msg.id, info: JSON.parse(latent.info()) });
+  },
+
+  // Sets the recording without changing the match target (setTarget sets both).
+  latentTarget(msg) {
+    if (!(msg.samples instanceof Float32Array)) throw new Error('latentTarget: samples must be a Float32Array');
+    const error = latent.setRecording(msg.samples, Number(msg.sampleRate));
+    if (error) throw new Error(error);
+    latentRecording = { samples: msg.samples, sampleRate: Number(msg.sampleRate) };
+    const info = JSON.parse(latent.info());
+    post({ type: 'latentTarget', id: msg.id, name: msg.name, recording: info && info.recording });
+  },
+
+  latentRender(msg) {
+    if (!modelBytes) throw new Error('no model loaded');
+    const weightsError = latent.setWeights(msg.weights === 'tuned' ? 'tuned' : 'base');
+    if (weightsError) throw new Error(weightsError);
+    const z = Array.isArray(msg.z) || ArrayBuffer.isView(msg.z) ? Array.from(msg.z, Number) : null;
+    if (!z) throw new Error('latentRender: z must be an array of numbers');
+    const num = (v, d) => (v === undefined || v === null ? d : Number(v));
+    const r = msg.mode === 'note'
+      ? latent.renderNote(z, num(msg.f0Hz, 220), num(msg.seconds, 2), num(msg.velocity, 0.8))
+      : latent.renderTransfer(z, num(msg.transpose, 0));
+    if (!(r instanceof Float32Array)) throw new Error(r.error ?? 'render failed');
+    const out = { type: 'latentRendered', id: msg.id, mode: msg.mode === 'note' ? 'note' : 'transfer', samples: r,
+      sampleRate: latentSampleRate() };
+    if (msg.note !== undefined) out.note = msg.note;
+    post(out);
+  },
+
+  fineTune(msg) {
+    if (!modelBytes) throw new Error('no model loaded');
+    const steps = msg.steps === undefined ? 100 : Number(msg.steps);
+    const lr = msg.learningRate === undefined ? 3e-4 : Number(msg.learningRate);
+    if (!Number.isInteger(steps)) throw new Error(`steps: ${msg.steps} is not an integer`);
+    stopFineTune();  // a newer run replaces an older one (which ends as stopped)
+    const error = latent.fineTuneStart(steps, lr);
+    if (error) throw new Error(error);
+    fineTuneJob = { id: msg.id, run: Number.isFinite(msg.run) ? msg.run : ++fineTuneRun, lastT: 0, history: [] };
+    postFineTune(JSON.parse(latent.fineTuneRunFor(0)), { id: msg.id });
+  },
+
+  fineTuneStop(msg) {
+    if (!stopFineTune(msg.id)) post({ type: 'fineTuneStopped', id: msg.id });
+  },
+
+  exportWeights(msg) {
+    if (!modelBytes) throw new Error('no model loaded');
+    const r = latent.exportWeights();
+    if (!(r instanceof Uint8Array)) throw new Error(r.error ?? 'export failed');
+    post({ type: 'weights', id: msg.id, bytes: r });
+  },
+
   landscape(msg) {
     if (landscapeJob) postError(landscapeJob.id, 'landscape', 'cancelled by a newer landscape request');
     landscapeJob = null;
@@ -257,7 +416,7 @@ async function handle(msg) {
   try {
     if (!handlers[type]) throw new Error(`unknown request type '${type}'`);
     await loadEngine();
-    handlers[type](msg);
+    await handlers[type](msg);
   } catch (e) {
     if (isFatal(e)) resetEngine();
     postError(id, type, e);

@@ -379,6 +379,7 @@ void Studio::frame(float width_px, float height_px, float scale) {
         draw_settings(scale);
         draw_params(scale);
         draw_landscape(scale);
+        latent_.draw(scale, [this](const std::string& json) { send(json); });
         ImGui::EndChild();
     } else {
         ImGui::BeginChild("main", ImVec2(main_w, 0), false);
@@ -391,6 +392,7 @@ void Studio::frame(float width_px, float height_px, float scale) {
         draw_settings(scale);
         draw_params(scale);
         draw_landscape(scale);
+        latent_.draw(scale, [this](const std::string& json) { send(json); });
         ImGui::EndChild();
     }
     ImGui::End();

@@ -14,8 +14,20 @@
 //   {"cmd":"render","params":JSON}               (a slider moved: re-render the reconstruction)
 //   {"cmd":"exportParams"} {"cmd":"exportWav"} {"cmd":"importParams"} {"cmd":"share"}
 //   {"cmd":"landscape","x":NAME,"y":NAME,"steps":N,"params":JSON}
+// The latent panel's (app/latent_panel.h):
+//   {"cmd":"latentOpen"}                         (first opened: load the model)
+//   {"cmd":"latentZ","z":[...]}                  (pad or slider moved: re-render, throttled)
+//   {"cmd":"latentRecordingZ"}                   (back to the recording's own latent)
+//   {"cmd":"latentSource","source":"recording"|"keyboard"}   (what drives the decoder; keyboard: the
+//                                                 computer keyboard and MIDI play it)
+//   {"cmd":"latentTranspose","semitones":N}     (the recording's pitch shift for timbre transfer)
+//   {"cmd":"latentPlay"}
+//   {"cmd":"latentFineTune","steps":N,"learningRate":X} {"cmd":"latentStopFineTune"}
+//   {"cmd":"latentWeights","weights":"base"|"tuned"}   (Before / After)
+//   {"cmd":"latentExport"}
 #pragma once
 
+#include "app/latent_panel.h"
 #include "app/spectrogram_view.h"
 #include "dsp/types.h"
 #include "synth/synth.h"
@@ -88,6 +100,7 @@ public:
     const MatchSettings& settings() const { return settings_; }
     const MatchStatus& status() const { return status_; }
     const std::string& params_json() const { return params_json_; }
+    LatentPanel& latent() { return latent_; }  // its inputs (set_info, set_z ...) come straight from JS
 
 private:
     struct Impl;
@@ -98,6 +111,7 @@ private:
     MatchStatus status_;
     std::string params_json_;
     double fps_ = 0;
+    LatentPanel latent_;
 
     void send(const std::string& json) const;
     void draw_toolbar(float scale);

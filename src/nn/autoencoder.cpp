@@ -152,6 +152,7 @@ Autoencoder::Output Autoencoder::forward(ad::Tape& tape, const Conditioning& c, 
     }
     out.audio = decoder_->forward(tape, c.f0_hz, c.loudness_db, out.z, c.num_samples,
                                   config_.decoder.use_centroid ? c.centroid_hz : Vec());
+    if (c.gain_db != 0) out.audio = out.audio * Real(std::pow(10.0, -c.gain_db / 20));  // level fitting, undone
     return out;
 }
 

@@ -70,11 +70,22 @@ bool analyse_conditioning(const Vec& x, double sample_rate_hz, const Conditionin
     if (!dsp::spectral_features(x, sample_rate_hz, sp, spectral, &error)) return false;
     out.centroid_hz = spectral.centroid_hz;
 
+    out.gain_db = 0;
+    const double peak_db = frames ? double(out.loudness_db.maxCoeff()) : lp.floor_db;
+    if (params.fit_level && peak_db > -100) {  // silence stays as it is
+        if (peak_db > params.fit_peak_loudness_hi_db) out.gain_db = params.fit_peak_loudness_hi_db - peak_db;
+        if (peak_db < params.fit_peak_loudness_lo_db) out.gain_db = params.fit_peak_loudness_lo_db - peak_db;
+        // Loudness is a power average: scaling the signal by g shifts every frame by 20 log10 g dB.
+        for (Eigen::Index f = 0; f < out.loudness_db.size(); ++f)
+            out.loudness_db[f] = Real(std::max(lp.floor_db, double(out.loudness_db[f]) + out.gain_db));
+    }
+
     dsp::MfccParams mp;
     mp.hop = params.mfcc_hop;
     mp.coefficients = params.mfcc_coefficients;
     mp.f_max_hz = sample_rate_hz / 2;
-    if (!dsp::mfcc(x, sample_rate_hz, mp, out.mfcc, &error)) return false;
+    const Vec scaled = out.gain_db != 0 ? Vec(x * Real(std::pow(10.0, out.gain_db / 20))) : Vec();
+    if (!dsp::mfcc(out.gain_db != 0 ? scaled : x, sample_rate_hz, mp, out.mfcc, &error)) return false;
 
     if (out.loudness_db.size() != frames || out.centroid_hz.size() != frames) {
         error = "internal error: feature tracks disagree on the frame count";

@@ -90,8 +90,10 @@ bool load_dataset(const std::string& dir, const std::vector<std::string>& splits
             error = path + ": " + error;
             return false;
         }
+        ConditioningParams as_recorded = params;
+        as_recorded.fit_level = false;  // the training set defines the level range
         if (!dsp::resample(audio.samples, audio.sample_rate_hz, sample_rate_hz, c.audio, error) ||
-            !analyse_conditioning(c.audio, sample_rate_hz, params, c.cond, error)) {
+            !analyse_conditioning(c.audio, sample_rate_hz, as_recorded, c.cond, error)) {
             error = path + ": " + error;
             return false;
         }
@@ -234,7 +236,9 @@ EvalMetrics evaluate(const Autoencoder& model, const std::vector<const TrainClip
         m.kl += o.kl.item();
         m.f0_l1_cents += f0_l1_cents(recon, *clip);
         Conditioning rc;
-        if (analyse_conditioning(recon, clip->cond.sample_rate_hz, model.config().conditioning, rc, error)) {
+        ConditioningParams measure = model.config().conditioning;
+        measure.fit_level = false;  // the reconstruction's own loudness
+        if (analyse_conditioning(recon, clip->cond.sample_rate_hz, measure, rc, error)) {
             double sum = 0;
             int n = 0;
             for (Eigen::Index f = 0; f < std::min(rc.loudness_db.size(), clip->cond.loudness_db.size()); ++f)

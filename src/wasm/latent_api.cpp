@@ -247,6 +247,10 @@ public:
             if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() >= budget_s) break;
         }
         if (tuner_->steps() >= ft_steps_) ft_done_ = true;
+        if (!tuner_->z().allFinite()) {
+            ft_done_ = true;
+            return "{\"error\": \"fine-tuning diverged (the latent is no longer finite): try a lower learning rate\"}";
+        }
         return progress_json();
     }
 

@@ -154,6 +154,22 @@ void set_settings(const std::string& synth, const std::string& method, const std
     s.seed = seed;
     g_studio->set_settings(s);
 }
+// The latent panel (app/latent_panel.h).
+void set_latent_info(const std::string& json) { g_studio->latent().set_info(json); }
+void set_latent_z(const val& z) { g_studio->latent().set_z(to_floats(z)); }
+void set_latent_status(const std::string& text, bool is_error) { g_studio->latent().set_status(text, is_error); }
+void set_latent_source(const std::string& source) { g_studio->latent().set_source(source); }
+void set_latent_weights(const std::string& weights, bool tuned_available) {
+    g_studio->latent().set_weights(weights, tuned_available);
+}
+void latent_fine_tune_started(int steps) { g_studio->latent().fine_tune_started(steps); }
+void latent_progress(const std::string& json, const val& history, bool done) {
+    g_studio->latent().on_fine_tune(json, to_floats(history), done);
+}
+void latent_open() { g_studio->latent().request_open(); }
+std::string latent_layout() { return g_studio->latent().layout_json(); }
+int frame_count() { return ImGui::GetFrameCount(); }
+
 val settings() {
     const app::MatchSettings& s = g_studio->settings();
     val out = val::object();
@@ -186,6 +202,16 @@ EMSCRIPTEN_BINDINGS(ddsp_ui) {
     emscripten::function("reset", &reset);
     emscripten::function("fps", &fps);
     emscripten::function("paramsJson", &params_json);
+    emscripten::function("setLatentInfo", &set_latent_info);
+    emscripten::function("setLatentZ", &set_latent_z);
+    emscripten::function("setLatentStatus", &set_latent_status);
+    emscripten::function("setLatentSource", &set_latent_source);
+    emscripten::function("setLatentWeights", &set_latent_weights);
+    emscripten::function("latentFineTuneStarted", &latent_fine_tune_started);
+    emscripten::function("latentProgress", &latent_progress);
+    emscripten::function("latentOpen", &latent_open);
+    emscripten::function("latentLayout", &latent_layout);
+    emscripten::function("frameCount", &frame_count);
 }
 
 int main() {
