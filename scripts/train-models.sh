@@ -6,7 +6,8 @@
 #
 #   main      the shipped model: noise + reverb, f0 + loudness conditioning, 8-dim latent,
 #             --steps (default 8000) steps of 4 clips; build/models/main/, then copied to
-#             assets/models/ddsp_gm8.safetensors
+#             assets/models/ddsp_gm8.safetensors, and tests/golden regenerated from it
+#             (scripts/make-golden.sh, needs python3-torch)
 #   ablation  four models at --ablation-steps (default 2000) each, same seed and data:
 #             harmonic only, + noise, + reverb, + reverb with centroid conditioning;
 #             build/models/ablation/<name>/report.json and build/models/ablation/table.md
@@ -49,6 +50,12 @@ if [ "$what" = main ] || [ "$what" = all ]; then
   mkdir -p assets/models
   cp build/models/main/model.safetensors assets/models/ddsp_gm8.safetensors
   echo "train-models.sh: assets/models/ddsp_gm8.safetensors ($(stat -c %s assets/models/ddsp_gm8.safetensors) bytes)"
+  # tests/golden pins the model by its SHA-256: a new model needs a new golden (PyTorch reference).
+  if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    scripts/make-golden.sh
+  else
+    echo "train-models.sh: PyTorch is missing; run scripts/make-golden.sh where it is, or test_autoencoder_golden fails" >&2
+  fi
 fi
 
 if [ "$what" = ablation ] || [ "$what" = all ]; then
