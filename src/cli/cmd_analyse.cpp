@@ -37,13 +37,6 @@ double median(std::vector<double> v) {
     return m;
 }
 
-// Power of two nearest to 2048 * sr / 16 kHz: DDSP's 128 ms loudness window at other rates.
-int loudness_fft_size(int sample_rate_hz) {
-    const double want = 2048.0 * sample_rate_hz / 16000.0;
-    int n = 64;
-    while (n * 2 <= 65536 && std::fabs(std::log2(n * 2.0 / want)) < std::fabs(std::log2(n / want))) n *= 2;
-    return n;
-}
 
 }  // namespace
 
@@ -90,7 +83,7 @@ int cmd_analyse(int argc, char** argv) {
 
     dsp::LoudnessParams lp;
     lp.hop = hop;
-    lp.fft_size = loudness_fft_size(sr);
+    lp.fft_size = dsp::loudness_fft_size_for(sr);
     Vec loudness_db;
     if (!dsp::frame_loudness_db(x, sr, lp, loudness_db, &error)) return fail(cmd, "loudness: " + error);
 

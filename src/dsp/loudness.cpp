@@ -92,4 +92,11 @@ bool frame_loudness_db(const Real* x, int n, double sample_rate_hz, const Loudne
     return true;
 }
 
+int loudness_fft_size_for(double sample_rate_hz) {
+    const double want = 2048.0 * sample_rate_hz / 16000.0;
+    int n = 64;
+    while (n * 2 <= 65536 && std::fabs(std::log2(n * 2.0 / want)) < std::fabs(std::log2(n / want))) n *= 2;
+    return n;
+}
+
 }  // namespace ddsp::dsp

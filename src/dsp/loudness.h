@@ -33,6 +33,10 @@ struct LoudnessParams {
     LoudnessAverage average = LoudnessAverage::power;
 };
 
+// DDSP's loudness window (2048 samples, 128 ms, at 16 kHz) at another rate: the power of two
+// nearest to 2048 * sample_rate_hz / 16000, within 64..65536.
+int loudness_fft_size_for(double sample_rate_hz);
+
 // One value per frame (frame_count(n, hop) values; empty for n == 0), all >= floor_db and finite.
 // Fails only on bad parameters (message in err).
 bool frame_loudness_db(const Real* x, int n, double sample_rate_hz, const LoudnessParams& params, Vec& out_db,

@@ -9,18 +9,6 @@
 
 namespace ddsp::nn {
 
-namespace {
-
-// Power of two nearest to 2048 * sr / 16 kHz: DDSP's 128 ms loudness window at other rates.
-int loudness_fft_size(double sample_rate_hz) {
-    const double want = 2048.0 * sample_rate_hz / 16000.0;
-    int n = 64;
-    while (n * 2 <= 65536 && std::fabs(std::log2(n * 2.0 / want)) < std::fabs(std::log2(n / want))) n *= 2;
-    return n;
-}
-
-}  // namespace
-
 bool analyse_conditioning(const Vec& x, double sample_rate_hz, const ConditioningParams& params, Conditioning& out,
                           std::string& error) {
     if (x.size() == 0) {
@@ -60,7 +48,7 @@ bool analyse_conditioning(const Vec& x, double sample_rate_hz, const Conditionin
 
     dsp::LoudnessParams lp;
     lp.hop = hop;
-    lp.fft_size = loudness_fft_size(sample_rate_hz);
+    lp.fft_size = dsp::loudness_fft_size_for(sample_rate_hz);
     if (!dsp::frame_loudness_db(x, sample_rate_hz, lp, out.loudness_db, &error)) return false;
 
     dsp::SpectralParams sp;
