@@ -1,5 +1,7 @@
 #include "cli/args.h"
 
+#include "match/params_json.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -8,25 +10,9 @@
 
 namespace ddsp::cli {
 
-bool parse_double(const std::string& text, double& out) {
-    if (text.empty() || std::isspace((unsigned char)text[0])) return false;
-    char* end = nullptr;
-    errno = 0;
-    const double v = std::strtod(text.c_str(), &end);
-    if (*end != '\0' || errno == ERANGE || !std::isfinite(v)) return false;
-    out = v;
-    return true;
-}
+bool parse_double(const std::string& text, double& out) { return match::parse_real(text, out); }
 
-bool parse_int(const std::string& text, long long& out) {
-    if (text.empty() || std::isspace((unsigned char)text[0])) return false;
-    char* end = nullptr;
-    errno = 0;
-    const long long v = std::strtoll(text.c_str(), &end, 10);
-    if (*end != '\0' || errno == ERANGE) return false;
-    out = v;
-    return true;
-}
+bool parse_int(const std::string& text, long long& out) { return match::parse_integer(text, out); }
 
 namespace {
 

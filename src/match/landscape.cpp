@@ -1,5 +1,7 @@
 #include "match/landscape.h"
 
+#include "match/params_json.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -12,21 +14,6 @@
 
 namespace ddsp::match {
 
-namespace {
-
-// Whole string, base 10, no leading space (as the CLI parses integers).
-bool parse_index(const std::string& text, long long& out) {
-    if (text.empty() || std::isspace((unsigned char)text[0])) return false;
-    char* end = nullptr;
-    errno = 0;
-    const long long v = std::strtoll(text.c_str(), &end, 10);
-    if (*end != '\0' || errno == ERANGE) return false;
-    out = v;
-    return true;
-}
-
-}  // namespace
-
 bool landscape_axis(const std::string& text, const std::vector<synth::ParamSpec>& table, LandscapeAxis& axis,
                     std::string& error) {
     axis = LandscapeAxis();
@@ -35,7 +22,7 @@ bool landscape_axis(const std::string& text, const std::vector<synth::ParamSpec>
     const std::size_t colon = text.find(':');
     if (colon != std::string::npos) {
         name = text.substr(0, colon);
-        if (!parse_index(text.substr(colon + 1), index) || index < 0) {
+        if (!parse_integer(text.substr(colon + 1), index) || index < 0) {
             error = "'" + text + "': the index after ':' must be a non-negative integer";
             return false;
         }

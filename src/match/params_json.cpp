@@ -1,6 +1,7 @@
 // Strict JSON reader and parameter files (see params_json.h).
 //
 // Index
+//   [SECTION] strict numbers in text
 //   [SECTION] JSON reader
 //   [SECTION] JSON writing
 //   [SECTION] parameter files
@@ -8,6 +9,7 @@
 #include "match/params_json.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -15,6 +17,28 @@
 #include <cstring>
 
 namespace ddsp::match {
+
+// [SECTION] strict numbers in text
+
+bool parse_real(const std::string& text, double& out) {
+    if (text.empty() || std::isspace((unsigned char)text[0])) return false;
+    char* end = nullptr;
+    errno = 0;
+    const double v = std::strtod(text.c_str(), &end);
+    if (*end != '\0' || errno == ERANGE || !std::isfinite(v)) return false;
+    out = v;
+    return true;
+}
+
+bool parse_integer(const std::string& text, long long& out) {
+    if (text.empty() || std::isspace((unsigned char)text[0])) return false;
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(text.c_str(), &end, 10);
+    if (*end != '\0' || errno == ERANGE) return false;
+    out = v;
+    return true;
+}
 
 // [SECTION] JSON reader
 

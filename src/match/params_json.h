@@ -30,6 +30,13 @@
 
 namespace ddsp::match {
 
+// [SECTION] strict numbers in text (command-line values, "name:index" axes)
+
+// The whole string must be the number: no leading space, no trailing characters, no overflow;
+// parse_real also refuses NaN and infinity.
+bool parse_real(const std::string& text, double& out);
+bool parse_integer(const std::string& text, long long& out);
+
 // [SECTION] JSON
 
 struct JsonValue {
