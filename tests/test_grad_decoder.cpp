@@ -6,22 +6,18 @@
 #include "ad/ops.h"
 #include "match/loss.h"
 #include "nn/decoder.h"
+#include "test_util.h"
 
 #include <cmath>
 #include <string>
 
 using namespace ddsp;
 using ad::Var;
+using test::random_arr;
 
 static_assert(sizeof(Real) == 8, "gradient tests link the double-precision core");
 
 namespace {
-
-Arr random_arr(dsp::Rng& rng, int rows, int cols, double lo = -1, double hi = 1) {
-    Arr a(rows, cols);
-    for (Eigen::Index i = 0; i < a.size(); ++i) a.data()[i] = rng.uniform(lo, hi);
-    return a;
-}
 
 nn::DecoderConfig tiny_config() {
     nn::DecoderConfig c;

@@ -7,6 +7,7 @@
 #include "ad/gradcheck.h"
 #include "ad/ops.h"
 #include "nn/layers.h"
+#include "test_util.h"
 
 #include <chrono>
 #include <cmath>
@@ -15,16 +16,11 @@
 
 using namespace ddsp;
 using ad::Var;
+using test::random_arr;
 
 static_assert(sizeof(Real) == 8, "gradient tests link the double-precision core");
 
 namespace {
-
-Arr random_arr(dsp::Rng& rng, int rows, int cols, double lo = -1, double hi = 1) {
-    Arr a(rows, cols);
-    for (Eigen::Index i = 0; i < a.size(); ++i) a.data()[i] = rng.uniform(lo, hi);
-    return a;
-}
 
 // Checks d/d leaves of sum(w * out) with random weights w, so every output element counts
 // differently.

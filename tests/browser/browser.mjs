@@ -16,3 +16,17 @@ export async function launchBrowser() {
     args: CHROMIUM_FLAGS,
   });
 }
+
+// Opens `url` (the studio or a page of it) in a new page and waits until window.ddsp is ready.
+// Console errors and uncaught page errors are appended to `consoleErrors` (tests assert it stays
+// empty); `beforeLoad(page)` runs before navigation, to attach more listeners.
+export async function openStudio(browser, url, { viewport, consoleErrors, beforeLoad } = {}) {
+  const page = await browser.newPage({ viewport });
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors?.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors?.push(String(e)));
+  if (beforeLoad) beforeLoad(page);
+  await page.goto(url);
+  await page.waitForFunction(() => window.ddsp && window.ddsp.ready, null, { timeout: 60000 });
+  await page.evaluate(() => window.ddsp.ready);
+  return page;
+}

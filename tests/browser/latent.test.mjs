@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchBrowser } from './browser.mjs';
+import { launchBrowser, openStudio } from './browser.mjs';
 import { startServer } from './serve.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -116,13 +116,11 @@ before(async () => {
   mkdirSync(shots, { recursive: true });
   server = await startServer(site);
   browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  page.on('request', (r) => { if (r.url().includes('/assets/models/')) modelRequests.push(r.url()); });
-  await page.goto(`${server.url}/index.html`);
-  await page.waitForFunction(() => window.ddsp && window.ddsp.ready, null, { timeout: 60000 });
-  await page.evaluate(() => window.ddsp.ready);
+  page = await openStudio(browser, `${server.url}/index.html`, {
+    viewport: { width: 1400, height: 1000 },
+    consoleErrors,
+    beforeLoad: (p) => p.on('request', (r) => { if (r.url().includes('/assets/models/')) modelRequests.push(r.url()); }),
+  });
 });
 
 after(async () => {
