@@ -31,12 +31,6 @@ std::string hms(double s) {
     return buf;
 }
 
-bool write_text(const std::string& path, const std::string& text) {
-    std::ofstream f(path, std::ios::binary);
-    f << text;
-    return bool(f);
-}
-
 // Writes next to the target, then renames: a crash mid-write never leaves a broken checkpoint.
 bool write_atomic(const std::string& path, const nn::TensorFile& file, std::string& error) {
     const std::string tmp = path + ".tmp";
@@ -151,7 +145,7 @@ int cmd_train(int argc, char** argv) {
     const auto t_load = Clock::now();
     std::vector<nn::TrainClip> clips;
     const double sr = config.decoder.sample_rate_hz;
-    if (!nn::load_dataset(data_dir, {}, sr, config.conditioning, 0, clips, error)) return fail(cmd, error);
+    if (!nn::load_dataset(data_dir, sr, config.conditioning, clips, error)) return fail(cmd, error);
     const std::vector<const nn::TrainClip*> valid = of_split(clips, "valid", valid_clips),
                                             test = of_split(clips, "test", test_clips),
                                             train_ptrs = of_split(clips, "train", 0);
@@ -257,7 +251,7 @@ int cmd_train(int argc, char** argv) {
                                ", \"weights\": " + std::to_string(trainer.model().num_values()) +
                                ", \"train_seconds_this_run\": " + match::json_number(seconds_since(t0)) +
                                ", \"test\": " + metrics_json(overall) + ", \"test_by_instrument\": " + per + "}\n";
-    if (!write_text(out_dir + "/report.json", report)) return fail(cmd, "cannot write " + out_dir + "/report.json");
+    if (!match::write_text_file(out_dir + "/report.json", report, error)) return fail(cmd, error);
     std::fprintf(stderr, "test (%d clips): mrstft %.3f, f0 L1 %.1f cents, loudness L1 %.2f dB\n", overall.clips,
                  overall.mrstft, overall.f0_l1_cents, overall.loudness_l1_db);
     return kExitOk;

@@ -29,20 +29,17 @@ const match::JsonValue* field(const match::JsonValue& v, const char* key, match:
 
 // [SECTION] dataset
 
-bool load_dataset(const std::string& dir, const std::vector<std::string>& splits, double sample_rate_hz,
-                  const ConditioningParams& params, int max_per_split, std::vector<TrainClip>& out,
-                  std::string& error) {
+bool load_dataset(const std::string& dir, double sample_rate_hz, const ConditioningParams& params,
+                  std::vector<TrainClip>& out, std::string& error) {
     const std::string meta_path = dir + "/metadata.jsonl";
     std::ifstream meta(meta_path);
     if (!meta) {
         error = "cannot read " + meta_path + " (make it with scripts/make-dataset.sh)";
         return false;
     }
-    struct Entry {
-        std::string name, instrument, split;
-        int midi, velocity;
-    };
-    std::vector<Entry> entries;
+    out.clear();
+    ConditioningParams as_recorded = params;
+    as_recorded.fit_level = false;  // the training set defines the level range
     std::string line;
     int line_no = 0;
     while (std::getline(meta, line)) {
@@ -62,37 +59,16 @@ bool load_dataset(const std::string& dir, const std::vector<std::string>& splits
             error = meta_path + ":" + std::to_string(line_no) + ": needs name, instrument, split, midi, velocity";
             return false;
         }
-        if (!splits.empty() && std::find(splits.begin(), splits.end(), split->string) == splits.end()) continue;
-        entries.push_back({name->string, inst->string, split->string, int(midi->number), int(vel->number)});
-    }
-    if (max_per_split > 0) {
-        std::vector<Entry> kept;
-        for (const std::string& s : splits.empty() ? std::vector<std::string>{"train", "valid", "test"} : splits) {
-            std::vector<const Entry*> in;
-            for (const Entry& e : entries)
-                if (e.split == s) in.push_back(&e);
-            const size_t n = in.size(), k = std::min(n, size_t(max_per_split));
-            for (size_t i = 0; i < k; ++i) kept.push_back(*in[i * n / k]);
-        }
-        entries = kept;
-    }
-    out.clear();
-    for (const Entry& e : entries) {
         TrainClip c;
-        c.name = e.name;
-        c.instrument = e.instrument;
-        c.split = e.split;
-        c.midi = e.midi;
-        c.velocity = e.velocity;
-        const std::string path = dir + "/wav/" + e.name + ".wav";
+        c.name = name->string;
+        c.instrument = inst->string;
+        c.split = split->string;
+        c.midi = int(midi->number);
+        c.velocity = int(vel->number);
+        const std::string path = dir + "/wav/" + c.name + ".wav";
         dsp::Audio audio;
-        if (!dsp::wav_read_file(path, audio, error)) {
-            error = path + ": " + error;
-            return false;
-        }
-        ConditioningParams as_recorded = params;
-        as_recorded.fit_level = false;  // the training set defines the level range
-        if (!dsp::resample(audio.samples, audio.sample_rate_hz, sample_rate_hz, c.audio, error) ||
+        if (!dsp::wav_read_file(path, audio, error) ||
+            !dsp::resample(audio.samples, audio.sample_rate_hz, sample_rate_hz, c.audio, error) ||
             !analyse_conditioning(c.audio, sample_rate_hz, as_recorded, c.cond, error)) {
             error = path + ": " + error;
             return false;
@@ -100,7 +76,7 @@ bool load_dataset(const std::string& dir, const std::vector<std::string>& splits
         out.push_back(std::move(c));
     }
     if (out.empty()) {
-        error = "no clips in " + meta_path + " for the requested splits";
+        error = "no clips in " + meta_path;
         return false;
     }
     return true;
@@ -225,12 +201,15 @@ double f0_l1_cents(const Vec& recon, const TrainClip& clip) {
 EvalMetrics evaluate(const Autoencoder& model, const std::vector<const TrainClip*>& clips) {
     EvalMetrics m;
     const match::MrStftParams mp = match::MrStftParams::ddsp();
+    // One forward-only copy of the weights; each clip's graph is built on it and dropped after.
+    ad::Tape tape(ad::Tape::Mode::forward_only);
+    Autoencoder copy(tape, model.config(), 1);
+    std::string error;
+    copy.load(model.state(), error);
+    const int mark = tape.num_nodes();
     for (const TrainClip* clip : clips) {
-        ad::Tape tape(ad::Tape::Mode::forward_only);
-        std::string error;
-        std::unique_ptr<Autoencoder> copy = std::make_unique<Autoencoder>(tape, model.config(), 1);
-        copy->load(model.state(), error);
-        const Autoencoder::Output o = copy->forward(tape, clip->cond);
+        tape.truncate(mark);
+        const Autoencoder::Output o = copy.forward(tape, clip->cond);
         const Vec recon = o.audio.value().col(0);
         m.mrstft += match::mrstft_distance(recon, clip->audio, mp);
         m.kl += o.kl.item();

@@ -33,12 +33,11 @@ struct TrainClip {
     Conditioning cond;
 };
 
-// Reads DIR/metadata.jsonl and DIR/wav/<name>.wav (scripts/make-dataset.sh) for the listed splits
-// (empty: all) and analyses each clip at sample_rate_hz. `max_per_split` > 0 keeps that many clips
-// of each split, spread evenly over the file order (so every instrument is represented).
-bool load_dataset(const std::string& dir, const std::vector<std::string>& splits, double sample_rate_hz,
-                  const ConditioningParams& params, int max_per_split, std::vector<TrainClip>& out,
-                  std::string& error);
+// Reads DIR/metadata.jsonl and DIR/wav/<name>.wav (scripts/make-dataset.sh), every split, in file
+// order, and analyses each clip at sample_rate_hz as recorded (no level fitting: the training set
+// defines the levels the model knows).
+bool load_dataset(const std::string& dir, double sample_rate_hz, const ConditioningParams& params,
+                  std::vector<TrainClip>& out, std::string& error);
 
 struct TrainOptions {
     int steps = 20000;
