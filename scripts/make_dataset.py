@@ -25,6 +25,8 @@ import wave
 
 import numpy as np
 
+from make_assets_helper import vlq  # MIDI variable-length quantities (same folder)
+
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 SAMPLE_RATE_HZ = 16000
 HOLD_S = 3.0
@@ -65,15 +67,6 @@ TICKS_PER_QUARTER = 480
 TICKS_PER_S = 960
 
 
-def var_len(n):
-    out = [n & 0x7F]
-    n >>= 7
-    while n:
-        out.append(0x80 | (n & 0x7F))
-        n >>= 7
-    return bytes(reversed(out))
-
-
 def write_midi(path, program, notes):
     """notes: list of (midi, velocity); note i starts at i * NOTE_SPACING_S."""
     events = [(0, bytes([0xC0, program - 1]))]  # program change (0-based on the wire)
@@ -87,9 +80,9 @@ def write_midi(path, program, notes):
     track = bytearray(b"\x00\xff\x51\x03\x07\xa1\x20")  # tempo 500000 us per quarter
     last = 0
     for tick, msg in events:
-        track += var_len(tick - last) + msg
+        track += vlq(tick - last) + msg
         last = tick
-    track += var_len(end_tick - last) + b"\xff\x2f\x00"  # end of track after the last clip
+    track += vlq(end_tick - last) + b"\xff\x2f\x00"  # end of track after the last clip
     with open(path, "wb") as f:
         f.write(b"MThd" + struct.pack(">IHHH", 6, 0, 1, TICKS_PER_QUARTER))
         f.write(b"MTrk" + struct.pack(">I", len(track)) + track)
