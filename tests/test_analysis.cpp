@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+// For calls whose error message the test does not read.
+static std::string ignored_error;
+
 using namespace ddsp;
 using namespace ddsp::dsp;
 
@@ -151,7 +154,7 @@ TEST_CASE("YIN tracks a 110 Hz sine within 1 % on every interior frame") {
     const Vec x = render_tone(110.0, sr, 1.0);
     PitchTrack tr;
     std::string err;
-    REQUIRE(yin_track(x, sr, YinParams(), tr, &err));
+    REQUIRE(yin_track(x, sr, YinParams(), tr, err));
     CHECK(tr.hop == 64);  // 250 frames per second at 16 kHz
     CHECK(tr.f0_hz.size() == x.size() / 64 + 1);
     CHECK(all_finite(tr.f0_hz));
@@ -166,7 +169,7 @@ TEST_CASE("YIN tracks a 110 Hz sine within 1 % on every interior frame") {
     MESSAGE("110 Hz sine: worst relative f0 error " << worst);
     CHECK(worst < 0.01);
     double note = 0;
-    REQUIRE(yin_note_f0_hz(x, sr, YinParams(), note));
+    REQUIRE(yin_note_f0_hz(x, sr, YinParams(), note, ignored_error));
     CHECK(note == doctest::Approx(110.0).epsilon(0.002));
 }
 
@@ -182,7 +185,7 @@ TEST_CASE("YIN within 1 % on harmonic tones with noise, E1 to E6") {
         CAPTURE(c.sr);
         const Vec x = render_tone(c.f0, c.sr, 0.8, 10, 0.5, 20.0, unsigned(c.f0));
         PitchTrack tr;
-        REQUIRE(yin_track(x, c.sr, YinParams(), tr));
+        REQUIRE(yin_track(x, c.sr, YinParams(), tr, ignored_error));
         const auto frames = interior_frames(tr, int(x.size()), c.sr / 30.0 + 2);
         REQUIRE(frames.size() > 100);
         int voiced = 0;
@@ -197,7 +200,7 @@ TEST_CASE("YIN within 1 % on harmonic tones with noise, E1 to E6") {
         CHECK(voiced >= int(0.95 * frames.size()));
         CHECK(worst < 0.01);
         double note = 0;
-        REQUIRE(yin_note_f0_hz(x, c.sr, YinParams(), note));
+        REQUIRE(yin_note_f0_hz(x, c.sr, YinParams(), note, ignored_error));
         CHECK(std::abs(note / c.f0 - 1.0) < 0.005);
     }
 }
@@ -209,7 +212,7 @@ TEST_CASE("YIN note f0 of a decaying pluck, for Karplus-Strong initialisation") 
         Vec x = Vec::Zero(int(1.2 * sr));
         add_pluck(x, sr, 0.05, f0, 0.8, 0.4, 3);
         double note = 0;
-        REQUIRE(yin_note_f0_hz(x, sr, YinParams(), note));
+        REQUIRE(yin_note_f0_hz(x, sr, YinParams(), note, ignored_error));
         CHECK(std::abs(note / f0 - 1.0) < 0.01);
     }
 }
@@ -218,7 +221,7 @@ TEST_CASE("YIN: white noise and silence are unvoiced, with finite values") {
     const double sr = 16000;
     PitchTrack tr;
     const Vec noise = render_noise(sr, 1.0);
-    REQUIRE(yin_track(noise, sr, YinParams(), tr));
+    REQUIRE(yin_track(noise, sr, YinParams(), tr, ignored_error));
     MESSAGE("white noise: voiced frames " << tr.voiced.count() << "/" << tr.voiced.size()
                                           << ", max confidence " << max_of(tr.confidence));
     CHECK(tr.voiced.count() == 0);
@@ -226,12 +229,12 @@ TEST_CASE("YIN: white noise and silence are unvoiced, with finite values") {
     CHECK(max_of(tr.confidence) < 0.6);
     double note = 123;
     std::string err;
-    CHECK_FALSE(yin_note_f0_hz(noise, sr, YinParams(), note, &err));
+    CHECK_FALSE(yin_note_f0_hz(noise, sr, YinParams(), note, err));
     CHECK(note == 0.0);
     CHECK(!err.empty());
 
     const Vec silence = Vec::Zero(int(sr / 2));
-    REQUIRE(yin_track(silence, sr, YinParams(), tr));
+    REQUIRE(yin_track(silence, sr, YinParams(), tr, ignored_error));
     CHECK(tr.voiced.count() == 0);
     CHECK((tr.f0_hz == 0).all());
     CHECK((tr.confidence == 0).all());
@@ -246,9 +249,9 @@ TEST_CASE("YIN: unvoiced frames hold the last voiced f0 when asked") {
     x.segment(int(0.25 * sr), tone.size()) = tone;  // silence, tone, silence
     YinParams p;
     PitchTrack zero, hold;
-    REQUIRE(yin_track(x, sr, p, zero));
+    REQUIRE(yin_track(x, sr, p, zero, ignored_error));
     p.hold_unvoiced = true;
-    REQUIRE(yin_track(x, sr, p, hold));
+    REQUIRE(yin_track(x, sr, p, hold, ignored_error));
     CHECK(zero.f0_hz[0] == 0);
     CHECK(zero.f0_hz[zero.f0_hz.size() - 1] == 0);
     CHECK(!hold.voiced[0]);
@@ -260,29 +263,29 @@ TEST_CASE("YIN: unvoiced frames hold the last voiced f0 when asked") {
 TEST_CASE("YIN: empty, single-sample and bad input") {
     PitchTrack tr;
     std::string err;
-    REQUIRE(yin_track(nullptr, 0, 16000, YinParams(), tr, &err));
+    REQUIRE(yin_track(nullptr, 0, 16000, YinParams(), tr, err));
     CHECK(tr.f0_hz.size() == 0);
     const Real one = 0.5;
-    REQUIRE(yin_track(&one, 1, 16000, YinParams(), tr, &err));
+    REQUIRE(yin_track(&one, 1, 16000, YinParams(), tr, err));
     CHECK(tr.f0_hz.size() == 1);
     CHECK(all_finite(tr.f0_hz));
     CHECK(all_finite(tr.confidence));
     CHECK(!tr.voiced[0]);
     double note = 0;
-    CHECK_FALSE(yin_note_f0_hz(&one, 1, 16000, YinParams(), note));
+    CHECK_FALSE(yin_note_f0_hz(&one, 1, 16000, YinParams(), note, ignored_error));
 
     const Vec x = render_tone(110, 16000, 0.1);
     YinParams bad;
     bad.f0_min_hz = 500;
     bad.f0_max_hz = 100;
-    CHECK_FALSE(yin_track(x, 16000, bad, tr, &err));
+    CHECK_FALSE(yin_track(x, 16000, bad, tr, err));
     CHECK(err.find("f0_min") != std::string::npos);
     err.clear();
-    CHECK_FALSE(yin_track(x, 0, YinParams(), tr, &err));
+    CHECK_FALSE(yin_track(x, 0, YinParams(), tr, err));
     CHECK(!err.empty());
     bad = YinParams();
     bad.threshold = 0;
-    CHECK_FALSE(yin_track(x, 16000, bad, tr, &err));
+    CHECK_FALSE(yin_track(x, 16000, bad, tr, err));
 }
 
 // [SECTION] Loudness
@@ -311,32 +314,32 @@ TEST_CASE("loudness: calibrated level, +6 dB per doubling, A-weighting applied")
     // Unweighted full-scale sine: mean square 0.5 -> -3.01 dB; unit-variance noise: 0 dB.
     p.a_weighted = false;
     const Vec sine = render_tone(1000.0, sr, 1.0, 1, 1.0);
-    REQUIRE(frame_loudness_db(sine, sr, p, l1));
+    REQUIRE(frame_loudness_db(sine, sr, p, l1, ignored_error));
     CHECK(l1.size() == sine.size() / 64 + 1);  // the pitch tracker's frame grid
     CHECK(l1[l1.size() / 2] == doctest::Approx(-3.01).epsilon(0.01));
     const Vec noise = render_noise(sr, 1.0, 1.0);
-    REQUIRE(frame_loudness_db(noise, sr, p, l1));
+    REQUIRE(frame_loudness_db(noise, sr, p, l1, ignored_error));
     CHECK(std::abs(mean_of(l1.segment(20, l1.size() - 40))) < 0.3);
 
     // Doubling the signal adds 20 log10(2) = 6.02 dB in every frame, weighted or not, tone or noise.
     p.a_weighted = true;
     for (const Vec* sig : {&sine, &noise}) {
-        REQUIRE(frame_loudness_db(*sig, sr, p, l1));
-        REQUIRE(frame_loudness_db(Vec(2 * *sig), sr, p, l2));
+        REQUIRE(frame_loudness_db(*sig, sr, p, l1, ignored_error));
+        REQUIRE(frame_loudness_db(Vec(2 * *sig), sr, p, l2, ignored_error));
         CHECK(max_of(((l2 - l1) - Real(6.0206)).abs()) < 0.01);
     }
     // DDSP 1.x averaging (mean of dB over bins): still ~6 dB on broadband noise.
     p.average = LoudnessAverage::db;
-    REQUIRE(frame_loudness_db(noise, sr, p, l1));
-    REQUIRE(frame_loudness_db(Vec(2 * noise), sr, p, l2));
+    REQUIRE(frame_loudness_db(noise, sr, p, l1, ignored_error));
+    REQUIRE(frame_loudness_db(Vec(2 * noise), sr, p, l2, ignored_error));
     const double diff = mean_of((l2 - l1).segment(20, l1.size() - 40));
     MESSAGE("db-mode loudness change on doubling noise: " << diff << " dB");
     CHECK(std::abs(diff - 6.02) < 0.3);
 
     // Same amplitude at 100 Hz reads 19.1 dB quieter than at 1 kHz once A-weighted.
     p = LoudnessParams();
-    REQUIRE(frame_loudness_db(render_tone(100.0, sr, 1.0), sr, p, l1));
-    REQUIRE(frame_loudness_db(render_tone(1000.0, sr, 1.0), sr, p, l2));
+    REQUIRE(frame_loudness_db(render_tone(100.0, sr, 1.0), sr, p, l1, ignored_error));
+    REQUIRE(frame_loudness_db(render_tone(1000.0, sr, 1.0), sr, p, l2, ignored_error));
     const int mid = int(l1.size() / 2);
     MESSAGE("A-weighted 100 Hz minus 1 kHz: " << l1[mid] - l2[mid] << " dB");
     CHECK(std::abs((l1[mid] - l2[mid]) - (-19.1)) < 0.3);
@@ -351,7 +354,7 @@ TEST_CASE("loudness follows a decaying envelope frame by frame") {
     LoudnessParams p;
     p.fft_size = 512;
     Vec l;
-    REQUIRE(frame_loudness_db(x, sr, p, l));
+    REQUIRE(frame_loudness_db(x, sr, p, l, ignored_error));
     // Slope between 0.2 s and 0.6 s (frames 50 and 150): -8.686 dB per 0.1 s.
     const double slope = (l[150] - l[50]) / 0.4;
     CHECK(slope == doctest::Approx(-86.86).epsilon(0.02));
@@ -361,22 +364,22 @@ TEST_CASE("loudness: silence, empty, single sample, bad parameters") {
     LoudnessParams p;
     Vec l;
     std::string err;
-    REQUIRE(frame_loudness_db(Vec::Zero(8000), 16000, p, l));
+    REQUIRE(frame_loudness_db(Vec::Zero(8000), 16000, p, l, ignored_error));
     CHECK(l.size() == 8000 / 64 + 1);
     CHECK((l == Real(p.floor_db)).all());
     p.average = LoudnessAverage::db;
-    REQUIRE(frame_loudness_db(Vec::Zero(8000), 16000, p, l));
+    REQUIRE(frame_loudness_db(Vec::Zero(8000), 16000, p, l, ignored_error));
     CHECK((l == Real(p.floor_db)).all());
     p = LoudnessParams();
-    REQUIRE(frame_loudness_db(nullptr, 0, 16000, p, l));
+    REQUIRE(frame_loudness_db(nullptr, 0, 16000, p, l, ignored_error));
     CHECK(l.size() == 0);
     const Real one = 1;
-    REQUIRE(frame_loudness_db(&one, 1, 16000, p, l));
+    REQUIRE(frame_loudness_db(&one, 1, 16000, p, l, ignored_error));
     CHECK(l.size() == 1);
     CHECK(all_finite(l));
     CHECK(l[0] >= Real(p.floor_db));
     p.fft_size = 1000;
-    CHECK_FALSE(frame_loudness_db(&one, 1, 16000, p, l, &err));
+    CHECK_FALSE(frame_loudness_db(&one, 1, 16000, p, l, err));
     CHECK(err.find("power of two") != std::string::npos);
 }
 
@@ -390,7 +393,7 @@ TEST_CASE("onsets of clicks, noise bursts and plucks within 5 ms") {
     Vec clicks = Vec::Zero(int(1.2 * sr));
     const std::vector<double> click_t = {0.1, 0.37, 0.612, 0.9, 0.95};
     for (double t : click_t) add_click(clicks, sr, t, 0.8);
-    REQUIRE(detect_onsets(clicks, sr, p, found));
+    REQUIRE(detect_onsets(clicks, sr, p, found, ignored_error));
     MESSAGE("clicks: worst onset error " << 1000 * check_onsets(found, click_t, 0.005) << " ms");
 
     // Bursts overlap: each starts while the previous one still rings (decay 80 ms), levels differ.
@@ -398,7 +401,7 @@ TEST_CASE("onsets of clicks, noise bursts and plucks within 5 ms") {
     const std::vector<double> burst_t = {0.05, 0.2, 0.33, 0.61, 0.8};
     for (size_t i = 0; i < burst_t.size(); ++i)
         add_noise_burst(bursts, sr, burst_t[i], 0.2 + 0.15 * i, 0.08, unsigned(10 + i));
-    REQUIRE(detect_onsets(bursts, sr, p, found));
+    REQUIRE(detect_onsets(bursts, sr, p, found, ignored_error));
     MESSAGE("noise bursts: worst onset error " << 1000 * check_onsets(found, burst_t, 0.005) << " ms");
 
     // Plucks at different pitches and levels, ringing into each other; the first one at t = 0.
@@ -407,7 +410,7 @@ TEST_CASE("onsets of clicks, noise bursts and plucks within 5 ms") {
     const double f0s[] = {110.0, 164.8, 110.0, 330.0, 82.4};
     for (size_t i = 0; i < pluck_t.size(); ++i)
         add_pluck(plucks, sr, pluck_t[i], f0s[i], 0.3 + 0.1 * i, 0.3, unsigned(20 + i));
-    REQUIRE(detect_onsets(plucks, sr, p, found));
+    REQUIRE(detect_onsets(plucks, sr, p, found, ignored_error));
     MESSAGE("plucks: worst onset error " << 1000 * check_onsets(found, pluck_t, 0.005) << " ms");
 
     // The same plucks at 44.1 kHz.
@@ -415,7 +418,7 @@ TEST_CASE("onsets of clicks, noise bursts and plucks within 5 ms") {
     Vec plucks2 = Vec::Zero(int(2.0 * sr2));
     for (size_t i = 0; i < pluck_t.size(); ++i)
         add_pluck(plucks2, sr2, pluck_t[i], f0s[i], 0.3 + 0.1 * i, 0.3, unsigned(20 + i));
-    REQUIRE(detect_onsets(plucks2, sr2, p, found));
+    REQUIRE(detect_onsets(plucks2, sr2, p, found, ignored_error));
     MESSAGE("plucks at 44.1 kHz: worst onset error " << 1000 * check_onsets(found, pluck_t, 0.005) << " ms");
 }
 
@@ -425,15 +428,15 @@ TEST_CASE("onsets: a steady tone has one onset, at its start") {
     std::vector<double> found;
     // Starts abruptly at t = 0 and then never changes (harmonics, slight noise).
     const Vec tone = render_tone(220.0, sr, 2.0, 8, 0.5, 40.0);
-    REQUIRE(detect_onsets(tone, sr, p, found));
+    REQUIRE(detect_onsets(tone, sr, p, found, ignored_error));
     check_onsets(found, {0.0}, 0.005);
     // Silence, then the steady tone from 0.5 s: exactly one onset at 0.5 s.
     Vec late = Vec::Zero(int(2.5 * sr));
     late.segment(int(0.5 * sr), tone.size()) = tone;
-    REQUIRE(detect_onsets(late, sr, p, found));
+    REQUIRE(detect_onsets(late, sr, p, found, ignored_error));
     check_onsets(found, {0.5}, 0.005);
     // Steady white noise: only its start.
-    REQUIRE(detect_onsets(render_noise(sr, 2.0), sr, p, found));
+    REQUIRE(detect_onsets(render_noise(sr, 2.0), sr, p, found, ignored_error));
     check_onsets(found, {0.0}, 0.005);
 }
 
@@ -441,21 +444,21 @@ TEST_CASE("onsets: silence, empty, single sample, bad parameters") {
     OnsetParams p;
     std::vector<double> found = {1.0};
     std::string err;
-    REQUIRE(detect_onsets(Vec::Zero(16000), 16000, p, found));
+    REQUIRE(detect_onsets(Vec::Zero(16000), 16000, p, found, ignored_error));
     CHECK(found.empty());
-    REQUIRE(detect_onsets(nullptr, 0, 16000, p, found));
+    REQUIRE(detect_onsets(nullptr, 0, 16000, p, found, ignored_error));
     CHECK(found.empty());
     const Real one = 1;
-    REQUIRE(detect_onsets(&one, 1, 16000, p, found));
+    REQUIRE(detect_onsets(&one, 1, 16000, p, found, ignored_error));
     CHECK(found.size() <= 1);
     for (double t : found) CHECK(t == 0.0);
     Vec flux, times;
     const Vec zeros = Vec::Zero(1000);
-    REQUIRE(onset_strength(zeros.data(), 1000, 16000, p, flux, times));
+    REQUIRE(onset_strength(zeros.data(), 1000, 16000, p, flux, times, ignored_error));
     CHECK(flux.size() == times.size());
     CHECK((flux == 0).all());
     p.hop_s = 0;
-    CHECK_FALSE(detect_onsets(&one, 1, 16000, p, found, &err));
+    CHECK_FALSE(detect_onsets(&one, 1, 16000, p, found, err));
     CHECK(!err.empty());
 }
 
@@ -478,7 +481,7 @@ TEST_CASE("spectral centroid of a pure tone is its frequency") {
     for (double f : {440.0, 1000.0, 3000.0}) {
         CAPTURE(f);
         SpectralFeatures sf;
-        REQUIRE(spectral_features(faded(render_tone(f, sr, 1.0), sr, 0.05), sr, SpectralParams(), sf));
+        REQUIRE(spectral_features(faded(render_tone(f, sr, 1.0), sr, 0.05), sr, SpectralParams(), sf, ignored_error));
         const int frames = int(sf.centroid_hz.size());
         for (int i = 5; i < frames - 5; ++i) CHECK(std::abs(sf.centroid_hz[i] / f - 1.0) < 0.02);
         CHECK(std::abs(sf.centroid_hz_mean / f - 1.0) < 0.02);
@@ -486,15 +489,15 @@ TEST_CASE("spectral centroid of a pure tone is its frequency") {
     // Two equal partials at 500 and 1500 Hz: centroid 1000 Hz.
     const Vec two = faded(render_tone(500.0, sr, 1.0, 1, 0.5) + render_tone(1500.0, sr, 1.0, 1, 0.5), sr, 0.05);
     SpectralFeatures sf;
-    REQUIRE(spectral_features(two, sr, SpectralParams(), sf));
+    REQUIRE(spectral_features(two, sr, SpectralParams(), sf, ignored_error));
     CHECK(std::abs(sf.centroid_hz_mean / 1000.0 - 1.0) < 0.02);
 }
 
 TEST_CASE("spectral flatness: white noise near 1, tone near 0") {
     const double sr = 16000;
     SpectralFeatures noise, tone;
-    REQUIRE(spectral_features(render_noise(sr, 2.0), sr, SpectralParams(), noise));
-    REQUIRE(spectral_features(render_tone(440.0, sr, 2.0), sr, SpectralParams(), tone));
+    REQUIRE(spectral_features(render_noise(sr, 2.0), sr, SpectralParams(), noise, ignored_error));
+    REQUIRE(spectral_features(render_tone(440.0, sr, 2.0), sr, SpectralParams(), tone, ignored_error));
     const int fn = int(noise.flatness.size());
     const double per_frame = mean_of(noise.flatness.segment(4, fn - 8));
     MESSAGE("white noise flatness: per frame " << per_frame << ", long-term " << noise.flatness_mean
@@ -507,7 +510,7 @@ TEST_CASE("spectral flatness: white noise near 1, tone near 0") {
     CHECK((noise.flatness <= 1).all());
     // Gain does not change flatness.
     SpectralFeatures quiet;
-    REQUIRE(spectral_features(Vec(render_noise(sr, 2.0) * Real(1e-3)), sr, SpectralParams(), quiet));
+    REQUIRE(spectral_features(Vec(render_noise(sr, 2.0) * Real(1e-3)), sr, SpectralParams(), quiet, ignored_error));
     CHECK(quiet.flatness_mean == doctest::Approx(noise.flatness_mean).epsilon(1e-3));
 }
 
@@ -554,19 +557,19 @@ TEST_CASE("features: silence, empty, single sample, bad parameters") {
 
     SpectralFeatures sf;
     std::string err;
-    REQUIRE(spectral_features(nullptr, 0, 16000, SpectralParams(), sf));
+    REQUIRE(spectral_features(nullptr, 0, 16000, SpectralParams(), sf, ignored_error));
     CHECK(sf.centroid_hz.size() == 0);
-    REQUIRE(spectral_features(Vec::Zero(4000), 16000, SpectralParams(), sf));
+    REQUIRE(spectral_features(Vec::Zero(4000), 16000, SpectralParams(), sf, ignored_error));
     CHECK((sf.centroid_hz == 0).all());
     CHECK((sf.flatness == 1).all());
     CHECK(std::isfinite(sf.centroid_hz_mean));
     CHECK(std::isfinite(sf.flatness_mean));
-    REQUIRE(spectral_features(&one, 1, 16000, SpectralParams(), sf));
+    REQUIRE(spectral_features(&one, 1, 16000, SpectralParams(), sf, ignored_error));
     CHECK(sf.centroid_hz.size() == 1);
     CHECK(all_finite(sf.centroid_hz));
     CHECK(all_finite(sf.flatness));
     SpectralParams bad;
     bad.hop = 0;
-    CHECK_FALSE(spectral_features(&one, 1, 16000, bad, sf, &err));
+    CHECK_FALSE(spectral_features(&one, 1, 16000, bad, sf, err));
     CHECK(!err.empty());
 }

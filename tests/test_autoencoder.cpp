@@ -5,7 +5,7 @@
 
 #include "dsp/wav.h"
 #include "match/loss.h"
-#include "match/params_json.h"
+#include "util/json.h"
 #include "nn/train.h"
 
 #include <algorithm>
@@ -173,11 +173,11 @@ TEST_CASE("training lowers the loss, resumes exactly from a checkpoint, and summ
     for (const auto& kv : sa) CHECK((kv.second == sb.at(kv.first)).all());
     CHECK(!b.restore(full.model().to_file(), error));  // weights only: not a checkpoint
 
-    match::JsonValue js;
-    REQUIRE(match::json_parse(nn::latent_space_json(full.model(), ptrs), js, error));
+    util::JsonValue js;
+    REQUIRE(util::json_parse(nn::latent_space_json(full.model(), ptrs), js, error));
     REQUIRE(js.find("instruments"));
     CHECK(js.find("instruments")->array.size() == 2);
-    const match::JsonValue& axis = js.find("axes")->array[0];
+    const util::JsonValue& axis = js.find("axes")->array[0];
     double norm = 0;
     for (const auto& v : axis.array) norm += v.number * v.number;
     CHECK(norm == doctest::Approx(1).epsilon(1e-4));
@@ -225,14 +225,14 @@ TEST_CASE("the shipped model morphs smoothly between instruments: no jumps along
     std::string error;
     REQUIRE(nn::safetensors_read_file(std::string(DDSP_SOURCE_DIR) + "/assets/models/ddsp_gm8.safetensors", file, error));
     REQUIRE(file.metadata.count("latent_space"));
-    match::JsonValue space;
-    REQUIRE(match::json_parse(file.metadata.at("latent_space"), space, error));
-    const std::vector<match::JsonValue>& inst = space.find("instruments")->array;
+    util::JsonValue space;
+    REQUIRE(util::json_parse(file.metadata.at("latent_space"), space, error));
+    const std::vector<util::JsonValue>& inst = space.find("instruments")->array;
     REQUIRE(inst.size() >= 2);
     ad::Tape tape(ad::Tape::Mode::forward_only);
     std::unique_ptr<nn::Autoencoder> model = nn::load_autoencoder(tape, file, error);
     REQUIRE(model);
-    auto mean_of = [&](const match::JsonValue& v) {
+    auto mean_of = [&](const util::JsonValue& v) {
         Arr z(1, model->z_dims());
         for (int i = 0; i < model->z_dims(); ++i) z(0, i) = Real(v.find("mean")->array[size_t(i)].number);
         return z;

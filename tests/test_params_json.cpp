@@ -4,6 +4,9 @@
 #include <doctest/doctest.h>
 
 #include "match/params_json.h"
+#include "util/json.h"
+#include "util/file.h"
+
 
 #include <unistd.h>
 
@@ -12,20 +15,20 @@
 #include <string>
 
 using namespace ddsp;
-using match::JsonValue;
+using util::JsonValue;
 
 namespace {
 
 bool parses(const std::string& text) {
     JsonValue v;
     std::string err;
-    return match::json_parse(text, v, err);
+    return util::json_parse(text, v, err);
 }
 
 std::string parse_error(const std::string& text) {
     JsonValue v;
     std::string err;
-    if (match::json_parse(text, v, err)) return "";
+    if (util::json_parse(text, v, err)) return "";
     return err;
 }
 
@@ -58,7 +61,7 @@ std::string sine_error(const std::string& text) {
 TEST_CASE("JSON: values of every type") {
     JsonValue v;
     std::string err;
-    REQUIRE(match::json_parse(R"( {"a": [1, -2.5e3, 0, -0.0, 1E-2], "b": "x\"\\\/\b\f\n\r\tA\u00e9\ud83d\ude00",
+    REQUIRE(util::json_parse(R"( {"a": [1, -2.5e3, 0, -0.0, 1E-2], "b": "x\"\\\/\b\f\n\r\tA\u00e9\ud83d\ude00",
                                    "c": true, "d": false, "e": null, "f": {}, "g": []} )",
                               v, err));
     REQUIRE(v.type == JsonValue::Type::object);
@@ -105,11 +108,11 @@ TEST_CASE("JSON: depth and size limits") {
     CHECK(parses(deep_ok));
     const std::string too_deep = std::string(100000, '[') + std::string(100000, ']');  // no stack overflow
     CHECK(parse_error(too_deep).find("nesting") != std::string::npos);
-    match::JsonLimits small;
+    util::JsonLimits small;
     small.max_bytes = 8;
     JsonValue v;
     std::string err;
-    CHECK(!match::json_parse("[1, 2, 3, 4]", v, err, small));
+    CHECK(!util::json_parse("[1, 2, 3, 4]", v, err, small));
     CHECK(err.find("limit") != std::string::npos);
 }
 
@@ -117,17 +120,17 @@ TEST_CASE("JSON: writing quotes and numbers that read back") {
     JsonValue v;
     std::string err;
     const std::string s = std::string("a\"b\\c\n\x01") + "\xC3\xA9";
-    REQUIRE(match::json_parse(match::json_quote(s), v, err));
+    REQUIRE(util::json_parse(util::json_quote(s), v, err));
     CHECK(v.string == s);
     for (double x : {0.0, 1.0, -3.0, 16000.0, 0.1, 1e-30, 123456.789, 1e20, -2.5e-7}) {
         CAPTURE(x);
-        REQUIRE(match::json_parse(match::json_number(x), v, err));
+        REQUIRE(util::json_parse(util::json_number(x), v, err));
         CHECK(v.number == doctest::Approx(x).epsilon(1e-8));
         CHECK(float(v.number) == float(x));  // every float round-trips
     }
-    CHECK(match::json_number(-0.0) == "0");
-    CHECK(match::json_number(16000) == "16000");
-    CHECK(match::json_number(std::nan("")) == "null");
+    CHECK(util::json_number(-0.0) == "0");
+    CHECK(util::json_number(16000) == "16000");
+    CHECK(util::json_number(std::nan("")) == "null");
 }
 
 TEST_CASE("parameter files: structure and types") {
@@ -209,10 +212,10 @@ TEST_CASE("parameter files: write, read back, same parameters") {
     }
     // Writing what was read gives the same bytes (a preset survives any number of round trips).
     std::string first, second;
-    REQUIRE(match::read_text_file(path, first, err));
+    REQUIRE(util::read_text_file(path, first, err));
     CHECK(match::params_to_json("ks", 16000, 1.0, f.values, table) == first);
     REQUIRE(match::params_write_file(path, "ks", 16000, 1.0, f.values, table, err));
-    REQUIRE(match::read_text_file(path, second, err));
+    REQUIRE(util::read_text_file(path, second, err));
     CHECK(first == second);
     std::remove(path.c_str());
 

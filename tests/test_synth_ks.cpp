@@ -16,6 +16,9 @@
 #include <cmath>
 #include <vector>
 
+// For calls whose error message the test does not read.
+static std::string ignored_error;
+
 using namespace ddsp;
 
 namespace {
@@ -48,7 +51,7 @@ double yin_f0(const Vec& x, double sr) {
     dsp::YinParams yp;
     yp.f0_max_hz = 3000;
     double f0 = 0;
-    dsp::yin_note_f0_hz(x, sr, yp, f0);
+    dsp::yin_note_f0_hz(x, sr, yp, f0, ignored_error);
     return f0;
 }
 
@@ -150,7 +153,7 @@ TEST_CASE("the pitch stays at f0 while the loop filter changes over time") {
         dsp::YinParams yp;
         yp.f0_max_hz = 3000;
         dsp::PitchTrack track;
-        REQUIRE(dsp::yin_track(audio, sr, yp, track));
+        REQUIRE(dsp::yin_track(audio, sr, yp, track, ignored_error));
         const int win = int(0.02 * sr);
         std::vector<double> level(size_t(track.f0_hz.size()));
         for (Eigen::Index f = 0; f < track.f0_hz.size(); ++f) {

@@ -6,7 +6,7 @@
 //   [SECTION] fine-tuning
 #include "app/latent_panel.h"
 
-#include "match/params_json.h"
+#include "util/json.h"
 
 #include <imgui.h>
 
@@ -20,7 +20,7 @@ namespace ddsp::app {
 
 namespace {
 
-using match::JsonValue;
+using util::JsonValue;
 
 const JsonValue* member(const JsonValue* v, const char* key, JsonValue::Type type) {
     if (!v || v->type != JsonValue::Type::object) return nullptr;
@@ -54,7 +54,7 @@ ImU32 instrument_colour(size_t i) {
 
 std::string z_json(const std::vector<float>& z) {
     std::string s = "[";
-    for (size_t i = 0; i < z.size(); ++i) s += (i ? "," : "") + match::json_number(z[i]);
+    for (size_t i = 0; i < z.size(); ++i) s += (i ? "," : "") + util::json_number(z[i]);
     return s + "]";
 }
 
@@ -65,7 +65,7 @@ std::string z_json(const std::vector<float>& z) {
 void LatentPanel::set_info(const std::string& json) {
     JsonValue v;
     std::string error;
-    if (!match::json_parse(json, v, error) || v.type != JsonValue::Type::object) {
+    if (!util::json_parse(json, v, error) || v.type != JsonValue::Type::object) {
         *this = LatentPanel();
         return;
     }
@@ -151,7 +151,7 @@ void LatentPanel::fine_tune_started(int steps) {
 void LatentPanel::on_fine_tune(const std::string& json, const std::vector<float>& history, bool done) {
     JsonValue v;
     std::string error;
-    if (match::json_parse(json, v, error)) {
+    if (util::json_parse(json, v, error)) {
         auto number = [&](const char* key, double fallback) {
             const JsonValue* f = member(&v, key, JsonValue::Type::number);
             return f ? f->number : fallback;
@@ -362,8 +362,8 @@ void LatentPanel::draw_fine_tune(float scale, const SendFn& send) {
     } else {
         if (!can) ImGui::BeginDisabled();
         if (ImGui::Button("Fine-tune on this recording"))
-            send("{\"cmd\":\"latentFineTune\",\"steps\":" + match::json_number(ft_steps_) +
-                 ",\"learningRate\":" + match::json_number(ft_learning_rate_) + "}");
+            send("{\"cmd\":\"latentFineTune\",\"steps\":" + util::json_number(ft_steps_) +
+                 ",\"learningRate\":" + util::json_number(ft_learning_rate_) + "}");
         remember_button("fineTune");
         if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
             ImGui::SetTooltip("Adam on the decoder's weights and the recording's latent (the first 4 s), in the worker.\n"
@@ -429,15 +429,15 @@ void LatentPanel::draw_fine_tune(float scale, const SendFn& send) {
 
 std::string LatentPanel::layout_json() const {
     auto rect = [](const Rect& r) {
-        return "[" + match::json_number(r.x0) + "," + match::json_number(r.y0) + "," + match::json_number(r.x1) + "," +
-               match::json_number(r.y1) + "]";
+        return "[" + util::json_number(r.x0) + "," + util::json_number(r.y0) + "," + util::json_number(r.x1) + "," +
+               util::json_number(r.y1) + "]";
     };
     std::string s = std::string("{\"open\":") + (open_ ? "true" : "false") + ",\"loaded\":" + (loaded_ ? "true" : "false");
     s += ",\"pad\":" + rect(pad_rect_) + ",\"sliders\":[";
     for (size_t i = 0; i < slider_rects_.size(); ++i) s += (i ? "," : "") + rect(slider_rects_[i]);
     s += "],\"buttons\":{";
     for (size_t i = 0; i < button_rects_.size(); ++i)
-        s += (i ? "," : "") + match::json_quote(button_rects_[i].first) + ":" + rect(button_rects_[i].second);
+        s += (i ? "," : "") + util::json_quote(button_rects_[i].first) + ":" + rect(button_rects_[i].second);
     return s + "}}";
 }
 

@@ -12,7 +12,10 @@
 #include "app/studio.h"
 
 #include "dsp/resample.h"
+#include "engine/target.h"
 #include "match/params_json.h"
+#include "util/json.h"
+
 
 #include <imgui.h>
 
@@ -27,8 +30,8 @@ namespace ddsp::app {
 
 namespace {
 
-std::string quote(const std::string& s) { return match::json_quote(s); }
-std::string num(double v) { return match::json_number(v); }
+std::string quote(const std::string& s) { return util::json_quote(s); }
+std::string num(double v) { return util::json_number(v); }
 
 const char* kMethods[] = {"gradient", "genetic", "cmaes", "hybrid"};
 const char* kMethodHelp[] = {"Adam through the synth: fast and precise near a good start",
@@ -78,8 +81,7 @@ struct Studio::Impl {
 
     // The target as loaded, and at the synth's rate (what the worker matches).
     std::string target_name;
-    Vec target_raw;
-    double target_raw_hz = 0;
+    engine::Target target_store;  // the recording as loaded; prepared per synth by the engine
     Vec target;  // at synth_hz, cut to max seconds
     Vec recon;
     double synth_hz = 16000;
@@ -128,25 +130,25 @@ bool Studio::init_gl(std::string& error) { return spectrogram_shaders_init(error
 // [SECTION] inputs
 
 void Studio::set_examples(const std::string& json) {
-    match::JsonValue v;
+    util::JsonValue v;
     std::string error;
     impl_->examples.clear();
-    if (!match::json_parse(json, v, error) || v.type != match::JsonValue::Type::array) return;
-    for (const match::JsonValue& e : v.array) {
-        const match::JsonValue* file = e.find("file");
-        if (!file || file->type != match::JsonValue::Type::string) continue;
-        const match::JsonValue* label = e.find("label");
-        const match::JsonValue* kind = e.find("kind");
-        impl_->examples.push_back({file->string, label && label->type == match::JsonValue::Type::string ? label->string : file->string,
-                                   kind && kind->type == match::JsonValue::Type::string ? kind->string : ""});
+    if (!util::json_parse(json, v, error) || v.type != util::JsonValue::Type::array) return;
+    for (const util::JsonValue& e : v.array) {
+        const util::JsonValue* file = e.find("file");
+        if (!file || file->type != util::JsonValue::Type::string) continue;
+        const util::JsonValue* label = e.find("label");
+        const util::JsonValue* kind = e.find("kind");
+        impl_->examples.push_back({file->string, label && label->type == util::JsonValue::Type::string ? label->string : file->string,
+                                   kind && kind->type == util::JsonValue::Type::string ? kind->string : ""});
     }
 }
 
 void Studio::set_target(const std::string& name, const Vec& samples, double sample_rate_hz) {
     Impl& m = *impl_;
     m.target_name = name;
-    m.target_raw = samples;
-    m.target_raw_hz = sample_rate_hz;
+    std::string error;
+    if (!m.target_store.set(samples, sample_rate_hz, error)) m.target_store = engine::Target();
     m.recon = Vec();
     m.values.clear();
     params_json_.clear();
@@ -189,12 +191,12 @@ void Studio::on_started(int run) {
 }
 
 void Studio::on_progress(const std::string& json, const std::vector<float>& history, bool done) {
-    match::JsonValue v;
+    util::JsonValue v;
     std::string error;
-    if (!match::json_parse(json, v, error)) return;
+    if (!util::json_parse(json, v, error)) return;
     auto number = [&](const char* key, double fallback) {
-        const match::JsonValue* f = v.find(key);
-        return f && f->type == match::JsonValue::Type::number ? f->number : fallback;
+        const util::JsonValue* f = v.find(key);
+        return f && f->type == util::JsonValue::Type::number ? f->number : fallback;
     };
     status_.run = int(number("run", status_.run));
     status_.iteration = int(number("iteration", status_.iteration));
@@ -211,7 +213,7 @@ void Studio::on_progress(const std::string& json, const std::vector<float>& hist
     for (float l : history)
         if (std::isfinite(l)) t.loss.push_back(l);
     if (status_.initial_loss == 0 && !t.loss.empty()) status_.initial_loss = t.loss.front();
-    if (const match::JsonValue* p = v.find("params"); p && p->type == match::JsonValue::Type::string)
+    if (const util::JsonValue* p = v.find("params"); p && p->type == util::JsonValue::Type::string)
         set_params_json(p->string);
 }
 
@@ -244,17 +246,17 @@ void Studio::set_level(float peak, float rms, const std::string& slot, bool play
 
 void Studio::set_landscape(const std::string& json, const std::vector<float>& loss) {
     Impl& m = *impl_;
-    match::JsonValue v;
+    util::JsonValue v;
     std::string error;
     m.land_pending = false;
-    if (!match::json_parse(json, v, error)) return;
-    const match::JsonValue* steps = v.find("steps");
-    const int n = steps && steps->type == match::JsonValue::Type::number ? int(steps->number) : 0;
+    if (!util::json_parse(json, v, error)) return;
+    const util::JsonValue* steps = v.find("steps");
+    const int n = steps && steps->type == util::JsonValue::Type::number ? int(steps->number) : 0;
     if (n < 2 || loss.size() != size_t(n) * size_t(n)) return;
     auto axis = [&](const char* key, std::vector<double>& out) {
         out.clear();
-        if (const match::JsonValue* a = v.find(key); a && a->type == match::JsonValue::Type::array)
-            for (const match::JsonValue& x : a->array) out.push_back(x.number);
+        if (const util::JsonValue* a = v.find(key); a && a->type == util::JsonValue::Type::array)
+            for (const util::JsonValue& x : a->array) out.push_back(x.number);
     };
     axis("xValues", m.land_xs);
     axis("yValues", m.land_ys);
@@ -262,8 +264,8 @@ void Studio::set_landscape(const std::string& json, const std::vector<float>& lo
     m.land_loss = loss;
     // A landscape asked for elsewhere (window.ddsp) names its axes: show them and open the view.
     auto name = [&](const char* key, std::string& out, int& index) {
-        const match::JsonValue* a = v.find(key);
-        if (!a || a->type != match::JsonValue::Type::string) return;
+        const util::JsonValue* a = v.find(key);
+        if (!a || a->type != util::JsonValue::Type::string) return;
         out = a->string;
         for (size_t i = 0; i < m.table.size(); ++i)
             if (m.table[i].name == out) index = int(i);
@@ -293,15 +295,14 @@ void Studio::rebuild_table() {
     synth::SynthConfig cfg;
     cfg.sample_rate_hz = m.synth_hz;
     cfg.seed = uint64_t(std::max(0, settings_.seed));
-    if (m.target_raw.size() > 0) {
-        Vec x = m.target_raw_hz == m.synth_hz ? m.target_raw : dsp::resample(m.target_raw, m.target_raw_hz, m.synth_hz);
-        const double max_seconds = std::max(m.synth->default_seconds(), 4.0);
-        const Eigen::Index max_n = Eigen::Index(max_seconds * m.synth_hz);
-        if (x.size() > max_n) x = Vec(x.head(max_n));
-        m.target = x;
-        cfg.num_samples = int(x.size());
-        std::string error;
-        if (x.size() >= 64 && x.allFinite()) m.synth->analyse_target(x, cfg, error);
+    std::string error;
+    const Vec* prepared = m.target_store.empty() ? nullptr : m.target_store.at(*m.synth, int(m.synth_hz), 0, error);
+    synth::AnalysisPtr analysis;
+    if (prepared) {
+        // engine::Target: the same cut, resampling and analysis as the worker's match.
+        m.target = *prepared;
+        cfg.num_samples = int(prepared->size());
+        if (m.target_store.analysis(*m.synth, cfg, 0, analysis, error)) m.synth->use_analysis(analysis);
     } else {
         m.target = Vec();
         cfg.num_samples = int(m.synth->default_seconds() * m.synth_hz);
@@ -311,7 +312,6 @@ void Studio::rebuild_table() {
     if (m.values.empty()) m.values = m.synth->initial_values(cfg);
     // Keep only values that fit the table (a synth change leaves foreign names behind).
     Vec u;
-    std::string error;
     if (!synth::to_unconstrained(m.table, m.values, u, error)) m.values = synth::default_values(m.table);
     m.land_x = 0;
     m.land_y = std::min<int>(1, int(m.table.size()) - 1);

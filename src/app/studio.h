@@ -30,6 +30,7 @@
 #include "app/latent_panel.h"
 #include "app/spectrogram_view.h"
 #include "dsp/types.h"
+#include "match/session.h"
 #include "synth/synth.h"
 
 #include <functional>
@@ -45,15 +46,16 @@ struct LossTrace {
     std::vector<float> loss;      // per iteration
 };
 
+// The match defaults are the engine's (match::MatchParams), as for the CLI and the page.
 struct MatchSettings {
     std::string synth = "ks";
-    std::string method = "gradient";
-    std::string loss = "mrstft";
-    int steps = 300;
-    float time_budget_s = 0;  // 0: none
-    float learning_rate = 0.05f;
-    int seed = 0;
-    int population = 20;  // genetic and CMA-ES
+    std::string method = match::method_name(match::MatchParams{}.method);
+    std::string loss = match::loss_name(match::MatchParams{}.loss);
+    int steps = match::MatchParams{}.max_steps;
+    float time_budget_s = float(match::MatchParams{}.time_budget_s);  // 0: none
+    float learning_rate = float(match::MatchParams{}.learning_rate);
+    int seed = int(match::MatchParams{}.seed);
+    int population = match::MatchParams{}.population;  // genetic and CMA-ES
 };
 
 struct MatchStatus {

@@ -1,6 +1,6 @@
 #include "cli/args.h"
 
-#include "match/params_json.h"
+#include "util/json.h"
 
 #include <cerrno>
 #include <cmath>
@@ -10,9 +10,9 @@
 
 namespace ddsp::cli {
 
-bool parse_double(const std::string& text, double& out) { return match::parse_real(text, out); }
+bool parse_double(const std::string& text, double& out) { return util::parse_real(text, out); }
 
-bool parse_int(const std::string& text, long long& out) { return match::parse_integer(text, out); }
+bool parse_int(const std::string& text, long long& out) { return util::parse_integer(text, out); }
 
 namespace {
 

@@ -79,19 +79,19 @@ int cmd_analyse(int argc, char** argv) {
     dsp::YinParams yin;
     yin.hop = hop;
     dsp::PitchTrack track;
-    if (!dsp::yin_track(x, sr, yin, track, &error)) return fail(cmd, "pitch: " + error);
+    if (!dsp::yin_track(x, sr, yin, track, error)) return fail(cmd, "pitch: " + error);
 
     dsp::LoudnessParams lp;
     lp.hop = hop;
     lp.fft_size = dsp::loudness_fft_size_for(sr);
     Vec loudness_db;
-    if (!dsp::frame_loudness_db(x, sr, lp, loudness_db, &error)) return fail(cmd, "loudness: " + error);
+    if (!dsp::frame_loudness_db(x, sr, lp, loudness_db, error)) return fail(cmd, "loudness: " + error);
 
     dsp::SpectralParams sp;
     sp.hop = hop;
     sp.fft_size = lp.fft_size / 2;  // 1024 at 16 kHz
     dsp::SpectralFeatures spectral;
-    if (!dsp::spectral_features(x, sr, sp, spectral, &error)) return fail(cmd, "spectral features: " + error);
+    if (!dsp::spectral_features(x, sr, sp, spectral, error)) return fail(cmd, "spectral features: " + error);
 
     const int frames = dsp::frame_count(n, hop);
     if (track.f0_hz.size() != frames || loudness_db.size() != frames || spectral.centroid_hz.size() != frames)
@@ -107,18 +107,18 @@ int cmd_analyse(int argc, char** argv) {
     voiced += "]";
 
     std::string out = "{\n";
-    out += "  \"target\": " + match::json_quote(path) + ",\n";
+    out += "  \"target\": " + util::json_quote(path) + ",\n";
     out += "  \"sample_rate_hz\": " + std::to_string(sr) + ",\n";
     out += "  \"num_samples\": " + std::to_string(n) + ",\n";
-    out += "  \"duration_s\": " + match::json_number(double(n) / sr) + ",\n";
+    out += "  \"duration_s\": " + util::json_number(double(n) / sr) + ",\n";
     out += "  \"hop\": " + std::to_string(hop) + ",\n";
-    out += "  \"frame_rate_hz\": " + match::json_number(double(sr) / hop) + ",\n";
+    out += "  \"frame_rate_hz\": " + util::json_number(double(sr) / hop) + ",\n";
     out += "  \"num_frames\": " + std::to_string(frames) + ",\n";
-    out += "  \"f0_median_hz\": " + match::json_number(f0_median_hz) + ",\n";
-    out += "  \"voiced_fraction\": " + match::json_number(frames ? double(voiced_f0.size()) / frames : 0.0) + ",\n";
-    out += "  \"loudness_mean_db\": " + match::json_number(frames ? double(loudness_db.mean()) : lp.floor_db) + ",\n";
-    out += "  \"loudness_max_db\": " + match::json_number(frames ? double(loudness_db.maxCoeff()) : lp.floor_db) + ",\n";
-    out += "  \"centroid_mean_hz\": " + match::json_number(spectral.centroid_hz_mean) + ",\n";
+    out += "  \"f0_median_hz\": " + util::json_number(f0_median_hz) + ",\n";
+    out += "  \"voiced_fraction\": " + util::json_number(frames ? double(voiced_f0.size()) / frames : 0.0) + ",\n";
+    out += "  \"loudness_mean_db\": " + util::json_number(frames ? double(loudness_db.mean()) : lp.floor_db) + ",\n";
+    out += "  \"loudness_max_db\": " + util::json_number(frames ? double(loudness_db.maxCoeff()) : lp.floor_db) + ",\n";
+    out += "  \"centroid_mean_hz\": " + util::json_number(spectral.centroid_hz_mean) + ",\n";
     out += "  \"loudness_fft_size\": " + std::to_string(lp.fft_size) + ",\n";
     out += "  \"f0_hz\": " + json_array(track.f0_hz) + ",\n";
     out += "  \"f0_confidence\": " + json_array(track.confidence) + ",\n";
@@ -132,10 +132,7 @@ int cmd_analyse(int argc, char** argv) {
         return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
     }
     const std::string out_path = args.str("--output");
-    std::FILE* file = std::fopen(out_path.c_str(), "wb");
-    if (!file) return fail(cmd, "cannot write '" + out_path + "'");
-    const bool written = std::fwrite(out.data(), 1, out.size(), file) == out.size();
-    if (std::fclose(file) != 0 || !written) return fail(cmd, "cannot write '" + out_path + "'");
+    if (!util::write_text_file(out_path, out, error)) return fail(cmd, error);
     return kExitOk;
 }
 

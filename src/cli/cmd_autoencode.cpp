@@ -4,7 +4,7 @@
 #include "cli/common.h"
 #include "dsp/wav.h"
 #include "match/loss.h"
-#include "match/params_json.h"
+#include "util/json.h"
 #include "nn/train.h"
 
 #include <cstdio>
@@ -86,9 +86,9 @@ int cmd_autoencode(int argc, char** argv) {
     if (peak > Real(0.999)) y *= Real(0.999) / peak;  // never clip the file
     if (!dsp::wav_write_file(args.str("--output"), y, sr, error)) return fail(cmd, error);
     std::string zs = "[";
-    for (int i = 0; i < model->z_dims(); ++i) zs += (i ? ", " : "") + match::json_number(z(0, i));
-    std::printf("{\"z\": %s], \"mrstft\": %s, \"peak\": %s}\n", zs.c_str(), match::json_number(distance).c_str(),
-                match::json_number(peak).c_str());
+    for (int i = 0; i < model->z_dims(); ++i) zs += (i ? ", " : "") + util::json_number(z(0, i));
+    std::printf("{\"z\": %s], \"mrstft\": %s, \"peak\": %s}\n", zs.c_str(), util::json_number(distance).c_str(),
+                util::json_number(peak).c_str());
     return kExitOk;
 }
 

@@ -164,17 +164,17 @@ int cmd_landscape(int argc, char** argv) {
 
     // Outputs.
     const std::string dir = args.str("--output");
-    if (!make_dir(dir, error)) return fail(cmd, error);
+    if (!util::make_dir(dir, error)) return fail(cmd, error);
     std::string csv = "x,y,loss\n";
     size_t best = 0;
     for (int yi = 0; yi < steps; ++yi)
         for (int xi = 0; xi < steps; ++xi) {
             const size_t k = size_t(yi) * size_t(steps) + size_t(xi);
             if (loss[k] < loss[best]) best = k;
-            csv += match::json_number(ax.values[size_t(xi)]) + "," + match::json_number(ay.values[size_t(yi)]) + "," +
+            csv += util::json_number(ax.values[size_t(xi)]) + "," + util::json_number(ay.values[size_t(yi)]) + "," +
                    (std::isfinite(loss[k]) ? fmt("%.9g", loss[k]) : std::string("inf")) + "\n";
         }
-    if (!match::write_text_file(dir + "/landscape.csv", csv, error)) return fail(cmd, error);
+    if (!util::write_text_file(dir + "/landscape.csv", csv, error)) return fail(cmd, error);
 
     LandscapeData ld;
     ld.x_name = ax.label;
@@ -208,17 +208,17 @@ int cmd_landscape(int argc, char** argv) {
     if (!plot_landscape(dir + "/landscape.png", ld, error)) return fail(cmd, error);
 
     const double bx = ax.values[best % size_t(steps)], by = ay.values[best / size_t(steps)];
-    std::string meta = "{\n  \"synth\": " + match::json_quote(choice.name) + ",\n  \"loss_kind\": " +
-                       match::json_quote(match::loss_name(kind)) + ",\n  \"sample_rate\": " + std::to_string(sr) +
-                       ",\n  \"samples\": " + std::to_string(cfg.num_samples) + ",\n  \"x\": " + match::json_quote(ax.label) +
-                       ",\n  \"y\": " + match::json_quote(ay.label) + ",\n  \"steps\": " + std::to_string(steps) +
-                       ",\n  \"minimum\": {\"x\": " + match::json_number(bx) + ", \"y\": " + match::json_number(by) +
-                       ", \"loss\": " + match::json_number(loss[best]) + "}";
+    std::string meta = "{\n  \"synth\": " + util::json_quote(choice.name) + ",\n  \"loss_kind\": " +
+                       util::json_quote(match::loss_name(kind)) + ",\n  \"sample_rate\": " + std::to_string(sr) +
+                       ",\n  \"samples\": " + std::to_string(cfg.num_samples) + ",\n  \"x\": " + util::json_quote(ax.label) +
+                       ",\n  \"y\": " + util::json_quote(ay.label) + ",\n  \"steps\": " + std::to_string(steps) +
+                       ",\n  \"minimum\": {\"x\": " + util::json_number(bx) + ", \"y\": " + util::json_number(by) +
+                       ", \"loss\": " + util::json_number(loss[best]) + "}";
     if (ld.has_target)
-        meta += ",\n  \"target\": {\"x\": " + match::json_number(ld.target_x) + ", \"y\": " +
-                match::json_number(ld.target_y) + "}";
+        meta += ",\n  \"target\": {\"x\": " + util::json_number(ld.target_x) + ", \"y\": " +
+                util::json_number(ld.target_y) + "}";
     meta += "\n}\n";
-    if (!match::write_text_file(dir + "/landscape.json", meta, error)) return fail(cmd, error);
+    if (!util::write_text_file(dir + "/landscape.json", meta, error)) return fail(cmd, error);
     note(cmd, std::to_string(steps) + " x " + std::to_string(steps) + " grid; minimum loss " + fmt("%.5g", loss[best]) +
                   " at " + ax.label + " = " + fmt("%.6g", bx) + ", " + ay.label + " = " + fmt("%.6g", by) + "; wrote " +
                   dir + "/landscape.{csv,png,json}");

@@ -91,15 +91,15 @@ int cmd_loss(int argc, char** argv) {
                 // At a saturated u (a value on its range's end) d x / d u underflows: report 0.
                 g[size_t(k)] = double(dx_du[at]) > 0 ? double(grad_u[at]) / double(dx_du[at]) : 0.0;
             }
-            out += std::string(i ? ", " : "") + match::json_quote(p.name) + ": ";
+            out += std::string(i ? ", " : "") + util::json_quote(p.name) + ": ";
             const bool scalar_in_file = choice.file.scalar_names.count(p.name) != 0;
             if (p.size == 1 || scalar_in_file) {
                 double sum = 0;
                 for (double v : g) sum += v;
-                out += match::json_number(sum);
+                out += util::json_number(sum);
             } else {
                 out += "[";
-                for (size_t k = 0; k < g.size(); ++k) out += (k ? ", " : "") + match::json_number(g[k]);
+                for (size_t k = 0; k < g.size(); ++k) out += (k ? ", " : "") + util::json_number(g[k]);
                 out += "]";
             }
         }

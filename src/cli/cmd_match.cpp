@@ -10,6 +10,7 @@
 #include "cli/plot.h"
 
 #include "dsp/wav.h"
+#include "engine/match_job.h"
 
 #include <chrono>
 #include <cmath>
@@ -23,33 +24,34 @@ namespace {
 volatile std::sig_atomic_t g_interrupted = 0;
 void on_interrupt(int) { g_interrupted = 1; }
 
-std::string report_json(const match::MatchSession& s, const std::string& target_path, int sr, int num_samples,
-                        double wall_s, const std::string& stopped) {
+std::string report_json(const engine::MatchJob& job, const std::string& target_path, double wall_s) {
+    const match::MatchSession& s = job.session();
     const match::MatchParams& p = s.params();
+    const int sr = job.sample_rate_hz(), num_samples = int(job.target().size());
     std::string out = "{\n";
-    out += "  \"synth\": " + match::json_quote(s.synth_name()) + ",\n";
-    out += "  \"method\": " + match::json_quote(match::method_name(p.method)) + ",\n";
-    out += "  \"loss_kind\": " + match::json_quote(match::loss_name(p.loss)) + ",\n";
+    out += "  \"synth\": " + util::json_quote(s.synth_name()) + ",\n";
+    out += "  \"method\": " + util::json_quote(match::method_name(p.method)) + ",\n";
+    out += "  \"loss_kind\": " + util::json_quote(match::loss_name(p.loss)) + ",\n";
     out += "  \"seed\": " + std::to_string(p.seed) + ",\n";
-    out += "  \"target\": " + match::json_quote(target_path) + ",\n";
+    out += "  \"target\": " + util::json_quote(target_path) + ",\n";
     out += "  \"sample_rate\": " + std::to_string(sr) + ",\n";
     out += "  \"samples\": " + std::to_string(num_samples) + ",\n";
-    out += "  \"seconds\": " + match::json_number(double(num_samples) / sr) + ",\n";
+    out += "  \"seconds\": " + util::json_number(double(num_samples) / sr) + ",\n";
     out += "  \"max_steps\": " + std::to_string(p.max_steps) + ",\n";
-    out += "  \"time_budget_s\": " + match::json_number(p.time_budget_s) + ",\n";
-    out += "  \"learning_rate\": " + match::json_number(p.learning_rate) + ",\n";
-    out += "  \"initial_loss\": " + match::json_number(s.initial_loss()) + ",\n";
-    out += "  \"best_loss\": " + match::json_number(s.best_loss()) + ",\n";
+    out += "  \"time_budget_s\": " + util::json_number(job.time_budget_s()) + ",\n";
+    out += "  \"learning_rate\": " + util::json_number(p.learning_rate) + ",\n";
+    out += "  \"initial_loss\": " + util::json_number(s.initial_loss()) + ",\n";
+    out += "  \"best_loss\": " + util::json_number(s.best_loss()) + ",\n";
     out += "  \"iterations_run\": " + std::to_string(s.iteration()) + ",\n";
     out += "  \"evaluations\": " + std::to_string(s.evaluations()) + ",\n";
-    out += "  \"stopped\": " + match::json_quote(stopped) + ",\n";
+    out += "  \"stopped\": " + util::json_quote(job.reason()) + ",\n";
     out += "  \"compute_time_s\": " + fmt("%.6f", s.elapsed_s()) + ",\n";
     out += "  \"wall_time_s\": " + fmt("%.6f", wall_s) + ",\n";
     out += "  \"iterations\": [";
     const auto& h = s.history();
     for (size_t i = 0; i < h.size(); ++i) {
         out += std::string(i ? ",\n" : "\n") + "    {\"iteration\": " + std::to_string(h[i].iteration) +
-               ", \"loss\": " + match::json_number(h[i].loss) + ", \"best_loss\": " + match::json_number(h[i].best_loss) +
+               ", \"loss\": " + util::json_number(h[i].loss) + ", \"best_loss\": " + util::json_number(h[i].best_loss) +
                ", \"elapsed_s\": " + fmt("%.6f", h[i].elapsed_s) +
                ", \"evaluations\": " + std::to_string(h[i].evaluations) + "}";
     }
@@ -60,6 +62,12 @@ std::string report_json(const match::MatchSession& s, const std::string& target_
 }  // namespace
 
 int cmd_match(int argc, char** argv) {
+    // Defaults in the help come from the engine's (match::MatchParams), as the studio's and the page's do.
+    static const match::MatchParams defaults;
+    static const std::string steps_help =
+        "gradient steps or generations (default " + std::to_string(defaults.max_steps) + ")";
+    static const std::string lr_help =
+        "Adam learning rate on the unconstrained parameters (default " + util::json_number(defaults.learning_rate) + ")";
     static const CommandSpec spec = {
         "match",
         "match --synth S --method M --target T.wav [--steps N] [--time-budget SEC] [--seed K] [--loss L] [--lr X]\n"
@@ -75,11 +83,11 @@ int cmd_match(int argc, char** argv) {
             {"--synth", nullptr, true, "synth name (see ddsp synths); optional if --params names one", "S"},
             {"--method", nullptr, true, "gradient (default), genetic, cmaes or hybrid", "M"},
             {"--target", nullptr, true, "target recording (WAV)", "T.wav"},
-            {"--steps", nullptr, true, "gradient steps or generations (default 300)", "N"},
+            {"--steps", nullptr, true, steps_help.c_str(), "N"},
             {"--time-budget", nullptr, true, "stop after this many seconds of compute (default: none)", "SEC"},
             {"--seed", nullptr, true, "seed of the search and of the synth's noise (default 0)", "K"},
             {"--loss", nullptr, true, "mrstft (default), linear, diffks or timbre (808 paper features)", "L"},
-            {"--lr", nullptr, true, "Adam learning rate on the unconstrained parameters (default 0.05)", "X"},
+            {"--lr", nullptr, true, lr_help.c_str(), "X"},
             {"--params", nullptr, true, "start from these parameters (default: the synth's initial guess)", "init.json"},
             {"--sr", nullptr, true, "synth sample rate in Hz (default: init.json's, else the synth's)", "HZ"},
             {"--max-seconds", nullptr, true, "match at most this much of the target", "T"},
@@ -110,62 +118,67 @@ int cmd_match(int argc, char** argv) {
 
     SynthChoice choice;
     if (!choose_synth(args, "--params", choice, error)) return fail(cmd, error);
+    engine::MatchRequest request;
+    request.synth = choice.name;
+    request.params_file = choice.file_or_null();
+    request.params_label = args.str("--params");
+    request.settings = mp;
+    request.time_budget_s = mp.time_budget_s;
     int sr = 0;
-    double max_seconds = 0;
-    if (!choose_sample_rate(args, choice, sr, error) || !choose_max_seconds(args, *choice.synth, max_seconds, error))
+    if (!choose_sample_rate(args, choice, sr, error) ||
+        !choose_max_seconds(args, *choice.synth, request.max_target_seconds, error))
         return fail(cmd, error);
+    request.rate_override_hz = sr;
     const std::string target_path = args.str("--target");
-    Vec target;
-    if (!load_target(cmd, target_path, sr, max_seconds, target, error)) return fail(cmd, error);
+    engine::Target target;
+    if (!load_recording(cmd, target_path, request.max_target_seconds, target, error)) return fail(cmd, error);
+    if (!target.at(*choice.synth, sr, request.max_target_seconds, error)) return fail(cmd, target_path + ": " + error);
     const std::string dir = args.str("--output");
-    if (!make_dir(dir, error)) return fail(cmd, error);
+    if (!util::make_dir(dir, error)) return fail(cmd, error);
 
-    match::MatchSession session;
-    if (!session.init(choice.name, target, sr, mp, error, choice.have_file ? &choice.file.values : nullptr))
-        return fail(cmd, (choice.have_file ? args.str("--params") + ": " : std::string()) + error);
+    engine::MatchJob job;
+    if (!job.start(request, target, error)) return fail(cmd, error);
+    const match::MatchSession& session = job.session();
 
     const bool quiet = args.has("--quiet");
     if (!quiet)
         note(cmd, choice.name + " / " + match::method_name(mp.method) + " / " + match::loss_name(mp.loss) + ", " +
-                      fmt("%.2f", double(target.size()) / sr) + " s at " + std::to_string(sr) + " Hz, " +
+                      fmt("%.2f", double(job.target().size()) / sr) + " s at " + std::to_string(sr) + " Hz, " +
                       std::to_string(session.table().size()) + " parameters (" +
                       std::to_string(synth::table_size(session.table())) + " values), initial loss " +
                       fmt("%.5g", session.initial_loss()));
     g_interrupted = 0;
     auto previous = std::signal(SIGINT, on_interrupt);
     double next_report_s = 2.0;
-    while (!session.done()) {
-        session.step();
+    while (!job.done()) {
+        job.step();
         if (g_interrupted) {
-            session.stop();
+            job.stop("interrupted");
             note(cmd, "interrupted: writing the best result so far");
         }
         const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-        if (!quiet && (t >= next_report_s || session.done())) {
-            note(cmd, "iteration " + std::to_string(session.iteration()) + "/" + std::to_string(mp.max_steps) +
-                          "  loss " + fmt("%.5g", session.loss()) + "  best " + fmt("%.5g", session.best_loss()) +
-                          "  " + fmt("%.1f", t) + " s");
+        if (!quiet && (t >= next_report_s || job.done())) {
+            const engine::MatchProgress p = job.progress();
+            note(cmd, "iteration " + std::to_string(p.iteration) + "/" + std::to_string(p.step_limit) + "  loss " +
+                          fmt("%.5g", p.loss) + "  best " + fmt("%.5g", p.best_loss) + "  " + fmt("%.1f", t) + " s");
             next_report_s = t + (t < 10 ? 2.0 : 10.0);
         }
     }
     std::signal(SIGINT, previous);
 
-    const std::string stopped = g_interrupted                                                       ? "interrupted"
-                                : mp.time_budget_s > 0 && session.elapsed_s() >= mp.time_budget_s ? "time_budget"
-                                : session.iteration() < mp.max_steps                               ? "converged"
-                                                                                                   : "steps";
     // Results.
     const synth::ParamValues best = session.best_params();
-    const double seconds = double(target.size()) / sr;
+    const double seconds = double(job.target().size()) / sr;
     if (!match::params_write_file(dir + "/params.json", choice.name, sr, seconds, best, session.table(), error))
         return fail(cmd, error);
-    const Vec recon = session.best_audio();
+    Vec recon;
+    if (!job.best_audio(recon, error)) return fail(cmd, error);
     dsp::WavWriteOptions wopt;
     wopt.format = dsp::WavSampleFormat::float32;
     if (!dsp::wav_write_file(dir + "/recon.wav", recon, sr, error, wopt)) return fail(cmd, error);
 
     CompareData cd;
-    cd.target = target;
+    cd.target = job.target();
     cd.recon = recon;
     cd.sample_rate_hz = sr;
     for (const match::IterationRecord& r : session.history()) {
@@ -180,12 +193,12 @@ int cmd_match(int argc, char** argv) {
     if (!plot_compare(dir + "/compare.png", cd, error)) return fail(cmd, error);
 
     const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-    if (!match::write_text_file(dir + "/report.json",
-                                report_json(session, target_path, sr, int(target.size()), wall_s, stopped), error))
+    if (!util::write_text_file(dir + "/report.json",
+                                report_json(job, target_path, wall_s), error))
         return fail(cmd, error);
     if (!quiet)
         note(cmd, "best loss " + fmt("%.5g", session.best_loss()) + " (initial " + fmt("%.5g", session.initial_loss()) +
-                      ", " + stopped + "); wrote " + dir + "/{params.json,recon.wav,report.json,compare.png}");
+                      ", " + job.reason() + "); wrote " + dir + "/{params.json,recon.wav,report.json,compare.png}");
     return g_interrupted ? 130 : kExitOk;
 }
 

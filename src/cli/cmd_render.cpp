@@ -3,7 +3,6 @@
 #include "cli/common.h"
 
 #include "dsp/wav.h"
-#include "synth/ddsp_synth.h"
 
 #include <cmath>
 
@@ -57,40 +56,29 @@ int cmd_render(int argc, char** argv) {
 
     SynthChoice choice;
     if (!choose_synth(args, "--params", choice, error)) return fail(cmd, error);
-    int sr = 0;
-    if (!choose_sample_rate(args, choice, sr, error)) return fail(cmd, error);
-    if (!args.has("--seconds"))
-        seconds = choice.have_file && choice.file.seconds > 0 ? choice.file.seconds : choice.synth->default_seconds();
-    if (!(seconds > 0 && seconds <= 60)) return fail(cmd, "duration " + fmt("%g", seconds) + " s is outside (0, 60]");
-
-    synth::SynthConfig cfg;
-    cfg.sample_rate_hz = sr;
-    cfg.num_samples = std::max(1, int(std::lround(seconds * sr)));
-    cfg.seed = seed;
+    if (!choose_sample_rate(args, choice, choice.sample_rate_hz, error)) return fail(cmd, error);
+    const int sr = choice.sample_rate_hz;
+    engine::RenderOptions ro;
+    ro.seconds = args.has("--seconds") ? seconds : 0;
+    ro.seed = seed;
     if (args.has("--f0")) {
-        auto* d = dynamic_cast<synth::DdspSynth*>(choice.synth.get());
-        if (!d) return fail(cmd, "--f0 applies to synths with pitch conditioning (ddsp); set the pitch parameter of '" +
-                                     choice.name + "' in --params instead");
-        d->set_f0_hz(f0_hz);
+        if (!choice.synth->pitch_is_conditioning())
+            return fail(cmd, "--f0 applies to synths with pitch conditioning (ddsp); set the pitch parameter of '" +
+                                 choice.name + "' in --params instead");
+        ro.f0_hz = f0_hz;
     }
+    // --target: the synth analyses the recording as matching does (engine::render), so a match's
+    // params.json renders its recon.wav.
+    engine::Target target;
     if (args.has("--target")) {
-        double max_seconds = 0;
-        Vec target;
-        if (!choose_max_seconds(args, *choice.synth, max_seconds, error) ||
-            !load_target(cmd, args.str("--target"), sr, max_seconds, target, error))
+        if (!choose_max_seconds(args, *choice.synth, ro.max_target_seconds, error) ||
+            !load_recording(cmd, args.str("--target"), ro.max_target_seconds, target, error))
             return fail(cmd, error);
-        if (!args.has("--seconds")) cfg.num_samples = int(target.size());
-        if (target.size() != cfg.num_samples) {
-            Vec fitted = Vec::Zero(cfg.num_samples);
-            const Eigen::Index n = std::min<Eigen::Index>(target.size(), cfg.num_samples);
-            fitted.head(n) = target.head(n);
-            target = fitted;
-        }
-        if (!choice.synth->analyse_target(target, cfg, error)) return fail(cmd, args.str("--target") + ": " + error);
+        if (!target.at(*choice.synth, sr, ro.max_target_seconds, error))
+            return fail(cmd, args.str("--target") + ": " + error);
     }
-    const synth::ParamValues values = choice.have_file ? choice.file.values : synth::ParamValues{};
     Vec audio;
-    if (!synth::render(*choice.synth, values, cfg, audio, error)) {
+    if (!engine::render(choice, ro, args.has("--target") ? &target : nullptr, audio, error)) {
         if (choice.have_file) error = args.str("--params") + ": " + error;
         return fail(cmd, error);
     }

@@ -2,8 +2,9 @@
 // checkpoints, resume, validation and a test-split report (nn/train.h has the method).
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "match/params_json.h"
 #include "nn/train.h"
+#include "util/file.h"
+#include "util/json.h"
 
 #include <unistd.h>
 #if defined(__GLIBC__)
@@ -43,7 +44,7 @@ bool write_atomic(const std::string& path, const nn::TensorFile& file, std::stri
 }
 
 std::string metrics_json(const nn::EvalMetrics& m) {
-    using match::json_number;
+    using util::json_number;
     return "{\"clips\": " + std::to_string(m.clips) + ", \"mrstft\": " + json_number(m.mrstft) +
            ", \"f0_l1_cents\": " + json_number(m.f0_l1_cents) + ", \"loudness_l1_db\": " + json_number(m.loudness_l1_db) +
            ", \"kl\": " + json_number(m.kl) + "}";
@@ -140,7 +141,7 @@ int cmd_train(int argc, char** argv) {
         const auto seed = resume_file.metadata.find("seed");
         if (seed != resume_file.metadata.end() && !args.has("--seed")) opt.seed = std::stoull(seed->second);
     }
-    if (!make_dir(out_dir, error)) return fail(cmd, error);
+    if (!util::make_dir(out_dir, error)) return fail(cmd, error);
 
     const auto t_load = Clock::now();
     std::vector<nn::TrainClip> clips;
@@ -163,7 +164,11 @@ int cmd_train(int argc, char** argv) {
     std::fprintf(stderr, "train: %lld weights; config %s\n", trainer.model().num_values(),
                  nn::autoencoder_config_json(config).c_str());
 
-    std::ofstream log(out_dir + "/log.jsonl", std::ios::app);
+    const std::string log_path = out_dir + "/log.jsonl";
+    auto log_line = [&](const std::string& line) {
+        std::string e;
+        if (!util::append_text_file(log_path, line + "\n", e)) std::fprintf(stderr, "\ntrain: %s\n", e.c_str());
+    };
     std::map<std::string, std::string> meta = {{"seed", std::to_string(opt.seed)}, {"data", data_dir}};
     auto save_checkpoint = [&]() {
         std::string e;
@@ -198,12 +203,11 @@ int cmd_train(int argc, char** argv) {
                          hms(per_step * (opt.steps - step)).c_str(), tty ? "   " : "\n");
         }
         if (step % 100 == 0) {
-            log << "{\"step\": " << step << ", \"time_s\": " << match::json_number(elapsed)
-                << ", \"loss\": " << match::json_number(loss_avg / avg_n)
-                << ", \"mrstft\": " << match::json_number(rec_avg / avg_n)
-                << ", \"kl\": " << match::json_number(kl_avg / avg_n)
-                << ", \"lr\": " << match::json_number(trainer.learning_rate()) << "}\n";
-            log.flush();
+            log_line("{\"step\": " + std::to_string(step) + ", \"time_s\": " + util::json_number(elapsed) +
+                     ", \"loss\": " + util::json_number(loss_avg / avg_n) +
+                     ", \"mrstft\": " + util::json_number(rec_avg / avg_n) +
+                     ", \"kl\": " + util::json_number(kl_avg / avg_n) +
+                     ", \"lr\": " + util::json_number(trainer.learning_rate()) + "}");
             loss_avg = rec_avg = kl_avg = 0;
             avg_n = 0;
         }
@@ -212,8 +216,7 @@ int cmd_train(int argc, char** argv) {
             const nn::EvalMetrics m = nn::evaluate(trainer.model(), valid);
             std::fprintf(stderr, "%svalid @ %d: mrstft %.3f, f0 L1 %.1f cents, loudness L1 %.2f dB, kl %.2f\n",
                          tty ? "\n" : "", step, m.mrstft, m.f0_l1_cents, m.loudness_l1_db, m.kl);
-            log << "{\"step\": " << step << ", \"valid\": " << metrics_json(m) << "}\n";
-            log.flush();
+            log_line("{\"step\": " + std::to_string(step) + ", \"valid\": " + metrics_json(m) + "}");
         }
         if ((time_budget_s > 0 && elapsed > time_budget_s) || (stop_after > 0 && step - first_step >= stop_after)) {
             stopped_early = true;
@@ -242,16 +245,16 @@ int cmd_train(int argc, char** argv) {
     for (const nn::TrainClip* c : test) by_instrument[c->instrument].push_back(c);
     std::string per = "{";
     for (const auto& kv : by_instrument)
-        per += std::string(per.size() > 1 ? ", " : "") + match::json_quote(kv.first) + ": " +
+        per += std::string(per.size() > 1 ? ", " : "") + util::json_quote(kv.first) + ": " +
                metrics_json(nn::evaluate(trainer.model(), kv.second));
     per += "}";
     const std::string report = "{\"config\": " + nn::autoencoder_config_json(config) +
                                ", \"steps\": " + std::to_string(trainer.step_count()) +
                                ", \"batch\": " + std::to_string(opt.batch) + ", \"seed\": " + std::to_string(opt.seed) +
                                ", \"weights\": " + std::to_string(trainer.model().num_values()) +
-                               ", \"train_seconds_this_run\": " + match::json_number(seconds_since(t0)) +
+                               ", \"train_seconds_this_run\": " + util::json_number(seconds_since(t0)) +
                                ", \"test\": " + metrics_json(overall) + ", \"test_by_instrument\": " + per + "}\n";
-    if (!match::write_text_file(out_dir + "/report.json", report, error)) return fail(cmd, error);
+    if (!util::write_text_file(out_dir + "/report.json", report, error)) return fail(cmd, error);
     std::fprintf(stderr, "test (%d clips): mrstft %.3f, f0 L1 %.1f cents, loudness L1 %.2f dB\n", overall.clips,
                  overall.mrstft, overall.f0_l1_cents, overall.loudness_l1_db);
     return kExitOk;

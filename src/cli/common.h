@@ -3,7 +3,10 @@
 #pragma once
 
 #include "cli/args.h"
+#include "engine/synth_job.h"
+#include "engine/target.h"
 #include "match/params_json.h"
+#include "util/file.h"
 #include "match/session.h"
 #include "synth/synth.h"
 
@@ -24,34 +27,32 @@ std::string one_line(std::string s);
 bool parse_command(const CommandSpec& spec, int argc, char** argv, Args& args, int& exit_code);
 
 // The synth named by --synth and/or by the parameter file given with `params_option` (which must
-// agree). Reads the parameter file into `file` (have_file tells whether there was one).
-struct SynthChoice {
-    std::string name;
-    std::unique_ptr<synth::Synth> synth;
-    match::ParamFile file;
-    bool have_file = false;
-};
+// agree), through engine::prepare_synth. Reads the parameter file into `file` (have_file tells
+// whether there was one).
+using SynthChoice = engine::SynthJob;
 bool choose_synth(const Args& args, const char* params_option, SynthChoice& out, std::string& error);
 
-// --sr if given, else the parameter file's sample_rate, else the synth's default. An integer
-// (WAV files need one) in [1000, 384000].
+// engine::choose_rate with --sr as the override: --sr, else the parameter file's sample_rate,
+// else the synth's default.
 bool choose_sample_rate(const Args& args, const SynthChoice& choice, int& sample_rate_hz, std::string& error);
 
-// Reads a WAV file (mono downmix), keeps at most its first max_seconds (with a note on stderr
-// naming the command) and resamples it to sample_rate_hz. Refuses targets MatchSession would
-// refuse (shorter than 64 samples, silent, non-finite) with one-line errors.
+// Reads a WAV file (mono downmix) and prepares it with engine::prepare_target (its first
+// max_seconds, resampled to sample_rate_hz, checked), with notes on stderr naming the command when
+// the file is truncated or cut. Errors name the file.
 bool load_target(const char* cmd, const std::string& path, int sample_rate_hz, double max_seconds, Vec& out,
                  std::string& error);
 
-// How much of a target is used by loss, match and landscape: max(synth default, 4 s), or
+// Reads a WAV file (mono downmix) into an engine::Target, which prepares it for each synth; the
+// same notes as load_target (cut at max_seconds). Errors name the file.
+bool load_recording(const char* cmd, const std::string& path, double max_seconds, engine::Target& target,
+                    std::string& error);
+
+// How much of a target is used by loss, match and landscape: engine::match_seconds_for, or
 // --max-seconds.
 bool choose_max_seconds(const Args& args, const synth::Synth& synth, double& max_seconds, std::string& error);
 
 // --loss (mrstft by default).
 bool choose_loss(const Args& args, match::LossKind& kind, std::string& error);
-
-// Creates a directory (and its parents); fine if it exists.
-bool make_dir(const std::string& path, std::string& error);
 
 std::string fmt(const char* format, double v);
 

@@ -8,6 +8,7 @@
 #include "cli/plot.h"
 
 #include "dsp/stft.h"
+#include "util/file.h"
 
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include <stb_easy_font.h>
@@ -80,11 +81,16 @@ public:
         return stb_easy_font_width(str.data()) * scale;
     }
     bool write_png(const std::string& path, std::string& error) const {
-        if (stbi_write_png(path.c_str(), w_, h_, 3, px_.data(), w_ * 3) == 0) {
-            error = "cannot write '" + path + "'";
+        // Encoded in memory and written by the core's one file writer (stb's own fopen reports no reason).
+        std::string png;
+        const auto append = [](void* context, void* data, int size) {
+            static_cast<std::string*>(context)->append(static_cast<const char*>(data), size_t(size));
+        };
+        if (stbi_write_png_to_func(append, &png, w_, h_, 3, px_.data(), w_ * 3) == 0) {
+            error = "cannot encode '" + path + "'";
             return false;
         }
-        return true;
+        return util::write_text_file(path, png, error);
     }
 
 private:

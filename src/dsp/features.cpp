@@ -57,8 +57,8 @@ Vec frame_rms(const Real* x, int n, int frame_size, int hop) {
 
 namespace {
 
-bool fail(std::string* err, const char* msg) {
-    if (err) *err = msg;
+bool fail(std::string& error, const char* msg) {
+    error = msg;
     return false;
 }
 
@@ -122,14 +122,14 @@ Vec spectral_flatness(const Arr& magnitude, double floor_db) {
 }
 
 bool spectral_features(const Real* x, int n, double sample_rate_hz, const SpectralParams& params,
-                       SpectralFeatures& out, std::string* err) {
+                       SpectralFeatures& out, std::string& error) {
     out = SpectralFeatures();
-    if (n < 0 || (n > 0 && !x)) return fail(err, "spectral_features: no signal (null pointer or negative length)");
-    if (!(sample_rate_hz > 0)) return fail(err, "spectral_features: sample rate must be positive");
+    if (n < 0 || (n > 0 && !x)) return fail(error, "spectral_features: no signal (null pointer or negative length)");
+    if (!(sample_rate_hz > 0)) return fail(error, "spectral_features: sample rate must be positive");
     if (params.fft_size < 2 || !is_power_of_two(params.fft_size))
-        return fail(err, "spectral_features: fft_size must be a power of two >= 2");
-    if (params.hop < 1) return fail(err, "spectral_features: hop must be >= 1");
-    if (!(params.flatness_floor_db < 0)) return fail(err, "spectral_features: flatness_floor_db must be negative");
+        return fail(error, "spectral_features: fft_size must be a power of two >= 2");
+    if (params.hop < 1) return fail(error, "spectral_features: hop must be >= 1");
+    if (!(params.flatness_floor_db < 0)) return fail(error, "spectral_features: flatness_floor_db must be negative");
     if (n == 0) return true;
 
     StftConfig cfg;

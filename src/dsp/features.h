@@ -49,12 +49,12 @@ struct SpectralFeatures {
     double flatness_mean = 1.0;     // flatness of the mean power spectrum (Welch): white noise -> ~1
 };
 
-// Frames follow stft.h (periodic Hann, centred frames). Fails on bad parameters (message in err).
+// Frames follow stft.h (periodic Hann, centred frames). Fails on bad parameters (message in error).
 bool spectral_features(const Real* x, int n, double sample_rate_hz, const SpectralParams& params,
-                       SpectralFeatures& out, std::string* err = nullptr);
+                       SpectralFeatures& out, std::string& error);
 inline bool spectral_features(const Vec& x, double sample_rate_hz, const SpectralParams& params,
-                              SpectralFeatures& out, std::string* err = nullptr) {
-    return spectral_features(x.data(), int(x.size()), sample_rate_hz, params, out, err);
+                              SpectralFeatures& out, std::string& error) {
+    return spectral_features(x.data(), int(x.size()), sample_rate_hz, params, out, error);
 }
 // The same per-frame features from a magnitude spectrogram (bins x frames, as stft_magnitude
 // gives; fft_size = 2 * (bins - 1)).

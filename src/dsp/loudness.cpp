@@ -12,8 +12,8 @@ namespace ddsp::dsp {
 
 namespace {
 
-bool fail(std::string* err, const char* msg) {
-    if (err) *err = msg;
+bool fail(std::string& error, const char* msg) {
+    error = msg;
     return false;
 }
 
@@ -34,16 +34,16 @@ double a_weighting_db(double f_hz) {
 }
 
 bool frame_loudness_db(const Real* x, int n, double sample_rate_hz, const LoudnessParams& params, Vec& out_db,
-                       std::string* err) {
+                       std::string& error) {
     out_db.resize(0);
-    if (n < 0 || (n > 0 && !x)) return fail(err, "frame_loudness_db: no signal (null pointer or negative length)");
-    if (!(sample_rate_hz > 0)) return fail(err, "frame_loudness_db: sample rate must be positive");
+    if (n < 0 || (n > 0 && !x)) return fail(error, "frame_loudness_db: no signal (null pointer or negative length)");
+    if (!(sample_rate_hz > 0)) return fail(error, "frame_loudness_db: sample rate must be positive");
     if (params.fft_size < 2 || !is_power_of_two(params.fft_size))
-        return fail(err, "frame_loudness_db: fft_size must be a power of two >= 2");
+        return fail(error, "frame_loudness_db: fft_size must be a power of two >= 2");
     if (params.hop <= 0 && !(params.frame_rate_hz > 0))
-        return fail(err, "frame_loudness_db: frame_rate_hz must be positive (or give hop)");
+        return fail(error, "frame_loudness_db: frame_rate_hz must be positive (or give hop)");
     if (!std::isfinite(params.floor_db) || !std::isfinite(params.ref_db))
-        return fail(err, "frame_loudness_db: floor_db and ref_db must be finite");
+        return fail(error, "frame_loudness_db: floor_db and ref_db must be finite");
     const int hop = params.hop > 0 ? params.hop : frame_hop(sample_rate_hz, params.frame_rate_hz);
     if (n == 0) return true;
 

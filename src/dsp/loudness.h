@@ -38,12 +38,12 @@ struct LoudnessParams {
 int loudness_fft_size_for(double sample_rate_hz);
 
 // One value per frame (frame_count(n, hop) values; empty for n == 0), all >= floor_db and finite.
-// Fails only on bad parameters (message in err).
+// Fails only on bad parameters (message in error).
 bool frame_loudness_db(const Real* x, int n, double sample_rate_hz, const LoudnessParams& params, Vec& out_db,
-                       std::string* err = nullptr);
+                       std::string& error);
 inline bool frame_loudness_db(const Vec& x, double sample_rate_hz, const LoudnessParams& params, Vec& out_db,
-                              std::string* err = nullptr) {
-    return frame_loudness_db(x.data(), int(x.size()), sample_rate_hz, params, out_db, err);
+                              std::string& error) {
+    return frame_loudness_db(x.data(), int(x.size()), sample_rate_hz, params, out_db, error);
 }
 
 }  // namespace ddsp::dsp

@@ -9,25 +9,25 @@ namespace ddsp::dsp {
 
 namespace {
 
-bool fail(std::string* err, const std::string& msg) {
-    if (err) *err = msg;
+bool fail(std::string& error, const std::string& msg) {
+    error = msg;
     return false;
 }
 
 }  // namespace
 
-bool mfcc_params_valid(const MfccParams& p, double sample_rate_hz, std::string* err) {
-    if (!(sample_rate_hz > 0) || !std::isfinite(sample_rate_hz)) return fail(err, "mfcc: sample rate must be > 0");
+bool mfcc_params_valid(const MfccParams& p, double sample_rate_hz, std::string& error) {
+    if (!(sample_rate_hz > 0) || !std::isfinite(sample_rate_hz)) return fail(error, "mfcc: sample rate must be > 0");
     if (p.fft_size < 4 || !is_power_of_two(p.fft_size))
-        return fail(err, "mfcc: fft_size must be a power of two >= 4");
-    if (p.hop < 1) return fail(err, "mfcc: hop must be >= 1");
-    if (p.mel_bands < 1) return fail(err, "mfcc: mel_bands must be >= 1");
+        return fail(error, "mfcc: fft_size must be a power of two >= 4");
+    if (p.hop < 1) return fail(error, "mfcc: hop must be >= 1");
+    if (p.mel_bands < 1) return fail(error, "mfcc: mel_bands must be >= 1");
     if (p.coefficients < 1 || p.coefficients > p.mel_bands)
-        return fail(err, "mfcc: coefficients must be in 1..mel_bands");
+        return fail(error, "mfcc: coefficients must be in 1..mel_bands");
     if (!(p.f_min_hz >= 0) || !(p.f_max_hz > p.f_min_hz))
-        return fail(err, "mfcc: need 0 <= f_min_hz < f_max_hz");
-    if (p.f_max_hz > 0.5 * sample_rate_hz) return fail(err, "mfcc: f_max_hz is above Nyquist");
-    if (!(p.log_floor > 0) || !std::isfinite(p.log_floor)) return fail(err, "mfcc: log_floor must be > 0");
+        return fail(error, "mfcc: need 0 <= f_min_hz < f_max_hz");
+    if (p.f_max_hz > 0.5 * sample_rate_hz) return fail(error, "mfcc: f_max_hz is above Nyquist");
+    if (!(p.log_floor > 0) || !std::isfinite(p.log_floor)) return fail(error, "mfcc: log_floor must be > 0");
     return true;
 }
 
@@ -73,12 +73,15 @@ Arr log_mel_power(const Arr& magnitude, const Arr& filterbank, double log_floor)
     return mel.max(Real(log_floor)).log();
 }
 
+// RealFft asserts on a bad size: give it a harmless one when params are invalid.
+static int plan_fft_size(const MfccParams& params, double sample_rate_hz) {
+    std::string ignored;
+    return mfcc_params_valid(params, sample_rate_hz, ignored) ? params.fft_size : 4;
+}
+
 MfccPlan::MfccPlan(const MfccParams& params, double sample_rate_hz)
-    : params_(params),
-      sample_rate_hz_(sample_rate_hz),
-      // RealFft asserts on a bad size: give it a harmless one when params are invalid.
-      fft_(mfcc_params_valid(params, sample_rate_hz) ? params.fft_size : 4) {
-    if (!mfcc_params_valid(params, sample_rate_hz, &error_)) return;
+    : params_(params), sample_rate_hz_(sample_rate_hz), fft_(plan_fft_size(params, sample_rate_hz)) {
+    if (!mfcc_params_valid(params, sample_rate_hz, error_)) return;
     filterbank_ = mel_filterbank(params.fft_size, sample_rate_hz, params.mel_bands, params.f_min_hz, params.f_max_hz);
     dct_ = dct2_ortho(params.coefficients, params.mel_bands);
     // Each triangle covers a few bins; summing only those makes the mel step O(bins) per frame.
@@ -101,9 +104,9 @@ MfccPlan::MfccPlan(const MfccParams& params, double sample_rate_hz)
     window_ = stft_window(cfg);
 }
 
-bool MfccPlan::compute(const Real* x, int n, Arr& out, std::string* err) {
-    if (!ok()) return fail(err, error_);
-    if (n < 0 || (n > 0 && !x)) return fail(err, "mfcc: bad signal");
+bool MfccPlan::compute(const Real* x, int n, Arr& out, std::string& error) {
+    if (!ok()) return fail(error, error_);
+    if (n < 0 || (n > 0 && !x)) return fail(error, "mfcc: bad signal");
     const int frames = n > 0 ? n / params_.hop + 1 : 0;
     const int bins = params_.fft_size / 2 + 1, bands = params_.mel_bands;
     StftConfig cfg;
@@ -128,9 +131,9 @@ bool MfccPlan::compute(const Real* x, int n, Arr& out, std::string* err) {
     return true;
 }
 
-bool mfcc(const Real* x, int n, double sample_rate_hz, const MfccParams& params, Arr& out, std::string* err) {
+bool mfcc(const Real* x, int n, double sample_rate_hz, const MfccParams& params, Arr& out, std::string& error) {
     MfccPlan plan(params, sample_rate_hz);
-    return plan.compute(x, n, out, err);
+    return plan.compute(x, n, out, error);
 }
 
 }  // namespace ddsp::dsp

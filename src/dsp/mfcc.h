@@ -34,8 +34,8 @@ struct MfccParams {
     double log_floor = 1e-6;   // mel powers are clamped to this before the log
 };
 
-// Checks params against sample_rate_hz; false with a message in err on failure.
-bool mfcc_params_valid(const MfccParams& params, double sample_rate_hz, std::string* err = nullptr);
+// Checks params against sample_rate_hz; false with a message in error on failure.
+bool mfcc_params_valid(const MfccParams& params, double sample_rate_hz, std::string& error);
 
 // HTK mel scale: 2595 log10(1 + f / 700).
 double hz_to_mel_htk(double f_hz);
@@ -68,7 +68,7 @@ public:
     const Arr& dct() const { return dct_; }                // coefficients x bands
 
     // out: frames x coefficients (one row per frame, n / hop + 1 rows; 0 rows for n == 0).
-    bool compute(const Real* x, int n, Arr& out, std::string* err = nullptr);
+    bool compute(const Real* x, int n, Arr& out, std::string& error);
 
 private:
     MfccParams params_;
@@ -83,10 +83,10 @@ private:
 
 // One-shot form: builds an MfccPlan and runs it. out: frames x coefficients.
 bool mfcc(const Real* x, int n, double sample_rate_hz, const MfccParams& params, Arr& out,
-          std::string* err = nullptr);
+          std::string& error);
 inline bool mfcc(const Vec& x, double sample_rate_hz, const MfccParams& params, Arr& out,
-                 std::string* err = nullptr) {
-    return mfcc(x.data(), int(x.size()), sample_rate_hz, params, out, err);
+                 std::string& error) {
+    return mfcc(x.data(), int(x.size()), sample_rate_hz, params, out, error);
 }
 
 }  // namespace ddsp::dsp

@@ -10,8 +10,8 @@ namespace ddsp::dsp {
 
 namespace {
 
-bool fail(std::string* err, const char* msg) {
-    if (err) *err = msg;
+bool fail(std::string& error, const char* msg) {
+    error = msg;
     return false;
 }
 
@@ -21,19 +21,19 @@ struct OnsetGrid {
     double sample_rate_hz = 0;
 };
 
-bool onset_grid(double sample_rate_hz, const OnsetParams& p, OnsetGrid& g, std::string* err) {
+bool onset_grid(double sample_rate_hz, const OnsetParams& p, OnsetGrid& g, std::string& error) {
     // The upper bound keeps every span in samples within int range.
-    if (!(sample_rate_hz > 0) || !(sample_rate_hz <= 1e7)) return fail(err, "onsets: sample rate must be in (0, 10 MHz]");
+    if (!(sample_rate_hz > 0) || !(sample_rate_hz <= 1e7)) return fail(error, "onsets: sample rate must be in (0, 10 MHz]");
     if (!(p.window_s > 0) || !(p.hop_s > 0) || !(p.window_s <= 10) || !(p.hop_s <= 10))
-        return fail(err, "onsets: window_s and hop_s must be in (0, 10] s");
-    if (!(p.compression > 0) || !std::isfinite(p.compression)) return fail(err, "onsets: compression must be positive");
-    if (!(p.delta >= 0) || !std::isfinite(p.delta)) return fail(err, "onsets: delta must be >= 0");
+        return fail(error, "onsets: window_s and hop_s must be in (0, 10] s");
+    if (!(p.compression > 0) || !std::isfinite(p.compression)) return fail(error, "onsets: compression must be positive");
+    if (!(p.delta >= 0) || !std::isfinite(p.delta)) return fail(error, "onsets: delta must be >= 0");
     if (!(p.median_window_s >= 0) || !(p.peak_window_s >= 0) || !(p.min_gap_s >= 0) ||
         !(p.refine_window_s > 0) || !(p.median_window_s <= 60) || !(p.peak_window_s <= 60) ||
         !(p.min_gap_s <= 3600) || !(p.refine_window_s <= 10) || !(p.diff_lag_s >= 0) || !(p.diff_lag_s <= 10) ||
         p.max_filter_bins < 0 || p.max_filter_bins > 64)
-        return fail(err, "onsets: window lengths must be non-negative and sensible");
-    if (p.window_s * sample_rate_hz > (1 << 22)) return fail(err, "onsets: window too long for this sample rate");
+        return fail(error, "onsets: window lengths must be non-negative and sensible");
+    if (p.window_s * sample_rate_hz > (1 << 22)) return fail(error, "onsets: window too long for this sample rate");
     const int win = std::max(2, int(std::lround(p.window_s * sample_rate_hz)));
     g.cfg.win_length = win;
     g.cfg.fft_size = next_power_of_two(win);
@@ -108,12 +108,12 @@ long long refine_onset(const EnergySums& es, long long lo, long long hi, int len
 }  // namespace
 
 bool onset_strength(const Real* x, int n, double sample_rate_hz, const OnsetParams& params, Vec& flux,
-                    Vec& times_s, std::string* err) {
+                    Vec& times_s, std::string& error) {
     flux.resize(0);
     times_s.resize(0);
-    if (n < 0 || (n > 0 && !x)) return fail(err, "onset_strength: no signal (null pointer or negative length)");
+    if (n < 0 || (n > 0 && !x)) return fail(error, "onset_strength: no signal (null pointer or negative length)");
     OnsetGrid g;
-    if (!onset_grid(sample_rate_hz, params, g, err)) return false;
+    if (!onset_grid(sample_rate_hz, params, g, error)) return false;
     if (n == 0) return true;
 
     Vec padded = Vec::Zero(Eigen::Index(n) + g.pad);
@@ -172,14 +172,14 @@ bool onset_strength(const Real* x, int n, double sample_rate_hz, const OnsetPara
 }
 
 bool detect_onsets(const Real* x, int n, double sample_rate_hz, const OnsetParams& params,
-                   std::vector<double>& onsets_s, std::string* err) {
+                   std::vector<double>& onsets_s, std::string& error) {
     onsets_s.clear();
     Vec flux, times;
-    if (!onset_strength(x, n, sample_rate_hz, params, flux, times, err)) return false;
+    if (!onset_strength(x, n, sample_rate_hz, params, flux, times, error)) return false;
     const int frames = int(flux.size());
     if (frames == 0) return true;
     OnsetGrid g;
-    onset_grid(sample_rate_hz, params, g, nullptr);
+    onset_grid(sample_rate_hz, params, g, error);  // cannot fail: onset_strength checked the same
     const int hop = g.cfg.hop;
     const int lag = diff_lag_frames(params, g);
     const int med_half = frames_for(params.median_window_s, sample_rate_hz, hop);

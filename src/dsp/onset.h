@@ -44,14 +44,14 @@ struct OnsetParams {
 // Onset strength per frame and the time (s) of each frame's centre; frame times start before 0
 // because of the leading silence. Empty for n == 0. Fails only on bad parameters.
 bool onset_strength(const Real* x, int n, double sample_rate_hz, const OnsetParams& params, Vec& flux,
-                    Vec& times_s, std::string* err = nullptr);
+                    Vec& times_s, std::string& error);
 
 // Onset times in seconds, increasing, within [0, n / sample_rate). Fails only on bad parameters.
 bool detect_onsets(const Real* x, int n, double sample_rate_hz, const OnsetParams& params,
-                   std::vector<double>& onsets_s, std::string* err = nullptr);
+                   std::vector<double>& onsets_s, std::string& error);
 inline bool detect_onsets(const Vec& x, double sample_rate_hz, const OnsetParams& params,
-                          std::vector<double>& onsets_s, std::string* err = nullptr) {
-    return detect_onsets(x.data(), int(x.size()), sample_rate_hz, params, onsets_s, err);
+                          std::vector<double>& onsets_s, std::string& error) {
+    return detect_onsets(x.data(), int(x.size()), sample_rate_hz, params, onsets_s, error);
 }
 
 }  // namespace ddsp::dsp

@@ -11,8 +11,8 @@ namespace ddsp::dsp {
 
 namespace {
 
-bool fail(std::string* err, const char* msg) {
-    if (err) *err = msg;
+bool fail(std::string& error, const char* msg) {
+    error = msg;
     return false;
 }
 
@@ -22,27 +22,27 @@ constexpr int kMaxLag = 1 << 18;
 }  // namespace
 
 bool yin_track(const Real* x, int n, double sample_rate_hz, const YinParams& params, PitchTrack& out,
-               std::string* err) {
+               std::string& error) {
     out = PitchTrack();
-    if (n < 0 || (n > 0 && !x)) return fail(err, "yin_track: no signal (null pointer or negative length)");
-    if (!(sample_rate_hz > 0)) return fail(err, "yin_track: sample rate must be positive");
+    if (n < 0 || (n > 0 && !x)) return fail(error, "yin_track: no signal (null pointer or negative length)");
+    if (!(sample_rate_hz > 0)) return fail(error, "yin_track: sample rate must be positive");
     if (!(params.f0_min_hz > 0) || !(params.f0_max_hz > params.f0_min_hz))
-        return fail(err, "yin_track: need 0 < f0_min_hz < f0_max_hz");
-    if (!(params.threshold > 0) || !(params.threshold <= 1)) return fail(err, "yin_track: threshold must be in (0, 1]");
+        return fail(error, "yin_track: need 0 < f0_min_hz < f0_max_hz");
+    if (!(params.threshold > 0) || !(params.threshold <= 1)) return fail(error, "yin_track: threshold must be in (0, 1]");
     if (params.hop <= 0 && !(params.frame_rate_hz > 0))
-        return fail(err, "yin_track: frame_rate_hz must be positive (or give hop)");
-    if (params.window < 0) return fail(err, "yin_track: window must be >= 0");
-    if (std::isnan(params.silence_db)) return fail(err, "yin_track: silence_db is NaN");
+        return fail(error, "yin_track: frame_rate_hz must be positive (or give hop)");
+    if (params.window < 0) return fail(error, "yin_track: window must be >= 0");
+    if (std::isnan(params.silence_db)) return fail(error, "yin_track: silence_db is NaN");
 
     // Lag range. tau_min >= 2 keeps a neighbour on each side for the interpolation.
     const double tau_max_d = std::ceil(sample_rate_hz / params.f0_min_hz);
-    if (tau_max_d > kMaxLag) return fail(err, "yin_track: f0_min_hz too low for this sample rate");
+    if (tau_max_d > kMaxLag) return fail(error, "yin_track: f0_min_hz too low for this sample rate");
     const int tau_max = std::max(3, int(tau_max_d));
     const int tau_min = std::max(2, int(std::floor(sample_rate_hz / params.f0_max_hz)));
-    if (tau_min >= tau_max) return fail(err, "yin_track: f0 range is empty at this sample rate");
+    if (tau_min >= tau_max) return fail(error, "yin_track: f0 range is empty at this sample rate");
     const int lags = tau_max + 1;  // d is computed for 0..tau_max+1
     const int win = params.window > 0 ? params.window : tau_max;
-    if (win > kMaxLag) return fail(err, "yin_track: window too long");
+    if (win > kMaxLag) return fail(error, "yin_track: window too long");
     const int seg_len = win + lags;
     const int fft_n = next_power_of_two(seg_len);
 
@@ -142,16 +142,16 @@ bool yin_track(const Real* x, int n, double sample_rate_hz, const YinParams& par
 }
 
 bool yin_note_f0_hz(const Real* x, int n, double sample_rate_hz, const YinParams& params, double& f0_hz,
-                    std::string* err) {
+                    std::string& error) {
     f0_hz = 0.0;
     YinParams p = params;
     p.hold_unvoiced = false;
     PitchTrack track;
-    if (!yin_track(x, n, sample_rate_hz, p, track, err)) return false;
+    if (!yin_track(x, n, sample_rate_hz, p, track, error)) return false;
     std::vector<double> v;
     for (int f = 0; f < track.f0_hz.size(); ++f)
         if (track.voiced[f]) v.push_back(track.f0_hz[f]);
-    if (v.empty()) return fail(err, "yin_note_f0_hz: no voiced frame (silence, noise or f0 out of range)");
+    if (v.empty()) return fail(error, "yin_note_f0_hz: no voiced frame (silence, noise or f0 out of range)");
     // Median (the mean of the two middle values for an even count).
     const size_t mid = v.size() / 2;
     std::nth_element(v.begin(), v.begin() + mid, v.end());

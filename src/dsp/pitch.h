@@ -41,22 +41,22 @@ struct PitchTrack {
     double frame_rate_hz = 0.0;  // sample_rate / hop (the rate actually used)
 };
 
-// Fails only on bad parameters (message in err); silence, noise and tiny inputs give unvoiced
+// Fails only on bad parameters (message in error); silence, noise and tiny inputs give unvoiced
 // frames with finite values.
 bool yin_track(const Real* x, int n, double sample_rate_hz, const YinParams& params, PitchTrack& out,
-               std::string* err = nullptr);
+               std::string& error);
 inline bool yin_track(const Vec& x, double sample_rate_hz, const YinParams& params, PitchTrack& out,
-                      std::string* err = nullptr) {
-    return yin_track(x.data(), int(x.size()), sample_rate_hz, params, out, err);
+                      std::string& error) {
+    return yin_track(x.data(), int(x.size()), sample_rate_hz, params, out, error);
 }
 
 // One robust f0 for a whole note: the median f0 of the voiced frames (hold_unvoiced is ignored).
 // Returns false with f0_hz = 0 when the parameters are bad or no frame is voiced.
 bool yin_note_f0_hz(const Real* x, int n, double sample_rate_hz, const YinParams& params, double& f0_hz,
-                    std::string* err = nullptr);
+                    std::string& error);
 inline bool yin_note_f0_hz(const Vec& x, double sample_rate_hz, const YinParams& params, double& f0_hz,
-                           std::string* err = nullptr) {
-    return yin_note_f0_hz(x.data(), int(x.size()), sample_rate_hz, params, f0_hz, err);
+                           std::string& error) {
+    return yin_note_f0_hz(x.data(), int(x.size()), sample_rate_hz, params, f0_hz, error);
 }
 
 }  // namespace ddsp::dsp

@@ -7,6 +7,8 @@
 // [SECTION] writing
 #include "dsp/wav.h"
 
+#include "util/file.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -598,19 +600,7 @@ bool wav_write_file(const std::string& path, const Real* interleaved, std::size_
                     WavWriteReport* report) {
     std::vector<std::uint8_t> bytes;
     if (!wav_encode(interleaved, frames, channels, sample_rate_hz, bytes, error, opt, report)) return false;
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    if (!f) {
-        error = "cannot open '" + path + "' for writing: " + std::strerror(errno);
-        return false;
-    }
-    const bool wrote = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-    const int write_errno = errno;
-    const bool closed = std::fclose(f) == 0;
-    if (!wrote || !closed) {
-        error = "cannot write '" + path + "': " + std::strerror(wrote ? errno : write_errno);
-        return false;
-    }
-    return true;
+    return util::write_file(path, bytes.data(), bytes.size(), error);
 }
 
 bool wav_write_file(const std::string& path, const Vec& mono, int sample_rate_hz, std::string& error,

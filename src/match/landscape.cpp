@@ -1,6 +1,8 @@
 #include "match/landscape.h"
 
-#include "match/params_json.h"
+#include "util/json.h"
+
+
 
 #include <algorithm>
 #include <cctype>
@@ -22,7 +24,7 @@ bool landscape_axis(const std::string& text, const std::vector<synth::ParamSpec>
     const std::size_t colon = text.find(':');
     if (colon != std::string::npos) {
         name = text.substr(0, colon);
-        if (!parse_integer(text.substr(colon + 1), index) || index < 0) {
+        if (!util::parse_integer(text.substr(colon + 1), index) || index < 0) {
             error = "'" + text + "': the index after ':' must be a non-negative integer";
             return false;
         }
@@ -99,7 +101,7 @@ bool Landscape::add_evaluator(std::string& error) {
         error = "unknown synth '" + setup_.synth_name + "'";
         return false;
     }
-    if (setup_.analyse && !e->synth->analyse_target(setup_.target, setup_.cfg, error)) return false;
+    e->synth->use_analysis(analysis_);
     evaluators_.push_back(std::move(e));
     return true;
 }
@@ -111,8 +113,7 @@ bool Landscape::structural(const LandscapeAxis& a) {
     if (a.global) return true;
     Evaluator fresh;
     fresh.synth = synth::make_synth(setup_.synth_name);
-    std::string ignored;
-    if (setup_.analyse) fresh.synth->analyse_target(setup_.target, setup_.cfg, ignored);
+    fresh.synth->use_analysis(analysis_);
     Evaluator& e = *evaluators_[0];
     Vec u = setup_.u0;
     for (int d : a.dims) u[d] = Real(a.u_values[0]);
@@ -157,6 +158,16 @@ bool Landscape::init(const LandscapeSetup& setup, const LandscapeAxis& x, const 
                 std::to_string(setup.cfg.num_samples);
         return false;
     }
+    analysis_ = setup.analysis;
+    if (setup.analyse && !analysis_) {
+        const std::unique_ptr<synth::Synth> s = synth::make_synth(setup.synth_name);
+        if (!s) {
+            error = "unknown synth '" + setup.synth_name + "'";
+            return false;
+        }
+        if (!s->analyse(setup.target, setup.cfg, analysis_, error)) return false;
+    }
+    if (!setup.analyse) analysis_ = nullptr;
     steps_ = int(x.values.size());
     if (!add_evaluator(error)) {
         steps_ = 0;

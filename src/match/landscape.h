@@ -49,6 +49,7 @@ struct LandscapeSetup {
     synth::SynthConfig cfg;  // num_samples = target.size()
     Vec target;
     bool analyse = true;  // synths analyse the target first (a recording); false for a rendered target
+    synth::AnalysisPtr analysis;  // that analysis, if the caller already made it (else made once in init)
     LossKind loss = LossKind::mrstft;
     Vec u0;  // values of every parameter (the axes' entries are overwritten)
 };
@@ -81,6 +82,7 @@ class Landscape {
     struct Evaluator;
     std::vector<std::unique_ptr<Evaluator>> evaluators_;
     LandscapeSetup setup_;
+    synth::AnalysisPtr analysis_;  // shared by every evaluator
     LandscapeAxis x_, y_;
     int steps_ = 0, next_row_ = 0, next_col_ = 0;  // next point: row (outer axis), column (inner)
     Vec cursor_u_;                                 // u of the row run_points is in

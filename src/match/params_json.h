@@ -1,4 +1,4 @@
-// A small strict JSON reader and the parameter-file format on top of it.
+// The parameter-file format, on the strict JSON reader of util/json.h:
 //
 // Parameter files hold a synth's parameters in physical units (Hz, seconds, dB):
 //
@@ -13,58 +13,16 @@
 // Any other top-level key is an error, so typos do not pass silently. Names, sizes and ranges are
 // checked against a synth's table by params_validate (synth::to_unconstrained).
 //
-// The JSON reader is RFC 8259 without extensions: no comments, no trailing commas, no NaN or
-// Infinity, duplicate keys rejected, numbers that overflow a double rejected, strings must be
-// valid UTF-8 (a leading UTF-8 byte-order mark is skipped). Depth and size are limited because
-// files come from users. Errors are one line with the byte offset: "JSON: byte 17: ...".
 // Nothing here throws; it has no dependency on the CLI (the wasm worker reads presets with it).
 #pragma once
 
 #include "synth/synth.h"
+#include "util/json.h"
 
-#include <cstddef>
 #include <set>
 #include <string>
-#include <utility>
-#include <vector>
 
 namespace ddsp::match {
-
-// [SECTION] strict numbers in text (command-line values, "name:index" axes)
-
-// The whole string must be the number: no leading space, no trailing characters, no overflow;
-// parse_real also refuses NaN and infinity.
-bool parse_real(const std::string& text, double& out);
-bool parse_integer(const std::string& text, long long& out);
-
-// [SECTION] JSON
-
-struct JsonValue {
-    enum class Type { null, boolean, number, string, array, object };
-    Type type = Type::null;
-    bool boolean = false;
-    double number = 0;
-    std::string string;
-    std::vector<JsonValue> array;
-    std::vector<std::pair<std::string, JsonValue>> object;  // file order, unique keys
-    std::size_t offset = 0;                                 // byte offset of the value in the text
-
-    const JsonValue* find(const std::string& key) const;  // nullptr if absent or not an object
-};
-
-const char* json_type_name(JsonValue::Type type);
-
-struct JsonLimits {
-    std::size_t max_bytes = std::size_t(64) << 20;  // a 4 s ddsp preset is ~1 MB
-    int max_depth = 64;
-};
-
-bool json_parse(const std::string& text, JsonValue& out, std::string& error, const JsonLimits& limits = {});
-
-// Writing: a quoted, escaped string; a number with 9 significant digits (every float round-trips),
-// integers without exponent up to 1e15, and `null` for NaN/Inf (JSON has no spelling for them).
-std::string json_quote(const std::string& s);
-std::string json_number(double v);
 
 // [SECTION] parameter files
 
@@ -92,10 +50,5 @@ std::string params_to_json(const std::string& synth_name, double sample_rate_hz,
 bool params_write_file(const std::string& path, const std::string& synth_name, double sample_rate_hz, double seconds,
                        const synth::ParamValues& values, const std::vector<synth::ParamSpec>& table,
                        std::string& error);
-
-// Whole-file helpers (binary-safe), with one-line errors naming the path.
-bool read_text_file(const std::string& path, std::string& out, std::string& error,
-                    std::size_t max_bytes = std::size_t(64) << 20);
-bool write_text_file(const std::string& path, const std::string& text, std::string& error);
 
 }  // namespace ddsp::match

@@ -11,6 +11,7 @@
 #include "match/session.h"
 
 #include "ad/adam.h"
+#include "dsp/recording_check.h"
 #include "dsp/rng.h"
 
 #include <Eigen/Eigenvalues>
@@ -120,6 +121,7 @@ struct MatchSession::Evaluator {
 
 struct MatchSession::Impl {
     std::unique_ptr<synth::Synth> synth;  // for the gradient graph
+    synth::AnalysisPtr analysis;          // the target's, shared by every graph
     std::unique_ptr<ad::Tape> tape;
     ad::Var u;
     std::unique_ptr<TargetLoss> loss;
@@ -160,7 +162,7 @@ std::unique_ptr<MatchSession::Evaluator> MatchSession::make_evaluator(const std:
                                                                       const Vec& u0, std::string& error) const {
     auto e = std::make_unique<Evaluator>();
     e->synth = synth::make_synth(synth_name);
-    if (!e->synth->analyse_target(target, cfg_, error)) return nullptr;
+    e->synth->use_analysis(impl_->analysis);
     e->u = e->tape.constant(u0);
     e->audio = e->synth->build(e->u, cfg_);
     e->loss = make_loss(params_.loss, e->audio, target, cfg_.sample_rate_hz);
@@ -173,7 +175,8 @@ MatchSession::~MatchSession() = default;
 // [SECTION] session set-up
 
 bool MatchSession::init(const std::string& synth_name, const Vec& target, double sample_rate_hz,
-                        const MatchParams& params, std::string& error, const synth::ParamValues* initial) {
+                        const MatchParams& params, std::string& error, const synth::ParamValues* initial,
+                        const synth::AnalysisPtr* analysis) {
     impl_ = std::make_unique<Impl>();
     done_ = true;
     history_.clear();
@@ -188,22 +191,11 @@ bool MatchSession::init(const std::string& synth_name, const Vec& target, double
         error = "unknown synth '" + synth_name + "'";
         return false;
     }
-    if (target.size() < 64) {
-        error = "the target is too short (" + std::to_string(target.size()) + " samples; need at least 64)";
+    if (!dsp::check_recording(target, error)) {
+        error = "the target " + error;
         return false;
     }
-    if (!target.allFinite()) {
-        error = "the target contains NaN or infinite samples";
-        return false;
-    }
-    if (target.abs().maxCoeff() < Real(1e-5)) {
-        error = "the target is silent (peak below -100 dBFS)";
-        return false;
-    }
-    if (!(sample_rate_hz >= 1000 && sample_rate_hz <= 384000)) {
-        error = "sample rate " + std::to_string(sample_rate_hz) + " Hz is outside 1000..384000";
-        return false;
-    }
+    if (!dsp::check_sample_rate(sample_rate_hz, error)) return false;
     if (params.max_steps < 1 || params.population < 2 || params.parents < 1 || params.parents >= params.population) {
         error = "bad method settings (steps >= 1, population >= 2, 1 <= parents < population)";
         return false;
@@ -212,7 +204,12 @@ bool MatchSession::init(const std::string& synth_name, const Vec& target, double
     cfg_.sample_rate_hz = sample_rate_hz;
     cfg_.num_samples = int(target.size());
     cfg_.seed = params.seed;
-    if (!m.synth->analyse_target(target, cfg_, error)) return false;
+    // The target is analysed once; the gradient graph and every evaluator share the result.
+    if (analysis)
+        m.analysis = *analysis;
+    else if (!m.synth->analyse(target, cfg_, m.analysis, error))
+        return false;
+    m.synth->use_analysis(m.analysis);
     table_ = m.synth->param_table(cfg_);
 
     Vec u0;

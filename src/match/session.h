@@ -78,10 +78,12 @@ public:
     MatchSession& operator=(const MatchSession&) = delete;
 
     // target: mono, already at sample_rate_hz. initial: physical values to start from (defaults
-    // otherwise). Fails with a one-line error on an unknown synth, an unusable target (empty,
-    // silent, non-finite) or out-of-range initial values.
+    // otherwise). analysis: the synth's analysis of this target at this rate and length, if the
+    // caller already has it (else it is made here, once). Fails with a one-line error on an
+    // unknown synth, an unusable target (dsp::check_recording) or out-of-range initial values.
     bool init(const std::string& synth_name, const Vec& target, double sample_rate_hz, const MatchParams& params,
-              std::string& error, const synth::ParamValues* initial = nullptr);
+              std::string& error, const synth::ParamValues* initial = nullptr,
+              const synth::AnalysisPtr* analysis = nullptr);
 
     // One iteration (a gradient step or a generation). Returns false once done.
     bool step();

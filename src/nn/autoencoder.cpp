@@ -1,7 +1,7 @@
 #include "nn/autoencoder.h"
 
 #include "ad/ops.h"
-#include "match/params_json.h"
+#include "util/json.h"
 
 #include <cmath>
 
@@ -26,7 +26,7 @@ Tensor to_tensor(const std::string& name, const Arr& a) {
 }  // namespace
 
 std::string autoencoder_config_json(const AutoencoderConfig& c) {
-    using match::json_number;
+    using util::json_number;
     const DecoderConfig& d = c.decoder;
     auto b = [](bool v) { return std::string(v ? "true" : "false"); };
     std::string s = "{";
@@ -52,9 +52,9 @@ std::string autoencoder_config_json(const AutoencoderConfig& c) {
 }
 
 bool autoencoder_config_from_json(const std::string& json, AutoencoderConfig& out, std::string& error) {
-    match::JsonValue root;
-    if (!match::json_parse(json, root, error)) return false;
-    if (root.type != match::JsonValue::Type::object) {
+    util::JsonValue root;
+    if (!util::json_parse(json, root, error)) return false;
+    if (root.type != util::JsonValue::Type::object) {
         error = "model config: not a JSON object";
         return false;
     }
@@ -62,9 +62,9 @@ bool autoencoder_config_from_json(const std::string& json, AutoencoderConfig& ou
     DecoderConfig& d = c.decoder;
     for (const auto& kv : root.object) {
         const std::string& k = kv.first;
-        const match::JsonValue& v = kv.second;
-        const bool is_bool = v.type == match::JsonValue::Type::boolean;
-        const bool is_num = v.type == match::JsonValue::Type::number;
+        const util::JsonValue& v = kv.second;
+        const bool is_bool = v.type == util::JsonValue::Type::boolean;
+        const bool is_num = v.type == util::JsonValue::Type::number;
         auto integer = [&](int& dst, int lo, int hi) {
             if (!is_num || v.number != std::floor(v.number) || v.number < lo || v.number > hi) {
                 error = "model config: " + k + " must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi);

@@ -29,7 +29,7 @@ bool analyse_conditioning(const Vec& x, double sample_rate_hz, const Conditionin
     dsp::YinParams yin;
     yin.hop = hop;
     dsp::PitchTrack track;
-    if (!dsp::yin_track(x, sample_rate_hz, yin, track, &error)) return false;
+    if (!dsp::yin_track(x, sample_rate_hz, yin, track, error)) return false;
     const int frames = int(track.f0_hz.size());
     // Unvoiced frames take the nearest voiced f0 (before or after), so onsets and releases play
     // the note's pitch rather than a jump to a default.
@@ -49,13 +49,13 @@ bool analyse_conditioning(const Vec& x, double sample_rate_hz, const Conditionin
     dsp::LoudnessParams lp;
     lp.hop = hop;
     lp.fft_size = dsp::loudness_fft_size_for(sample_rate_hz);
-    if (!dsp::frame_loudness_db(x, sample_rate_hz, lp, out.loudness_db, &error)) return false;
+    if (!dsp::frame_loudness_db(x, sample_rate_hz, lp, out.loudness_db, error)) return false;
 
     dsp::SpectralParams sp;
     sp.hop = hop;
     sp.fft_size = lp.fft_size / 2;
     dsp::SpectralFeatures spectral;
-    if (!dsp::spectral_features(x, sample_rate_hz, sp, spectral, &error)) return false;
+    if (!dsp::spectral_features(x, sample_rate_hz, sp, spectral, error)) return false;
     out.centroid_hz = spectral.centroid_hz;
 
     out.gain_db = 0;
@@ -73,7 +73,7 @@ bool analyse_conditioning(const Vec& x, double sample_rate_hz, const Conditionin
     mp.coefficients = params.mfcc_coefficients;
     mp.f_max_hz = sample_rate_hz / 2;
     const Vec scaled = out.gain_db != 0 ? Vec(x * Real(std::pow(10.0, out.gain_db / 20))) : Vec();
-    if (!dsp::mfcc(out.gain_db != 0 ? scaled : x, sample_rate_hz, mp, out.mfcc, &error)) return false;
+    if (!dsp::mfcc(out.gain_db != 0 ? scaled : x, sample_rate_hz, mp, out.mfcc, error)) return false;
 
     if (out.loudness_db.size() != frames || out.centroid_hz.size() != frames) {
         error = "internal error: feature tracks disagree on the frame count";

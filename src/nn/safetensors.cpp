@@ -6,7 +6,8 @@
 //   [SECTION] writing
 #include "nn/safetensors.h"
 
-#include "match/params_json.h"
+#include "util/file.h"
+#include "util/json.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -18,7 +19,7 @@
 
 namespace ddsp::nn {
 
-using match::JsonValue;
+using util::JsonValue;
 
 const Tensor* TensorFile::find(const std::string& name) const {
     for (const Tensor& t : tensors)
@@ -118,7 +119,7 @@ bool parse_dtype(const std::string& name, Dtype& dtype, std::size_t& bytes, std:
                                             "U64",  "I64", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F6_E2M3",
                                             "F6_E3M2", "F4", "C64"};
         const bool is_known = std::find(std::begin(known), std::end(known), name) != std::end(known);
-        error = (is_known ? "dtype " + name + " is not supported" : "unknown dtype " + match::json_quote(name)) +
+        error = (is_known ? "dtype " + name + " is not supported" : "unknown dtype " + util::json_quote(name)) +
                 " (supported: F32, F64, F16, BF16)";
         return false;
     }
@@ -126,14 +127,14 @@ bool parse_dtype(const std::string& name, Dtype& dtype, std::size_t& bytes, std:
 }
 
 bool parse_entry(const std::string& name, const JsonValue& v, Entry& e, std::string& error) {
-    const std::string where = "tensor " + match::json_quote(name) + ": ";
+    const std::string where = "tensor " + util::json_quote(name) + ": ";
     if (v.type != JsonValue::Type::object) {
-        error = where + "expected an object, got " + match::json_type_name(v.type);
+        error = where + "expected an object, got " + util::json_type_name(v.type);
         return false;
     }
     for (const auto& kv : v.object) {
         if (kv.first != "dtype" && kv.first != "shape" && kv.first != "data_offsets") {
-            error = where + "unknown key " + match::json_quote(kv.first);
+            error = where + "unknown key " + util::json_quote(kv.first);
             return false;
         }
     }
@@ -214,14 +215,14 @@ bool read_memory(const uint8_t* bytes, std::size_t size, TensorFile& out, std::s
     }
     const std::string header(reinterpret_cast<const char*>(bytes) + 8, std::size_t(header_bytes));
     JsonValue root;
-    match::JsonLimits limits;
+    util::JsonLimits limits;
     limits.max_bytes = std::size_t(safetensors_max_header_bytes);
-    if (!match::json_parse(header, root, error, limits)) {
+    if (!util::json_parse(header, root, error, limits)) {
         error = "safetensors header: " + error;
         return false;
     }
     if (root.type != JsonValue::Type::object) {
-        error = std::string("safetensors header: expected an object, got ") + match::json_type_name(root.type);
+        error = std::string("safetensors header: expected an object, got ") + util::json_type_name(root.type);
         return false;
     }
 
@@ -237,8 +238,8 @@ bool read_memory(const uint8_t* bytes, std::size_t size, TensorFile& out, std::s
             }
             for (const auto& m : kv.second.object) {
                 if (m.second.type != JsonValue::Type::string) {
-                    error = "safetensors header: __metadata__ value " + match::json_quote(m.first) +
-                            " must be a string, got " + match::json_type_name(m.second.type);
+                    error = "safetensors header: __metadata__ value " + util::json_quote(m.first) +
+                            " must be a string, got " + util::json_type_name(m.second.type);
                     return false;
                 }
                 out.metadata[m.first] = m.second.string;
@@ -246,7 +247,7 @@ bool read_memory(const uint8_t* bytes, std::size_t size, TensorFile& out, std::s
             continue;
         }
         if (!names.insert(kv.first).second) {  // json_parse already rejects duplicate keys
-            error = "safetensors header: duplicate tensor " + match::json_quote(kv.first);
+            error = "safetensors header: duplicate tensor " + util::json_quote(kv.first);
             return false;
         }
         Entry e;
@@ -255,7 +256,7 @@ bool read_memory(const uint8_t* bytes, std::size_t size, TensorFile& out, std::s
             return false;
         }
         if (e.end > buffer_bytes) {
-            error = "safetensors header: tensor " + match::json_quote(e.name) + ": data_offsets end " +
+            error = "safetensors header: tensor " + util::json_quote(e.name) + ": data_offsets end " +
                     std::to_string(e.end) + " is beyond the " + std::to_string(buffer_bytes) + "-byte data buffer";
             return false;
         }
@@ -272,13 +273,13 @@ bool read_memory(const uint8_t* bytes, std::size_t size, TensorFile& out, std::s
     const Entry* previous = nullptr;
     for (const Entry* e : by_offset) {
         if (e->begin < cursor) {
-            error = "safetensors header: tensor " + match::json_quote(e->name) + " overlaps tensor " +
-                    match::json_quote(previous->name);
+            error = "safetensors header: tensor " + util::json_quote(e->name) + " overlaps tensor " +
+                    util::json_quote(previous->name);
             return false;
         }
         if (e->begin > cursor) {
             error = "safetensors header: gap of " + std::to_string(e->begin - cursor) + " bytes before tensor " +
-                    match::json_quote(e->name);
+                    util::json_quote(e->name);
             return false;
         }
         cursor = e->end;
@@ -358,10 +359,10 @@ bool safetensors_encode(const TensorFile& file, std::vector<uint8_t>& out, std::
 
     // A string the JSON reader accepts back (valid UTF-8), quoted.
     auto quote_checked = [&error](const std::string& s, const std::string& what, std::string& quoted) {
-        quoted = match::json_quote(s);
+        quoted = util::json_quote(s);
         JsonValue probe;
         std::string json_error;
-        if (!match::json_parse(quoted, probe, json_error)) {
+        if (!util::json_parse(quoted, probe, json_error)) {
             error = "safetensors: " + what + " " + quoted + " is not valid UTF-8";
             return false;
         }
@@ -386,13 +387,13 @@ bool safetensors_encode(const TensorFile& file, std::vector<uint8_t>& out, std::
     uint64_t offset = 0;
     for (std::size_t i = 0; i < sorted.size(); ++i) {
         const Tensor& t = *sorted[i];
-        const std::string where = "safetensors: tensor " + match::json_quote(t.name) + ": ";
+        const std::string where = "safetensors: tensor " + util::json_quote(t.name) + ": ";
         if (t.name.empty() || t.name == "__metadata__") {
-            error = "safetensors: invalid tensor name " + match::json_quote(t.name);
+            error = "safetensors: invalid tensor name " + util::json_quote(t.name);
             return false;
         }
         if (i > 0 && sorted[i - 1]->name == t.name) {
-            error = "safetensors: duplicate tensor " + match::json_quote(t.name);
+            error = "safetensors: duplicate tensor " + util::json_quote(t.name);
             return false;
         }
         if (!quote_checked(t.name, "tensor name", quoted)) return false;
@@ -440,18 +441,7 @@ bool safetensors_write_file(const std::string& path, const TensorFile& file, std
         error = "'" + path + "': " + error;
         return false;
     }
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    if (!f) {
-        error = "cannot create '" + path + "': " + std::strerror(errno);
-        return false;
-    }
-    const bool wrote = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-    const bool closed = std::fclose(f) == 0;
-    if (!wrote || !closed) {
-        error = "cannot write '" + path + "'";
-        return false;
-    }
-    return true;
+    return util::write_file(path, bytes.data(), bytes.size(), error);
 }
 
 }  // namespace ddsp::nn

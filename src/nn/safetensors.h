@@ -12,7 +12,7 @@
 // Reading accepts F32, and converts F64, F16 and BF16 to float (F64 beyond the float range
 // becomes +-inf). Other dtypes (integers, BOOL, F8...) are rejected with an error naming the
 // tensor. Everything is validated because files come from users: header length (non-zero,
-// <= 100 MB, within the file), strict JSON (see match/params_json.h), unknown keys, shapes
+// <= 100 MB, within the file), strict JSON (see util/json.h), unknown keys, shapes
 // (non-negative integers, overflow-checked products), byte size == element count * dtype size,
 // offsets within the buffer, tiling. Errors are one line; file functions prefix the path.
 //

@@ -1,3 +1,4 @@
+#include "dsp/recording_check.h"
 #include "nn/train.h"
 
 #include "ad/ops.h"
@@ -5,7 +6,7 @@
 #include "dsp/resample.h"
 #include "dsp/rng.h"
 #include "dsp/wav.h"
-#include "match/params_json.h"
+#include "util/json.h"
 
 #include <Eigen/Eigenvalues>
 
@@ -20,8 +21,8 @@ namespace {
 
 uint64_t step_seed(uint64_t seed, int step) { return seed * 0x9E3779B97F4A7C15ull + uint64_t(step) * 0xBF58476D1CE4E5B9ull; }
 
-const match::JsonValue* field(const match::JsonValue& v, const char* key, match::JsonValue::Type type) {
-    const match::JsonValue* f = v.find(key);
+const util::JsonValue* field(const util::JsonValue& v, const char* key, util::JsonValue::Type type) {
+    const util::JsonValue* f = v.find(key);
     return f && f->type == type ? f : nullptr;
 }
 
@@ -45,16 +46,16 @@ bool load_dataset(const std::string& dir, double sample_rate_hz, const Condition
     while (std::getline(meta, line)) {
         ++line_no;
         if (line.empty()) continue;
-        match::JsonValue v;
-        if (!match::json_parse(line, v, error)) {
+        util::JsonValue v;
+        if (!util::json_parse(line, v, error)) {
             error = meta_path + ":" + std::to_string(line_no) + ": " + error;
             return false;
         }
-        const auto* name = field(v, "name", match::JsonValue::Type::string);
-        const auto* inst = field(v, "instrument", match::JsonValue::Type::string);
-        const auto* split = field(v, "split", match::JsonValue::Type::string);
-        const auto* midi = field(v, "midi", match::JsonValue::Type::number);
-        const auto* vel = field(v, "velocity", match::JsonValue::Type::number);
+        const auto* name = field(v, "name", util::JsonValue::Type::string);
+        const auto* inst = field(v, "instrument", util::JsonValue::Type::string);
+        const auto* split = field(v, "split", util::JsonValue::Type::string);
+        const auto* midi = field(v, "midi", util::JsonValue::Type::number);
+        const auto* vel = field(v, "velocity", util::JsonValue::Type::number);
         if (!name || !inst || !split || !midi || !vel || name->string.find('/') != std::string::npos) {
             error = meta_path + ":" + std::to_string(line_no) + ": needs name, instrument, split, midi, velocity";
             return false;
@@ -183,8 +184,8 @@ double f0_l1_cents(const Vec& recon, const TrainClip& clip) {
     yin.hop = clip.cond.hop;
     dsp::PitchTrack a, b;
     std::string error;
-    if (!dsp::yin_track(recon, clip.cond.sample_rate_hz, yin, a, &error) ||
-        !dsp::yin_track(clip.audio, clip.cond.sample_rate_hz, yin, b, &error))
+    if (!dsp::yin_track(recon, clip.cond.sample_rate_hz, yin, a, error) ||
+        !dsp::yin_track(clip.audio, clip.cond.sample_rate_hz, yin, b, error))
         return 0;
     double sum = 0;
     int n = 0;
@@ -265,7 +266,7 @@ std::string latent_space_json(const Autoencoder& model, const std::vector<const 
     for (int a = 0; a < 2; ++a) axes.row(a) = eig.eigenvectors().col(d - 1 - std::min(a, d - 1)).transpose();
     auto vec = [](const Eigen::RowVectorXd& v) {
         std::string s = "[";
-        for (Eigen::Index i = 0; i < v.size(); ++i) s += (i ? ", " : "") + match::json_number(v[i]);
+        for (Eigen::Index i = 0; i < v.size(); ++i) s += (i ? ", " : "") + util::json_number(v[i]);
         return s + "]";
     };
     double extent[2] = {0, 0};
@@ -273,15 +274,15 @@ std::string latent_space_json(const Autoencoder& model, const std::vector<const 
     for (size_t k = 0; k < names.size(); ++k) {
         const Eigen::RowVectorXd mean = (sums[k] / Real(counts[k])).cast<double>().matrix();
         for (int a = 0; a < 2; ++a) extent[a] = std::max(extent[a], std::fabs((mean - origin).dot(axes.row(a))));
-        inst += std::string(k ? ", " : "") + "{\"name\": " + match::json_quote(names[k]) + ", \"clips\": " +
+        inst += std::string(k ? ", " : "") + "{\"name\": " + util::json_quote(names[k]) + ", \"clips\": " +
                 std::to_string(counts[k]) + ", \"mean\": " + vec(mean) + "}";
     }
     inst += "]";
     std::string s = "{\"instruments\": " + inst;
     s += ", \"axes\": [" + vec(axes.row(0)) + ", " + vec(axes.row(1)) + "]";
     s += ", \"origin\": " + vec(origin);
-    s += ", \"scale\": [" + match::json_number(std::max(1e-3, 1.25 * extent[0])) + ", " +
-         match::json_number(std::max(1e-3, 1.25 * extent[1])) + "]}";
+    s += ", \"scale\": [" + util::json_number(std::max(1e-3, 1.25 * extent[0])) + ", " +
+         util::json_number(std::max(1e-3, 1.25 * extent[1])) + "]}";
     return s;
 }
 
@@ -297,12 +298,8 @@ std::unique_ptr<FineTuner> FineTuner::create(const TensorFile& weights, const Ve
     ft->config_ = ft->model_->config();
     const double sr = ft->config_.decoder.sample_rate_hz;
     Vec x = audio.head(std::min<Eigen::Index>(audio.size(), Eigen::Index(opt.max_seconds * sr)));
-    if (x.size() < 1024) {
-        error = "the recording is too short to fine-tune on (needs at least 1024 samples)";
-        return nullptr;
-    }
-    if (!x.allFinite() || x.abs().maxCoeff() < Real(1e-5)) {
-        error = x.allFinite() ? "the recording is silent" : "the recording has non-finite samples";
+    if (!dsp::check_recording(x, error, sr, 1024)) {  // a few of the encoder's frames at least
+        error = "the recording " + error;
         return nullptr;
     }
     Conditioning c;

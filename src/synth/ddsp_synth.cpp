@@ -484,7 +484,14 @@ Vec DdspSynth::f0_frames_hz(const SynthConfig& cfg) const {
     return f0;
 }
 
-bool DdspSynth::analyse_target(const Vec& target, const SynthConfig& cfg, std::string& error) {
+// What ddsp takes from a recording: its f0 track and its frame RMS (for initial_values()).
+struct DdspAnalysis final : TargetAnalysis {
+    Vec f0_hz;  // empty: nothing pitched
+    Vec rms;
+    double frame_s = 0;
+};
+
+bool DdspSynth::analyse(const Vec& target, const SynthConfig& cfg, AnalysisPtr& out, std::string& error) const {
     if (target.size() == 0) {
         error = "ddsp: the target is empty";
         return false;
@@ -500,20 +507,47 @@ bool DdspSynth::analyse_target(const Vec& target, const SynthConfig& cfg, std::s
     yp.f0_max_hz = std::min(2000.0, 0.45 * cfg.sample_rate_hz);
     dsp::PitchTrack track;
     std::string yin_error;
-    if (!dsp::yin_track(target, cfg.sample_rate_hz, yp, track, &yin_error)) {
+    if (!dsp::yin_track(target, cfg.sample_rate_hz, yp, track, yin_error)) {
         error = "ddsp: pitch tracking failed: " + yin_error;
         return false;
     }
-    const double frame_s = h / cfg.sample_rate_hz;
-    if (track.voiced.any()) {
-        track_f0_hz_ = track.f0_hz;
-        track_frame_s_ = frame_s;
+    auto a = std::make_shared<DdspAnalysis>();
+    a->frame_s = h / cfg.sample_rate_hz;
+    if (track.voiced.any()) a->f0_hz = track.f0_hz;
+    // RMS over 4 hops (16 ms at 16 kHz), long enough to smooth over a period of most notes.
+    a->rms = dsp::frame_rms(target, 4 * h, h);
+    out = std::move(a);
+    return true;
+}
+
+void DdspSynth::use_analysis(AnalysisPtr analysis) {
+    auto a = std::dynamic_pointer_cast<const DdspAnalysis>(std::move(analysis));
+    if (!a) {
+        track_rms_.resize(0);
+        return;
+    }
+    if (a->f0_hz.size() > 0) {
+        track_f0_hz_ = a->f0_hz;
+        track_frame_s_ = a->frame_s;
     } else {
         track_f0_hz_.resize(0);  // nothing pitched: keep the constant f0
     }
-    // RMS over 4 hops (16 ms at 16 kHz), long enough to smooth over a period of most notes.
-    track_rms_ = dsp::frame_rms(target, 4 * h, h);
-    rms_frame_s_ = frame_s;
+    track_rms_ = a->rms;
+    rms_frame_s_ = a->frame_s;
+}
+
+bool DdspSynth::set_pitch_hz(double f0_hz, bool follow_analysis, ParamValues&, const SynthConfig& cfg, std::string&) {
+    if (!(follow_analysis && has_f0_track())) {
+        set_f0_hz(f0_hz);
+        return true;
+    }
+    // The analysed track over the rendered frames, scaled so its median is f0_hz.
+    const Vec track = f0_frames_hz(cfg);
+    std::vector<double> sorted(track.data(), track.data() + track.size());
+    std::sort(sorted.begin(), sorted.end());
+    const size_t n = sorted.size();
+    const double median = n == 0 ? 0 : n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    set_f0_track(track * Real(median > 0 ? f0_hz / median : 1.0), cfg.sample_rate_hz / double(hop(cfg)));
     return true;
 }
 

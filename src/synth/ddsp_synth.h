@@ -92,7 +92,12 @@ public:
     // Tracks f0 with YIN (250 Hz frames, unvoiced frames hold the last voiced f0) and measures the
     // frame RMS for initial_values(). A target with no voiced frame keeps the default f0. Fails
     // only on an empty or non-finite target.
-    bool analyse_target(const Vec& target, const SynthConfig& cfg, std::string& error) override;
+    bool analyse(const Vec& target, const SynthConfig& cfg, AnalysisPtr& out, std::string& error) const override;
+    void use_analysis(AnalysisPtr analysis) override;
+    // Sets a constant pitch or, with follow_analysis and an f0 track, scales the track.
+    bool set_pitch_hz(double f0_hz, bool follow_analysis, ParamValues& values, const SynthConfig& cfg,
+                      std::string& error) override;
+    bool pitch_is_conditioning() const override { return true; }
     ad::Var build(ad::Var u, const SynthConfig& cfg) override;
 
     // [SECTION] f0 conditioning

@@ -361,6 +361,19 @@ class Drum808Synth final : public Synth {
         return drum808_table(cfg.sample_rate_hz);
     }
 
+    // The tuning: oscillator 1 goes to f0_hz and oscillator 2 keeps its ratio to it.
+    bool set_pitch_hz(double f0_hz, bool, ParamValues& values, const SynthConfig& cfg, std::string&) override {
+        const ParamValues defaults = default_values(param_table(cfg));
+        auto value_of = [&](const char* name) {
+            auto it = values.find(name);
+            return it != values.end() && it->second.size() == 1 ? it->second[0] : defaults.at(name)[0];
+        };
+        const double ratio = f0_hz / value_of("osc1_freq_hz");
+        values["osc2_freq_hz"] = {value_of("osc2_freq_hz") * ratio};
+        values["osc1_freq_hz"] = {f0_hz};
+        return true;
+    }
+
     ad::Var build(ad::Var u, const SynthConfig& cfg) override {
         ad::Tape& tape = *u.tape;
         const ParamGraph p(param_table(cfg), u);

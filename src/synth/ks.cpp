@@ -343,6 +343,15 @@ namespace {
 constexpr double kF0MinHz = 30;
 constexpr double kF0MaxHz = 4200;  // ~C8
 
+// What ks takes from a recording: its first exc_ms (the residual excitation) and the note's pitch
+// and fundamental T60 (the initial guess and the narrowed f0 range).
+struct KsAnalysis final : TargetAnalysis {
+    Vec head;
+    double rate_hz = 0;
+    double yin_f0_hz = 0;          // 0: no note found
+    double fundamental_t60_s = 0;  // 0: not measured
+};
+
 class KsSynth final : public Synth {
 public:
     explicit KsSynth(const KsOptions& o) : opt_(o) {
@@ -366,16 +375,16 @@ public:
         const int frames = opt_.control_frames, K = opt_.loop_order;
         double f0_lo = kF0MinHz, f0_hi = f0_max_hz(cfg.sample_rate_hz), f0_default = std::clamp(220.0, f0_lo, f0_hi);
         const bool analysed = has_recording(cfg);
-        if (analysed && yin_f0_hz_ > 0) {
+        if (analysed && yin_f0_hz() > 0) {
             const double r = window_ratio();
-            f0_default = std::clamp(yin_f0_hz_, f0_lo, f0_hi);
+            f0_default = std::clamp(yin_f0_hz(), f0_lo, f0_hi);
             f0_lo = std::max(f0_lo, f0_default / r);
             f0_hi = std::min(f0_hi, f0_default * r);
         }
         std::vector<ParamSpec> t;
         t.push_back({"f0_hz", "Hz", f0_lo, f0_hi, f0_default, ad::Scale::log, 1,
                      "String pitch; the loop delay is compensated for the loop filter's phase delay"});
-        t.back().global = analysed && yin_f0_hz_ > 0;  // only where the lag window spans the range
+        t.back().global = analysed && yin_f0_hz() > 0;  // only where the lag window spans the range
         t.push_back({"decay_s", "s", 0.02, 30, 2.0, ad::Scale::log, frames,
                      "Loop gain as a T60: g = 10^(-3 / (f0 decay_s)); the loop filter adds its own loss"});
         for (int k = 0; k <= K; ++k)
@@ -389,7 +398,7 @@ public:
         return t;
     }
 
-    bool analyse_target(const Vec& target, const SynthConfig& cfg, std::string& error) override {
+    bool analyse(const Vec& target, const SynthConfig& cfg, AnalysisPtr& out, std::string& error) const override {
         if (target.size() == 0) {
             error = "ks: the recording is empty";
             return false;
@@ -398,29 +407,43 @@ public:
             error = "ks: the recording contains non-finite samples";
             return false;
         }
+        auto a = std::make_shared<KsAnalysis>();
         // The burst's length, plus a margin so upsampling (oversample > 1) does not ramp out early.
         const int n_exc = exc_samples(cfg.sample_rate_hz) + 64;
-        head_ = target.head(std::min<Eigen::Index>(target.size(), n_exc));
-        analysed_rate_hz_ = cfg.sample_rate_hz;
+        a->head = target.head(std::min<Eigen::Index>(target.size(), n_exc));
+        a->rate_hz = cfg.sample_rate_hz;
         dsp::YinParams yp;
         yp.f0_min_hz = kF0MinHz;
         yp.f0_max_hz = f0_max_hz(cfg.sample_rate_hz);
         double f0 = 0;
-        yin_f0_hz_ = dsp::yin_note_f0_hz(target, cfg.sample_rate_hz, yp, f0) && f0 > 0 ? f0 : 0;
-        fundamental_t60_s_ = yin_f0_hz_ > 0 ? fundamental_t60_s(target, yin_f0_hz_, cfg.sample_rate_hz) : 0;
+        std::string no_note;  // no note found is not an error here: the f0 range stays wide
+        a->yin_f0_hz = dsp::yin_note_f0_hz(target, cfg.sample_rate_hz, yp, f0, no_note) && f0 > 0 ? f0 : 0;
+        a->fundamental_t60_s = a->yin_f0_hz > 0 ? fundamental_t60_s(target, a->yin_f0_hz, cfg.sample_rate_hz) : 0;
+        out = std::move(a);
         return true;
     }
 
+    void use_analysis(AnalysisPtr analysis) override {
+        analysis_ = std::dynamic_pointer_cast<const KsAnalysis>(std::move(analysis));
+    }
+
+    bool set_pitch_hz(double f0_hz, bool, ParamValues& values, const SynthConfig&, std::string&) override {
+        values["f0_hz"] = {f0_hz};
+        return true;
+    }
+    // The residual excitation is the recorded string's: at another pitch it would ring wrongly.
+    bool analysis_fits_any_pitch() const override { return false; }
+
     ParamValues initial_values(const SynthConfig& cfg) const override {
         ParamValues v = default_values(param_table(cfg));
-        if (!has_recording(cfg) || yin_f0_hz_ <= 0 || fundamental_t60_s_ <= 0) return v;
+        if (!has_recording(cfg) || yin_f0_hz() <= 0 || analysis_->fundamental_t60_s <= 0) return v;
         // Default taps are binomial: |B(w)| = cos(w/2)^K and a phase delay of K/2 samples.
         const int K = opt_.loop_order;
-        const double sr = opt_.oversample * cfg.sample_rate_hz, f0 = yin_f0_hz_, w0 = 2 * kPi * f0 / sr;
+        const double sr = opt_.oversample * cfg.sample_rate_hz, f0 = yin_f0_hz(), w0 = 2 * kPi * f0 / sr;
         const double filter_db = -20 * K * std::log10(std::cos(w0 / 2));
         const double delay = sr / f0 - 0.5 * K, frac = delay - std::floor(delay);
         const double interp_db = -10 * std::log10(1 - 2 * frac * (1 - frac) * (1 - std::cos(w0)));
-        const double loop_db_per_s = 60 / fundamental_t60_s_ - f0 * (filter_db + interp_db);
+        const double loop_db_per_s = 60 / analysis_->fundamental_t60_s - f0 * (filter_db + interp_db);
         const double decay_s = loop_db_per_s > 0 ? 60 / loop_db_per_s : 30;
         std::vector<double>& d = v["decay_s"];
         std::fill(d.begin(), d.end(), std::clamp(decay_s, 0.02, 30.0));
@@ -496,7 +519,7 @@ public:
 
         // Residual excitation: the recording's head inverse-filtered through the current loop.
         if (has_recording(cfg)) {
-            const Vec rec = M > 1 ? dsp::resample(head_, cfg.sample_rate_hz, sr) : head_;
+            const Vec rec = M > 1 ? dsp::resample(analysis_->head, cfg.sample_rate_hz, sr) : analysis_->head;
             Arr head = Arr::Zero(n_exc, 1), shifted = Arr::Zero(n_exc, win.num_lags);
             const int have = int(std::min<Eigen::Index>(rec.size(), n_exc));
             for (int i = 0; i < have; ++i) head(i, 0) = rec[i];
@@ -526,8 +549,10 @@ private:
     }
     int exc_samples(double sr) const { return std::max(1, int(std::lround(opt_.exc_ms * 1e-3 * sr))); }
     bool has_recording(const SynthConfig& cfg) const {
-        return head_.size() > 0 && std::abs(analysed_rate_hz_ - cfg.sample_rate_hz) < 1e-9 * cfg.sample_rate_hz;
+        return analysis_ && analysis_->head.size() > 0 &&
+               std::abs(analysis_->rate_hz - cfg.sample_rate_hz) < 1e-9 * cfg.sample_rate_hz;
     }
+    double yin_f0_hz() const { return analysis_ ? analysis_->yin_f0_hz : 0; }
 
     // Lags that hold every tap for f0 within the window (see the design notes), one spare each side.
     Window window(const std::vector<ParamSpec>& table, double f0_hz, double sr) const {
@@ -549,10 +574,7 @@ private:
 
     KsOptions opt_;
     std::vector<Real> decimation_kernel_;  // oversample > 1
-    Vec head_;                      // the analysed recording's first exc_ms
-    double analysed_rate_hz_ = 0;
-    double yin_f0_hz_ = 0;          // 0: no note found
-    double fundamental_t60_s_ = 0;  // 0: not measured
+    std::shared_ptr<const KsAnalysis> analysis_;  // null: no recording
 };
 
 }  // namespace

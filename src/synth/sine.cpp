@@ -61,6 +61,10 @@ public:
     std::string description() const override { return "Sine oscillator (frequency, amplitude): the local-minima tutorial"; }
     double default_sample_rate_hz() const override { return 16000; }
     double default_seconds() const override { return 1.0; }
+    bool set_pitch_hz(double f0_hz, bool, ParamValues& values, const SynthConfig&, std::string&) override {
+        values["frequency_hz"] = {f0_hz};
+        return true;
+    }
 
     std::vector<ParamSpec> param_table(const SynthConfig& cfg) const override {
         const double nyquist_hz = cfg.sample_rate_hz / 2;

@@ -21,6 +21,19 @@ std::unique_ptr<Synth> make_synth(const std::string& name) {
 
 ParamValues Synth::initial_values(const SynthConfig& cfg) const { return default_values(param_table(cfg)); }
 
+bool Synth::analyse_target(const Vec& target, const SynthConfig& cfg, std::string& error) {
+    AnalysisPtr analysis;
+    if (!analyse(target, cfg, analysis, error)) return false;
+    use_analysis(std::move(analysis));
+    return true;
+}
+
+bool Synth::set_pitch_hz(double f0_hz, bool follow_analysis, ParamValues& values, const SynthConfig& cfg,
+                         std::string& error) {
+    error = "synth '" + name() + "' has no pitch to set";
+    return false;
+}
+
 int table_size(const std::vector<ParamSpec>& table) {
     int n = 0;
     for (const ParamSpec& p : table) n += p.size;

@@ -42,6 +42,14 @@ struct SynthConfig {
 // Physical values by parameter name; each vector has the parameter's size.
 using ParamValues = std::map<std::string, std::vector<double>>;
 
+// What a synth takes from a recording (f0 track, loudness, residual excitation), computed once per
+// target and configuration and then shared read-only: every evaluator thread of a population
+// search, the gradient graph and the renders of one match use the same object.
+struct TargetAnalysis {
+    virtual ~TargetAnalysis() = default;
+};
+using AnalysisPtr = std::shared_ptr<const TargetAnalysis>;
+
 class Synth {
 public:
     virtual ~Synth() = default;
@@ -53,8 +61,30 @@ public:
     virtual std::vector<ParamSpec> param_table(const SynthConfig& cfg) const = 0;
 
     // Synths that take controls from a recording (f0, loudness, residual excitation) analyse it
-    // here, before build(). Returns false with a one-line error if the recording is unusable.
-    virtual bool analyse_target(const Vec& target, const SynthConfig& cfg, std::string& error) { return true; }
+    // here (out stays null for the others). Returns false with a one-line error if the recording
+    // is unusable. Const: the result is a value, not synth state.
+    virtual bool analyse(const Vec& target, const SynthConfig& cfg, AnalysisPtr& out, std::string& error) const {
+        out = nullptr;
+        return true;
+    }
+    // Makes param_table(), initial_values() and build() use an analysis made by this synth type's
+    // analyse() (null: none). Shares it; cheap.
+    virtual void use_analysis(AnalysisPtr analysis) {}
+    // analyse() then use_analysis(), for one-off callers.
+    bool analyse_target(const Vec& target, const SynthConfig& cfg, std::string& error);
+
+    // Sets the pitch the synth plays to f0_hz, by changing `values` (a pitch parameter) or the
+    // synth's own pitch conditioning. With follow_analysis, a synth whose analysed pitch varies
+    // over time (ddsp's f0 track) keeps its contour, scaled so its median is f0_hz. Returns false
+    // with an error for a synth without a pitch.
+    virtual bool set_pitch_hz(double f0_hz, bool follow_analysis, ParamValues& values, const SynthConfig& cfg,
+                              std::string& error);
+    // True when the pitch is conditioning outside the parameter table (ddsp's f0), false when it is
+    // a parameter (set_pitch_hz writes it into `values`) or there is none.
+    virtual bool pitch_is_conditioning() const { return false; }
+    // False when the analysis belongs to the recorded pitch and must not be used at another (ks:
+    // its residual excitation).
+    virtual bool analysis_fits_any_pitch() const { return true; }
 
     // Where matching starts when the caller gives no parameters: the table's defaults, or a
     // better guess from the analysed target (e.g. amplitudes that match its loudness).

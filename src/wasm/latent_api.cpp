@@ -27,9 +27,11 @@
 //                                             with metadata "recording_z") or {error}
 // Every error is one line; no NaN or infinity leaves (a non-finite render is an error).
 #include "dsp/features.h"
-#include "dsp/resample.h"
-#include "match/params_json.h"
+#include "dsp/recording_check.h"
+#include "engine/target.h"
 #include "nn/train.h"
+#include "util/json.h"
+#include "wasm/js_bridge.h"
 
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
@@ -41,8 +43,8 @@
 #include <string>
 #include <vector>
 
-using emscripten::val;
 using namespace ddsp;
+using namespace ddsp::wasm;
 
 namespace {
 
@@ -57,27 +59,9 @@ constexpr double kSustainBelowPeakDb = 9;
 constexpr double kFloorDb = -100;  // silence before the attack and after the release
 constexpr double kAttackS = 0.01, kDecayS = 0.3, kReleaseS = 0.25;
 
-std::string one_line(std::string s) {
-    for (char& c : s)
-        if ((unsigned char)c < 0x20 || c == 0x7F) c = ' ';
-    return s.empty() ? "unknown error" : s;
-}
-
-val error_object(const std::string& message) {
-    val out = val::object();
-    out.set("error", one_line(message));
-    return out;
-}
-
-val to_float32_array(const Vec& v) {
-    std::vector<float> f(size_t(v.size()));
-    for (Eigen::Index i = 0; i < v.size(); ++i) f[size_t(i)] = float(v[i]);
-    return val::global("Float32Array").new_(emscripten::typed_memory_view(f.size(), f.data()));
-}
-
 std::string json_vector(const Arr& z) {
     std::string s = "[";
-    for (Eigen::Index i = 0; i < z.size(); ++i) s += (i ? ", " : "") + match::json_number(double(z(0, i)));
+    for (Eigen::Index i = 0; i < z.size(); ++i) s += (i ? ", " : "") + util::json_number(double(z(0, i)));
     return s + "]";
 }
 
@@ -130,9 +114,9 @@ public:
         use_tuned_ = false;
         latent_space_ = "null";
         const auto ls = file_.metadata.find("latent_space");
-        match::JsonValue parsed;
-        if (ls != file_.metadata.end() && match::json_parse(ls->second, parsed, error) &&
-            parsed.type == match::JsonValue::Type::object)
+        util::JsonValue parsed;
+        if (ls != file_.metadata.end() && util::json_parse(ls->second, parsed, error) &&
+            parsed.type == util::JsonValue::Type::object)
             latent_space_ = ls->second;
         prepare_recording(error);  // a recording that does not suit this model is simply absent
         return "";
@@ -143,10 +127,10 @@ public:
         const nn::AutoencoderConfig& c = base_.model->config();
         std::string s = "{\"config\": " + nn::autoencoder_config_json(c);
         s += ", \"zDims\": " + std::to_string(c.decoder.z_dims);
-        s += ", \"sampleRate\": " + match::json_number(c.decoder.sample_rate_hz);
+        s += ", \"sampleRate\": " + util::json_number(c.decoder.sample_rate_hz);
         s += ", \"latentSpace\": " + latent_space_;
         s += std::string(", \"tuned\": ") + (tuned_.model ? "true" : "false");
-        s += ", \"recording\": " + (have_recording_ ? "{\"seconds\": " + match::json_number(double(rec_.size()) / rate()) +
+        s += ", \"recording\": " + (have_recording_ ? "{\"seconds\": " + util::json_number(double(rec_.size()) / rate()) +
                                                           ", \"z\": " + json_vector(rec_z_) + "}"
                                                     : std::string("null"));
         return s + "}";
@@ -156,12 +140,9 @@ public:
         if (!samples.instanceof(val::global("Float32Array"))) return "the recording must be a Float32Array";
         if (!(std::isfinite(sample_rate_hz) && sample_rate_hz >= 1000 && sample_rate_hz <= 384000))
             return "the recording's sample rate is outside 1000..384000 Hz";
-        const std::vector<float> v = emscripten::convertJSArrayToNumberVector<float>(samples);
-        if (v.size() < 64) return "the recording is too short";
-        Vec x(Eigen::Index(v.size()));
-        for (size_t i = 0; i < v.size(); ++i) x[Eigen::Index(i)] = Real(v[i]);
-        if (!x.allFinite()) return "the recording contains NaN or infinite samples";
-        if (x.abs().maxCoeff() < Real(1e-5)) return "the recording is silent";
+        Vec x = to_vec(samples);
+        std::string check_error;
+        if (!dsp::check_recording(x, check_error)) return "the recording " + check_error;
         raw_ = std::move(x);
         raw_rate_hz_ = sample_rate_hz;
         std::string error;
@@ -311,11 +292,8 @@ private:
     bool prepare_recording(std::string& error) {
         have_recording_ = false;
         if (raw_.size() == 0 || !base_.model) return false;
-        Vec head = raw_;
-        const Eigen::Index keep = Eigen::Index(std::ceil(kMaxRecordingSeconds * raw_rate_hz_));
-        if (head.size() > keep) head.conservativeResize(keep);
         Vec x;
-        if (!dsp::resample(head, raw_rate_hz_, rate(), x, error)) return false;
+        if (!engine::prepare_target(raw_, raw_rate_hz_, int(rate()), kMaxRecordingSeconds, x, error)) return false;
         if (x.size() < 1024) {
             error = "the recording is too short for the model (needs 1024 samples at its rate)";
             return false;
@@ -402,12 +380,12 @@ private:
     std::string progress_json() {
         std::string s = "{\"step\": " + std::to_string(tuner_->steps()) + ", \"steps\": " + std::to_string(ft_steps_);
         const double loss = tuner_->loss();
-        s += ", \"loss\": " + match::json_number(std::isfinite(loss) ? loss : ft_initial_loss_);
-        s += ", \"initialLoss\": " + match::json_number(ft_initial_loss_);
+        s += ", \"loss\": " + util::json_number(std::isfinite(loss) ? loss : ft_initial_loss_);
+        s += ", \"initialLoss\": " + util::json_number(ft_initial_loss_);
         s += std::string(", \"done\": ") + (ft_done_ ? "true" : "false");
         s += ", \"z\": " + json_vector(tuner_->z());
         s += ", \"history\": [";
-        for (size_t i = 0; i < ft_history_.size(); ++i) s += (i ? ", " : "") + match::json_number(ft_history_[i]);
+        for (size_t i = 0; i < ft_history_.size(); ++i) s += (i ? ", " : "") + util::json_number(ft_history_[i]);
         ft_history_.clear();
         return s + "]}";
     }

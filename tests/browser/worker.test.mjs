@@ -5,7 +5,7 @@
 // for the keyboard, a loss landscape that agrees with `ddsp landscape`, and bad inputs that get
 // one-line errors while the worker keeps working.
 //
-// Needs build-wasm/ddsp_engine.{js,wasm} (cmake --build build-wasm --target ddsp_engine) and
+// Needs build-wasm/ddsp_engine.{js,wasm} (cmake --build build-wasm --target ddsp_engine_wasm) and
 // build/ddsp. The site is assembled in a temporary folder (worker.js next to the engine, as in
 // build-wasm/site), so the test does not depend on the UI module building.
 import { after, before, test } from 'node:test';
@@ -27,7 +27,7 @@ const consoleErrors = [];
 
 before(async () => {
   for (const f of ['build-wasm/ddsp_engine.js', 'build-wasm/ddsp_engine.wasm', 'build/ddsp'])
-    assert.ok(existsSync(join(repoRoot, f)), `${f} is missing: build it first (cmake --build build-wasm --target ddsp_engine; cmake --build build --target ddsp)`);
+    assert.ok(existsSync(join(repoRoot, f)), `${f} is missing: build it first (cmake --build build-wasm --target ddsp_engine_wasm; cmake --build build --target ddsp)`);
   site = mkdtempSync(join(tmpdir(), 'ddsp-worker-site-'));
   work = mkdtempSync(join(tmpdir(), 'ddsp-worker-native-'));
   copyFileSync(join(repoRoot, 'web/worker.js'), join(site, 'worker.js'));

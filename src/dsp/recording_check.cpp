@@ -1,0 +1,35 @@
+#include "dsp/recording_check.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace ddsp::dsp {
+
+bool check_recording(const Vec& x, std::string& error, double sample_rate_hz, int min_samples) {
+    if (x.size() < min_samples) {
+        error = "is too short (" + std::to_string(x.size()) + " samples" +
+                (sample_rate_hz > 0 ? " at " + std::to_string(int(std::lround(sample_rate_hz))) + " Hz" : "") +
+                "; need at least " + std::to_string(min_samples) + ")";
+        return false;
+    }
+    if (!x.allFinite()) {
+        error = "contains NaN or infinite samples";
+        return false;
+    }
+    if (x.abs().maxCoeff() < Real(kSilencePeak)) {
+        error = "is silent (peak below -100 dBFS)";
+        return false;
+    }
+    return true;
+}
+
+bool check_sample_rate(double sample_rate_hz, std::string& error) {
+    if (std::isfinite(sample_rate_hz) && sample_rate_hz >= kMinRecordingRateHz && sample_rate_hz <= kMaxRecordingRateHz)
+        return true;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g", sample_rate_hz);
+    error = std::string("sample rate ") + buf + " Hz is outside 1000..384000";
+    return false;
+}
+
+}  // namespace ddsp::dsp

@@ -1,0 +1,150 @@
+#include "engine/synth_job.h"
+
+#include "dsp/recording_check.h"
+#include "util/json.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace ddsp::engine {
+
+namespace {
+
+std::string fmt_g(double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
+}  // namespace
+
+// [SECTION] choosing the synth
+
+double SynthJob::default_seconds() const {
+    return have_file && file.seconds > 0 ? file.seconds : synth->default_seconds();
+}
+
+std::string unknown_synth_error(const std::string& name) {
+    std::string names;
+    for (const std::string& n : synth::synth_names()) names += (names.empty() ? "" : ", ") + n;
+    return "unknown synth '" + name + "' (synths: " + names + ")";
+}
+
+bool parse_params_text(const std::string& text, match::ParamFile& file, bool& have_file, std::string& error) {
+    have_file = false;
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos) return true;
+    if (!match::params_parse(text, file, error)) return false;
+    have_file = true;
+    return true;
+}
+
+bool prepare_synth(const std::string& synth_name, const match::ParamFile* file, double rate_override_hz,
+                   SynthJob& out, std::string& error) {
+    out = SynthJob();
+    out.have_file = file != nullptr;
+    if (file) out.file = *file;
+    out.name = synth_name.empty() && file ? file->synth : synth_name;
+    if (out.name.empty()) {
+        error = "no synth given";
+        return false;
+    }
+    if (file && file->synth != out.name) {
+        error = "these are parameters for synth '" + file->synth + "', not '" + out.name + "'";
+        return false;
+    }
+    out.synth = synth::make_synth(out.name);
+    if (!out.synth) {
+        error = unknown_synth_error(out.name);
+        return false;
+    }
+    return choose_rate(*out.synth, file, rate_override_hz, out.sample_rate_hz, error);
+}
+
+bool choose_rate(const synth::Synth& synth, const match::ParamFile* file, double rate_override_hz, int& out,
+                 std::string& error) {
+    double rate = synth.default_sample_rate_hz();
+    if (file && file->sample_rate_hz > 0) rate = file->sample_rate_hz;
+    if (rate_override_hz > 0) rate = rate_override_hz;
+    if (!(rate >= dsp::kMinRecordingRateHz && rate <= dsp::kMaxRecordingRateHz) || rate != std::floor(rate)) {
+        error = "sample rate " + fmt_g(rate) + " Hz is not an integer in [1000, 384000]";
+        return false;
+    }
+    out = int(rate);
+    return true;
+}
+
+// [SECTION] rendering with overrides
+
+bool render(SynthJob& job, const RenderOptions& options, Target* target, Vec& audio, std::string& error) {
+    const int sr = job.sample_rate_hz;
+    const double seconds = options.seconds > 0 ? options.seconds : job.default_seconds();
+    if (!(seconds > 0 && seconds <= 60)) {
+        error = "duration " + fmt_g(seconds) + " s is outside (0, 60]";
+        return false;
+    }
+    synth::SynthConfig cfg;
+    cfg.sample_rate_hz = sr;
+    cfg.num_samples = std::max(1, int(std::lround(seconds * sr)));
+    cfg.seed = options.seed;
+    const bool pitched = options.f0_hz > 0;
+    const bool use_target = target && !(pitched && !job.synth->analysis_fits_any_pitch());
+    if (use_target) {
+        const Vec* prepared = target->at(*job.synth, sr, options.max_target_seconds, error);
+        if (!prepared) return false;
+        if (options.seconds <= 0) cfg.num_samples = int(prepared->size());
+        synth::AnalysisPtr analysis;
+        if (!target->analysis(*job.synth, cfg, options.max_target_seconds, analysis, error)) return false;
+        job.synth->use_analysis(std::move(analysis));
+    }
+    synth::ParamValues values = job.have_file ? job.file.values : synth::ParamValues{};
+    if (pitched && !job.synth->set_pitch_hz(options.f0_hz, use_target, values, cfg, error)) return false;
+    return synth::render(*job.synth, values, cfg, audio, error);
+}
+
+// [SECTION] tables and defaults
+
+std::string synths_json() {
+    using util::json_number;
+    using util::json_quote;
+    std::string out = "[";
+    bool first = true;
+    for (const std::string& name : synth::synth_names()) {
+        const auto s = synth::make_synth(name);
+        synth::SynthConfig cfg;
+        cfg.sample_rate_hz = s->default_sample_rate_hz();
+        cfg.num_samples = int(std::lround(s->default_seconds() * cfg.sample_rate_hz));
+        out += first ? "\n  " : ",\n  ";
+        first = false;
+        out += "{\"name\": " + json_quote(name) + ", \"description\": " + json_quote(s->description()) +
+               ", \"sample_rate\": " + json_number(cfg.sample_rate_hz) +
+               ", \"seconds\": " + json_number(s->default_seconds()) + ", \"params\": [";
+        const auto table = s->param_table(cfg);
+        for (size_t i = 0; i < table.size(); ++i) {
+            const synth::ParamSpec& p = table[i];
+            out += std::string(i ? "," : "") + "\n    {\"name\": " + json_quote(p.name) +
+                   ", \"unit\": " + json_quote(p.unit) + ", \"min\": " + json_number(p.min_value) +
+                   ", \"max\": " + json_number(p.max_value) + ", \"default\": " + json_number(p.default_value) +
+                   ", \"scale\": " + (p.scale == ad::Scale::log ? "\"log\"" : "\"linear\"") +
+                   ", \"size\": " + std::to_string(p.size) + ", \"global\": " + (p.global ? "true" : "false") +
+                   ", \"description\": " + json_quote(p.description) + "}";
+        }
+        out += "\n  ]}";
+    }
+    return out + "\n]\n";
+}
+
+std::string method_names() { return "gradient, genetic, cmaes, hybrid"; }
+std::string loss_names() { return "mrstft, linear, diffks, timbre"; }
+
+std::string defaults_json() {
+    using util::json_number;
+    using util::json_quote;
+    const match::MatchParams p;
+    return "{\"method\": " + json_quote(match::method_name(p.method)) + ", \"loss\": " +
+           json_quote(match::loss_name(p.loss)) + ", \"steps\": " + std::to_string(p.max_steps) +
+           ", \"learning_rate\": " + json_number(p.learning_rate) + ", \"population\": " + std::to_string(p.population) +
+           ", \"time_budget_s\": " + json_number(p.time_budget_s) + ", \"seed\": " + std::to_string(p.seed) +
+           ", \"min_match_seconds\": " + json_number(kMinMatchSeconds) + "}";
+}
+
+}  // namespace ddsp::engine

@@ -1,0 +1,30 @@
+# ctest's test_layering: builds each layer's probes (see CMakeLists.txt). A probe that includes the
+# header of the layer above must fail to compile; the control probe that includes the layer's own
+# header must compile. Run as: cmake -DBUILD_DIR=... -DLAYERS="util;dsp;..." -P check_layering.cmake
+set(failures 0)
+list(LENGTH LAYERS n)
+math(EXPR last "${n} - 2")
+foreach(i RANGE ${last})
+  math(EXPR up "${i} + 1")
+  list(GET LAYERS ${i} layer)
+  list(GET LAYERS ${up} upper)
+  execute_process(COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} --target layering_${layer}_own
+                  RESULT_VARIABLE own_rc OUTPUT_QUIET ERROR_QUIET)
+  execute_process(COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} --target layering_${layer}_upper
+                  RESULT_VARIABLE upper_rc OUTPUT_VARIABLE upper_out ERROR_VARIABLE upper_err)
+  if(NOT own_rc EQUAL 0)
+    message("FAIL: ${layer} cannot include its own headers (control probe)")
+    math(EXPR failures "${failures} + 1")
+  elseif(upper_rc EQUAL 0)
+    message("FAIL: ${layer} can include ${upper}/ (the layer above it)")
+    math(EXPR failures "${failures} + 1")
+  elseif(NOT "${upper_out}${upper_err}" MATCHES "No such file")
+    message("FAIL: ${layer} including ${upper}/ failed, but not for a missing header")
+    math(EXPR failures "${failures} + 1")
+  else()
+    message("ok: ${layer} cannot include ${upper}/")
+  endif()
+endforeach()
+if(failures GREATER 0)
+  message(FATAL_ERROR "${failures} layering checks failed")
+endif()
