@@ -65,7 +65,7 @@ function loadEngine() {
       engine = m;
       runner = new m.MatchRunner();
       latent = new m.LatentRunner();
-      if (modelBytes && latent.loadModel(modelBytes) === '' && latentRecording)
+      if (modelBytes && latent.loadModel(modelBytes).ok && latentRecording)
         latent.setRecording(latentRecording.samples, latentRecording.sampleRate);
       synthsJson = m.synths();
       return m;
@@ -210,12 +210,12 @@ function finishFineTune(p, extra) {
   fineTuneJob = null;
 }
 
-const latentSampleRate = () => JSON.parse(latent.info())?.sampleRate ?? 16000;
+const latentSampleRate = () => latent.info()?.sampleRate ?? 16000;
 
 function fineTuneSlice() {
   const job = fineTuneJob;
   try {
-    const p = JSON.parse(latent.fineTuneRunFor(SLICE_MS));
+    const p = latent.fineTuneRunFor(SLICE_MS);
     if (p.error) {
       fineTuneJob = null;
       postError(job.id, 'fineTune', p.error);
@@ -235,7 +235,7 @@ function fineTuneSlice() {
 function stopFineTune(id) {
   if (!fineTuneJob) return false;
   latent.fineTuneStop();
-  const p = JSON.parse(latent.fineTuneRunFor(0));
+  const p = latent.fineTuneRunFor(0);
   if (p.error) { fineTuneJob = null; return false; }
   for (const v of p.history) fineTuneJob.history.push(v);
   finishFineTune(p, { stopped: true, ...(id !== undefined ? { id } : {}) });
@@ -258,11 +258,11 @@ const handlers = {
     if (r.error) throw new Error(r.error);
     // The target is also the latent panel's recording (encoded now if a model is loaded).
     const reply = { type: 'target', id: msg.id, name: msg.name, seconds: r.seconds, sampleRate: msg.sampleRate };
-    const latentError = latent.setRecording(msg.samples, Number(msg.sampleRate));
+    const latentSet = latent.setRecording(msg.samples, Number(msg.sampleRate));
     latentRecording = { samples: msg.samples, sampleRate: Number(msg.sampleRate) };
     if (modelBytes) {
-      if (latentError) reply.latentError = latentError;
-      else reply.latent = JSON.parse(latent.info()).recording;
+      if (latentSet.error) reply.latentError = latentSet.error;
+      else reply.latent = latent.info().recording;
     }
     post(reply);
   },
@@ -331,34 +331,34 @@ const handlers = {
       if (!res.ok) throw new Error(`${msg.url}: HTTP ${res.status}`);
       bytes = new Uint8Array(await res.arrayBuffer());
     }
-    const error = latent.loadModel(bytes);
-    if (error) throw new Error(error);  // the previous model stays (and so does a running fine-tuning)
+    const loaded = latent.loadModel(bytes);
+    if (loaded.error) throw new Error(loaded.error);  // the previous model stays (and so does a running fine-tuning)
     if (fineTuneJob) {
       postError(fineTuneJob.id, 'fineTune', 'cancelled: another model was loaded');
       fineTuneJob = null;
     }
     modelBytes = bytes;
-    post({ type: 'modelLoaded', id: msg.id, info: JSON.parse(latent.info()) });
+    post({ type: 'modelLoaded', id: msg.id, info: latent.info() });
   },
 
   latentInfo(msg) {
-    post({ type: 'latentInfo', id: msg.id, info: JSON.parse(latent.info()) });
+    post({ type: 'latentInfo', id: msg.id, info: latent.info() });
   },
 
   // Sets the recording without changing the match target (setTarget sets both).
   latentTarget(msg) {
     if (!(msg.samples instanceof Float32Array)) throw new Error('latentTarget: samples must be a Float32Array');
-    const error = latent.setRecording(msg.samples, Number(msg.sampleRate));
-    if (error) throw new Error(error);
+    const set = latent.setRecording(msg.samples, Number(msg.sampleRate));
+    if (set.error) throw new Error(set.error);
     latentRecording = { samples: msg.samples, sampleRate: Number(msg.sampleRate) };
-    const info = JSON.parse(latent.info());
+    const info = latent.info();
     post({ type: 'latentTarget', id: msg.id, name: msg.name, recording: info && info.recording });
   },
 
   latentRender(msg) {
     if (!modelBytes) throw new Error('no model loaded');
-    const weightsError = latent.setWeights(msg.weights === 'tuned' ? 'tuned' : 'base');
-    if (weightsError) throw new Error(weightsError);
+    const weights = latent.setWeights(msg.weights === 'tuned' ? 'tuned' : 'base');
+    if (weights.error) throw new Error(weights.error);
     const z = Array.isArray(msg.z) || ArrayBuffer.isView(msg.z) ? Array.from(msg.z, Number) : null;
     if (!z) throw new Error('latentRender: z must be an array of numbers');
     const num = (v, d) => (v === undefined || v === null ? d : Number(v));
@@ -378,10 +378,10 @@ const handlers = {
     const lr = msg.learningRate === undefined ? 3e-4 : Number(msg.learningRate);
     if (!Number.isInteger(steps)) throw new Error(`steps: ${msg.steps} is not an integer`);
     stopFineTune();  // a newer run replaces an older one (which ends as stopped)
-    const error = latent.fineTuneStart(steps, lr);
-    if (error) throw new Error(error);
+    const started = latent.fineTuneStart(steps, lr);
+    if (started.error) throw new Error(started.error);
     fineTuneJob = { id: msg.id, run: Number.isFinite(msg.run) ? msg.run : ++fineTuneRun, lastT: 0, history: [] };
-    postFineTune(JSON.parse(latent.fineTuneRunFor(0)), { id: msg.id });
+    postFineTune(latent.fineTuneRunFor(0), { id: msg.id });
   },
 
   fineTuneStop(msg) {

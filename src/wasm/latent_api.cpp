@@ -3,29 +3,29 @@
 // decoder, and fine-tuning on the recording (nn/train.h's FineTuner), run in slices by worker.js.
 //
 //   const l = new ddsp.LatentRunner();    (one per worker)
-//   l.loadModel(uint8Array)               -> "" or a one-line error (the previous model stays)
-//   l.info()                              -> JSON string {config, zDims, sampleRate, latentSpace (null if
+//   l.loadModel(uint8Array)               -> {ok: true} or {error} (the previous model stays)
+//   l.info()                              -> null or {config, zDims, sampleRate, latentSpace (null if
 //                                             absent or not valid JSON), tuned, recording}
-//   l.setRecording(float32Array, rate)    -> "" or error: kept as given; with a model, cut to its first
+//   l.setRecording(float32Array, rate)    -> {ok} or {error}: kept as given; with a model, cut to its first
 //                                             4 s, resampled to the model's rate, analysed and encoded
 //                                             (also redone when a model loads later)
 //   l.recordingLatent()                   -> Float32Array z (empty without a recording and a model)
-//   l.setWeights('base'|'tuned')          -> "" or error: the weights the render* calls use
+//   l.setWeights('base'|'tuned')          -> {ok} or {error}: the weights the render* calls use
 //   l.renderTransfer(z, transposeSemitones) -> Float32Array or {error}: the recording's f0 (shifted) and
 //                                             loudness with latent z; the samples of
 //                                             `ddsp autoencode --z z --transpose ST --max-seconds 4`
 //   l.renderNote(z, f0Hz, seconds, velocity) -> Float32Array or {error}: a held note (constant f0, an
 //                                             attack / decay / sustain / release loudness envelope)
-//   l.fineTuneStart(steps, learningRate)  -> "" or error: a FineTuner on the recording (z starts at its
+//   l.fineTuneStart(steps, learningRate)  -> {ok} or {error}: a FineTuner on the recording (z starts at its
 //                                             encoding); replaces any earlier fine-tuning
-//   l.fineTuneRunFor(ms)                  -> JSON {step, steps, loss, initialLoss, done, z, history: [losses
-//                                             since the last call]} or {"error"}; at least one step a call
+//   l.fineTuneRunFor(ms)                  -> {step, steps, loss, initialLoss, done, z, history: [losses
+//                                             since the last call]} or {error}; at least one step a call
 //                                             (a step cannot be split), none with ms <= 0
 //   l.fineTuneRender()                    -> Float32Array (the recording through the tuned model) or {error}
-//   l.fineTuneStop()                      -> "" (the tuned weights so far stay usable)
+//   l.fineTuneStop()                      -> {ok} (the tuned weights so far stay usable)
 //   l.exportWeights()                     -> Uint8Array safetensors (the tuned model, or the loaded one,
 //                                             with metadata "recording_z") or {error}
-// Every error is one line; no NaN or infinity leaves (a non-finite render is an error).
+// Every error is one line, in {error} (js_bridge.h); no NaN or infinity leaves (a non-finite render is an error).
 #include "dsp/features.h"
 #include "dsp/recording_check.h"
 #include "engine/target.h"
@@ -97,7 +97,17 @@ struct RenderModel {
 
 class LatentRunner {
 public:
-    std::string loadModel(const val& bytes) {
+    // The JS API (js_bridge.h's convention): a value, {ok: true}, or {error}.
+    val loadModel(const val& bytes) { return status(load_model(bytes)); }
+    val info() const { return from_json(info_json()); }
+    val setRecording(const val& samples, double rate_hz) { return status(set_recording(samples, rate_hz)); }
+    val setWeights(const std::string& which) { return status(set_weights(which)); }
+    val fineTuneStart(int steps, double learning_rate) { return status(fine_tune_start(steps, learning_rate)); }
+    val fineTuneRunFor(double ms) { return from_json(fine_tune_run_for(ms)); }
+    val fineTuneStop() { return status(fine_tune_stop()); }
+
+    // The implementations: "" or a one-line error (JSON text for info and progress).
+    std::string load_model(const val& bytes) {
         if (!bytes.instanceof(val::global("Uint8Array"))) return "loadModel: the model must be a Uint8Array";
         const std::vector<uint8_t> data = emscripten::convertJSArrayToNumberVector<uint8_t>(bytes);
         nn::TensorFile file;
@@ -122,7 +132,7 @@ public:
         return "";
     }
 
-    std::string info() const {
+    std::string info_json() const {
         if (!base_.model) return "null";
         const nn::AutoencoderConfig& c = base_.model->config();
         std::string s = "{\"config\": " + nn::autoencoder_config_json(c);
@@ -136,7 +146,7 @@ public:
         return s + "}";
     }
 
-    std::string setRecording(const val& samples, double sample_rate_hz) {
+    std::string set_recording(const val& samples, double sample_rate_hz) {
         if (!samples.instanceof(val::global("Float32Array"))) return "the recording must be a Float32Array";
         if (!(std::isfinite(sample_rate_hz) && sample_rate_hz >= 1000 && sample_rate_hz <= 384000))
             return "the recording's sample rate is outside 1000..384000 Hz";
@@ -152,7 +162,7 @@ public:
 
     val recordingLatent() const { return to_float32_array(have_recording_ ? Vec(rec_z_.row(0).transpose()) : Vec()); }
 
-    std::string setWeights(const std::string& which) {
+    std::string set_weights(const std::string& which) {
         if (which == "base") use_tuned_ = false;
         else if (which == "tuned") {
             if (!tuner_ && !tuned_.model) return "there are no fine-tuned weights yet";
@@ -194,7 +204,7 @@ public:
         return render(c, z);
     }
 
-    std::string fineTuneStart(int steps, double learning_rate) {
+    std::string fine_tune_start(int steps, double learning_rate) {
         if (!base_.model) return "no model loaded";
         if (!have_recording_) return "no recording to fine-tune on: load one first";
         if (steps < 1 || steps > 100000) return "steps must be within 1..100000";
@@ -217,7 +227,7 @@ public:
         return "";
     }
 
-    std::string fineTuneRunFor(double ms) {
+    std::string fine_tune_run_for(double ms) {
         if (!tuner_) return "{\"error\": \"no fine-tuning has been started\"}";
         const auto t0 = std::chrono::steady_clock::now();
         const double budget_s = std::isfinite(ms) ? std::max(0.0, ms) / 1000 : 0;
@@ -235,7 +245,7 @@ public:
         return progress_json();
     }
 
-    std::string fineTuneStop() {
+    std::string fine_tune_stop() {
         if (tuner_) ft_done_ = true;
         return "";
     }
@@ -268,6 +278,8 @@ public:
     }
 
 private:
+    static val status(const std::string& error) { return error.empty() ? ok_object() : error_object(error); }
+
     nn::TensorFile file_;
     RenderModel base_, tuned_;
     std::string latent_space_ = "null";
