@@ -11,6 +11,7 @@
 #include <cmath>
 #include <functional>
 #include <random>
+#include <vector>
 
 using namespace ddsp;
 using ad::Var;
@@ -330,6 +331,86 @@ TEST_CASE("the graph re-runs on new leaf values without reallocating") {
     const double again = loss.item();
     t.forward();
     CHECK(loss.item() == again);
+}
+
+// A training step's graph on fixed weights: a layer, a convolution, an STFT and a loss, with
+// `n` samples (the shapes follow n, so another n builds a differently shaped graph).
+Var build_step_graph(ad::Tape& t, Var w, Var b, const Arr& x, const Arr& target, int n) {
+    Var h = ad::tanh(ad::linear(t.constant(x), w, b));  // (n x 4)
+    Var y = ad::fft_convolve(ad::sum_cols(h), t.constant(random_arr(9, 1)));
+    Var y2 = ad::allpole(y, ad::sigmoid(t.constant(Arr(Arr::Constant(n, 1, 0.3)))) * Real(-0.5), {3});
+    Var spec = ad::stft_magnitude(y2, {64, 16, 0});
+    Var target_spec = t.constant_buffer(spec.rows(), spec.cols());
+    dsp::stft_magnitude(target.data(), n, {64, 16, 0}, t.mutable_value(target_spec));
+    return ad::mean_abs_diff(spec, target_spec) + ad::mean(ad::square(y2 - t.constant(target)));
+}
+
+// Every node above the mark: its value and gradient.
+void snapshot(const ad::Tape& t, int mark, std::vector<Arr>& values, std::vector<Arr>& grads) {
+    values.clear();
+    grads.clear();
+    for (int id = mark; id < t.num_nodes(); ++id) {
+        values.push_back(t.value(id));
+        grads.push_back(t.grad(id));
+    }
+}
+
+TEST_CASE("truncate and rebuild: the same graph reuses every buffer and computes what a fresh tape does") {
+    const Arr w0 = random_arr(3, 4), b0 = random_arr(1, 4);
+    for (const int n2 : {200, 137}) {  // rebuild the same shapes, then different ones
+        CAPTURE(n2);
+        ad::Tape t;
+        Var w = t.variable(w0), b = t.variable(b0);
+        const int mark = t.num_nodes();
+        rng().seed(7);
+        Var loss = build_step_graph(t, w, b, random_arr(200, 3), random_arr(200, 1), 200);
+        t.backward(loss);
+        const int nodes = t.num_nodes();
+        std::vector<const Real*> value_ptrs, grad_ptrs;
+        for (int id = mark; id < nodes; ++id) {
+            value_ptrs.push_back(t.value(id).data());
+            grad_ptrs.push_back(t.requires_grad(id) ? t.grad(id).data() : nullptr);
+        }
+
+        t.truncate(mark);
+        const long long recycled = t.num_recycled();
+        rng().seed(8);
+        const Arr x2 = random_arr(n2, 3), target2 = random_arr(n2, 1);
+        Var loss2 = build_step_graph(t, w, b, x2, target2, n2);
+        t.backward(loss2);
+        REQUIRE(t.num_nodes() == nodes);
+        if (n2 == 200) {
+            // Every value and every gradient buffer was handed over, none allocated anew.
+            int expected = 0;
+            for (int id = mark; id < nodes; ++id) {
+                CHECK(t.value(id).data() == value_ptrs[size_t(id - mark)]);
+                if (t.requires_grad(id)) CHECK(t.grad(id).data() == grad_ptrs[size_t(id - mark)]);
+                expected += 1 + int(t.requires_grad(id));
+            }
+            CHECK(t.num_recycled() - recycled == expected);
+        }
+
+        // Stale workspaces and buffers must not leak into the results: bit for bit a fresh tape's.
+        ad::Tape fresh;
+        Var fw = fresh.variable(w0), fb = fresh.variable(b0);
+        rng().seed(8);
+        random_arr(n2, 3);
+        random_arr(n2, 1);
+        Var fresh_loss = build_step_graph(fresh, fw, fb, x2, target2, n2);
+        fresh.backward(fresh_loss);
+        std::vector<Arr> v1, g1, v2, g2;
+        snapshot(t, 0, v1, g1);
+        snapshot(fresh, 0, v2, g2);
+        REQUIRE(v1.size() == v2.size());
+        for (size_t i = 0; i < v1.size(); ++i) {
+            CAPTURE(i);
+            REQUIRE(v1[i].rows() == v2[i].rows());
+            REQUIRE(v1[i].cols() == v2[i].cols());
+            CHECK((v1[i] == v2[i]).all());
+            CHECK((g1[i] == g2[i]).all());
+        }
+        t.release_spares();
+    }
 }
 
 TEST_CASE("forward-only tapes compute values and no gradients") {

@@ -448,6 +448,11 @@ class MeanAbsDiffNode final : public Node {
 public:
     MeanAbsDiffNode(bool log_domain, Real floor) : log_domain_(log_domain), floor_(floor) {}
     const char* op_name() const override { return log_domain_ ? "mean_abs_log_diff" : "mean_abs_diff"; }
+    void adopt(Node& old) override {
+        auto& o = static_cast<MeanAbsDiffNode&>(old);
+        slope_.swap(o.slope_);
+        sign_.swap(o.sign_);
+    }
     void forward(Tape& t) override {
         const Arr& a = t.value(inputs[0]);
         const Arr& b = t.value(inputs[1]);

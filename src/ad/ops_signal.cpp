@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #if defined(__AVX__)
 #include <immintrin.h>
@@ -19,23 +21,31 @@ namespace {
 
 class FftConvolveNode final : public Node {
 public:
-    FftConvolveNode(int n, int k) : n_(n), k_(k), fft_(dsp::next_power_of_two(std::max(2, n + k - 1))) {
-        buf_.resize(size_t(fft_.size()));
-        xs_.resize(fft_.num_bins());
-        hs_.resize(fft_.num_bins());
-        gs_.resize(fft_.num_bins());
-        prod_.resize(fft_.num_bins());
-    }
+    FftConvolveNode(int n, int k) : n_(n), k_(k), size_(dsp::next_power_of_two(std::max(2, n + k - 1))) {}
     const char* op_name() const override { return "fft_convolve"; }
+    void adopt(Node& old) override {
+        auto& o = static_cast<FftConvolveNode&>(old);
+        fft_.swap(o.fft_);
+        for (auto [a, b] : {std::pair{&xs_, &o.xs_}, {&hs_, &o.hs_}, {&gs_, &o.gs_}, {&prod_, &o.prod_}}) a->swap(*b);
+        buf_.swap(o.buf_);
+    }
 
     void forward(Tape& t) override {
         const Arr& x = t.value(inputs[0]);
         const Arr& h = t.value(inputs[1]);
-        if (value.rows() != n_) value.resize(n_, 1);
+        // Sized here, not in the constructor, so that adopted workspaces are reused.
+        if (!fft_ || fft_->size() != size_) fft_ = std::make_unique<dsp::RealFft>(size_);
+        const size_t bins = size_t(fft_->num_bins());
+        buf_.resize(size_t(size_));
+        xs_.resize(bins);
+        hs_.resize(bins);
+        gs_.resize(bins);
+        prod_.resize(bins);
+        value.resize(n_, 1);
         transform(x.data(), n_, xs_);
         transform(h.data(), k_, hs_);
-        for (int b = 0; b < fft_.num_bins(); ++b) gs_[size_t(b)] = xs_[size_t(b)] * hs_[size_t(b)];
-        fft_.inverse(gs_.data(), buf_.data());
+        for (size_t b = 0; b < bins; ++b) gs_[b] = xs_[b] * hs_[b];
+        fft_->inverse(gs_.data(), buf_.data());
         std::copy(buf_.begin(), buf_.begin() + n_, value.data());
     }
 
@@ -48,19 +58,19 @@ public:
     }
 
 private:
-    int n_, k_;
-    dsp::RealFft fft_;
+    int n_, k_, size_;
+    std::unique_ptr<dsp::RealFft> fft_;  // a plan of size_ (twiddles: worth keeping across rebuilds)
     std::vector<Real> buf_;
     std::vector<Complex> xs_, hs_, gs_, prod_;
 
     void transform(const Real* src, int len, std::vector<Complex>& out) {
         std::copy(src, src + len, buf_.begin());
         std::fill(buf_.begin() + len, buf_.end(), Real(0));
-        fft_.forward(buf_.data(), out.data());
+        fft_->forward(buf_.data(), out.data());
     }
     void correlate_into(const std::vector<Complex>& other, Real* acc, int len) {
         for (size_t b = 0; b < gs_.size(); ++b) prod_[b] = gs_[b] * std::conj(other[b]);
-        fft_.inverse(prod_.data(), buf_.data());
+        fft_->inverse(prod_.data(), buf_.data());
         for (int i = 0; i < len; ++i) acc[i] += buf_[size_t(i)];
     }
 };
@@ -97,23 +107,33 @@ void sqrt_scaled(T* x, int n, T scale) {
 
 class StftMagnitudeNode final : public Node {
 public:
-    StftMagnitudeNode(int n, const dsp::StftConfig& cfg, Real scale)
-        : n_(n), cfg_(cfg), scale_(scale), fft_(cfg.fft_size), window_(dsp::stft_window(cfg)) {
+    StftMagnitudeNode(int n, const dsp::StftConfig& cfg, Real scale) : n_(n), cfg_(cfg), scale_(scale) {
         frames_ = dsp::stft_num_frames(n, cfg);
         bins_ = dsp::stft_num_bins(cfg);
-        spectrum_.resize(bins_, frames_);
-        frame_.resize(cfg.fft_size);
-        gspec_.resize(bins_);
     }
     const char* op_name() const override { return "stft_magnitude"; }
+    void adopt(Node& old) override {
+        auto& o = static_cast<StftMagnitudeNode&>(old);
+        fft_.swap(o.fft_);
+        if (o.cfg_.fft_size == cfg_.fft_size && o.cfg_.win_length == cfg_.win_length) window_.swap(o.window_);
+        spectrum_.swap(o.spectrum_);
+        frame_.swap(o.frame_);
+        gspec_.swap(o.gspec_);
+    }
 
     void forward(Tape& t) override {
         const Arr& x = t.value(inputs[0]);
-        if (value.rows() != bins_ || value.cols() != frames_) value.resize(bins_, frames_);
+        // Sized here, not in the constructor, so that adopted workspaces are reused.
+        if (!fft_ || fft_->size() != cfg_.fft_size) fft_ = std::make_unique<dsp::RealFft>(cfg_.fft_size);
+        if (window_.size() != cfg_.fft_size) window_ = dsp::stft_window(cfg_);
+        spectrum_.resize(bins_, frames_);
+        frame_.resize(size_t(cfg_.fft_size));
+        gspec_.resize(size_t(bins_));
+        value.resize(bins_, frames_);
         for (int f = 0; f < frames_; ++f) {
             dsp::stft_frame(x.data(), n_, f, cfg_, window_, frame_.data());
             Complex* spec = &spectrum_(0, f);
-            fft_.forward(frame_.data(), spec);
+            fft_->forward(frame_.data(), spec);
             Real* mag = &value(0, f);
             // sqrt(re^2 + im^2), not std::abs: hypot's overflow care costs several times more
             // and cannot matter here (|X| <= fft_size for samples in [-1, 1]). Plain reals so the
@@ -151,7 +171,7 @@ public:
             // DC and Nyquist appear once in the Hermitian spectrum, not twice.
             gspec_[0] *= Real(2);
             gspec_[size_t(bins_ - 1)] *= Real(2);
-            fft_.inverse(gspec_.data(), frame_.data());
+            fft_->inverse(gspec_.data(), frame_.data());
             overlap_add_windowed(frame_.data(), window_, n_, f, cfg_, gx.data());
         }
     }
@@ -160,7 +180,7 @@ private:
     int n_;
     dsp::StftConfig cfg_;
     Real scale_;
-    dsp::RealFft fft_;
+    std::unique_ptr<dsp::RealFft> fft_;
     Vec window_;
     int frames_ = 0, bins_ = 0;
     Eigen::Array<Complex, Eigen::Dynamic, Eigen::Dynamic> spectrum_;
@@ -172,14 +192,15 @@ private:
 
 class AllpoleNode final : public Node {
 public:
-    AllpoleNode(int n, std::vector<int> lags) : lags_(std::move(lags)), gtilde_(size_t(n)) {}
+    explicit AllpoleNode(std::vector<int> lags) : lags_(std::move(lags)) {}
     const char* op_name() const override { return "allpole"; }
+    void adopt(Node& old) override { gtilde_.swap(static_cast<AllpoleNode&>(old).gtilde_); }
 
     void forward(Tape& t) override {
         const Arr& x = t.value(inputs[0]);
         const Arr& a = t.value(inputs[1]);
         const int n = int(x.rows()), k = int(lags_.size());
-        if (value.rows() != n) value.resize(n, 1);
+        value.resize(n, 1);
         Real* y = value.data();
         for (int s = 0; s < n; ++s) {
             Real acc = x(s, 0);
@@ -195,6 +216,7 @@ public:
         const Arr& a = t.value(inputs[1]);
         const int n = int(value.rows()), k = int(lags_.size());
         const Real* g = grad.data();
+        gtilde_.resize(size_t(n));
         Real* gt = gtilde_.data();
         for (int s = n - 1; s >= 0; --s) {
             Real acc = g[s];
@@ -261,7 +283,7 @@ Var allpole(Var x, Var A, const std::vector<int>& lags) {
         for (size_t j = 0; j < i; ++j)
             if (lags[i] == lags[j]) graph_error("allpole: lags must be distinct");
     }
-    auto n = std::make_unique<AllpoleNode>(x.rows(), lags);
+    auto n = std::make_unique<AllpoleNode>(lags);
     n->inputs = {x.id, A.id};
     return t.push(std::move(n));
 }

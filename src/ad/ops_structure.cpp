@@ -43,7 +43,7 @@ public:
     void forward(Tape& t) override {
         Eigen::Index rows = 0;
         for (int in : inputs) rows += t.value(in).rows();
-        if (value.rows() != rows) value.resize(rows, t.value(inputs[0]).cols());
+        value.resize(rows, t.value(inputs[0]).cols());
         Eigen::Index at = 0;
         for (int in : inputs) {
             const Arr& v = t.value(in);
@@ -67,7 +67,7 @@ public:
     const char* op_name() const override { return "pad"; }
     void forward(Tape& t) override {
         const Arr& x = t.value(inputs[0]);
-        if (value.rows() != x.rows() + before_ + after_) value.resize(x.rows() + before_ + after_, x.cols());
+        value.resize(x.rows() + before_ + after_, x.cols());
         value.topRows(before_).setZero();
         value.middleRows(before_, x.rows()) = x;
         value.bottomRows(after_).setZero();
@@ -257,6 +257,7 @@ class MatmulNode final : public Node {
 public:
     const char* op_name() const override { return "matmul"; }
     void forward(Tape& t) override {
+        value.resize(t.value(inputs[0]).rows(), t.value(inputs[1]).cols());
         value.matrix().noalias() = t.value(inputs[0]).matrix() * t.value(inputs[1]).matrix();
     }
     void backward(Tape& t) override {
@@ -329,7 +330,6 @@ Var matmul(Var a, Var b) {
     if (a.cols() != b.rows()) graph_error("matmul: inner dimensions differ");
     auto n = std::make_unique<MatmulNode>();
     n->inputs = {a.id, b.id};
-    n->value.resize(a.rows(), b.cols());
     return t.push(std::move(n));
 }
 

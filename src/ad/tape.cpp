@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <typeinfo>
 
 namespace ddsp::ad {
 
@@ -32,16 +33,23 @@ public:
 
 Var Tape::variable(const Arr& value) {
     auto node = std::make_unique<LeafNode>();
-    node->value = value;
     node->is_leaf = true;
     node->requires_grad = records_gradients();
-    return push(std::move(node));
+    return push_leaf(std::move(node), value);
 }
 
 Var Tape::constant(const Arr& value) {
     auto node = std::make_unique<LeafNode>();
-    node->value = value;
     node->is_leaf = true;
+    return push_leaf(std::move(node), value);
+}
+
+Var Tape::constant_buffer(int rows, int cols) {
+    if (rows < 0 || cols < 0) graph_error("constant_buffer: negative shape");
+    auto node = std::make_unique<LeafNode>();
+    node->is_leaf = true;
+    take_spare(*node);
+    node->value.resize(rows, cols);
     return push(std::move(node));
 }
 
@@ -49,6 +57,13 @@ Var Tape::scalar(Real value, bool requires_grad) {
     Arr a(1, 1);
     a(0, 0) = value;
     return requires_grad ? variable(a) : constant(a);
+}
+
+// The copy goes into the recycled buffer, so an equal-sized leaf allocates nothing.
+Var Tape::push_leaf(std::unique_ptr<Node> node, const Arr& value) {
+    take_spare(*node);
+    node->value = value;
+    return push(std::move(node));
 }
 
 void Tape::set_value(Var leaf, const Arr& value) {
@@ -67,7 +82,23 @@ Arr& Tape::mutable_value(Var leaf) {
 
 void Tape::truncate(int num_nodes) {
     if (num_nodes < 0 || num_nodes > this->num_nodes()) graph_error("truncate: mark out of range");
+    if (spares_.size() < nodes_.size()) spares_.resize(nodes_.size());
+    for (size_t i = size_t(num_nodes); i < nodes_.size(); ++i) spares_[i] = std::move(nodes_[i]);
     nodes_.resize(size_t(num_nodes));
+}
+
+void Tape::take_spare(Node& node) {
+    const size_t pos = nodes_.size();
+    if (pos >= spares_.size() || !spares_[pos]) return;
+    const std::unique_ptr<Node> spare = std::move(spares_[pos]);  // freed on return, minus what was taken
+    Node& old = *spare;
+    if (typeid(old) == typeid(node)) node.adopt(old);
+    num_recycled_ += old.value.size() > 0;
+    node.value.swap(old.value);
+    if (node.requires_grad) {  // a gradient buffer only where one is needed (forward-only: never)
+        num_recycled_ += old.grad.size() > 0;
+        node.grad.swap(old.grad);
+    }
 }
 
 Var Tape::push(std::unique_ptr<Node> node) {
@@ -78,9 +109,13 @@ Var Tape::push(std::unique_ptr<Node> node) {
             needs = needs || nodes_[size_t(in)]->requires_grad;
         }
         node->requires_grad = needs && records_gradients();
+        take_spare(*node);
         node->forward(*this);
     }
-    if (node->requires_grad) node->grad = Arr::Zero(node->value.rows(), node->value.cols());
+    if (node->requires_grad) {
+        node->grad.resize(node->value.rows(), node->value.cols());  // no allocation at the same size
+        node->grad.setZero();
+    }
     nodes_.push_back(std::move(node));
     return Var{this, num_nodes() - 1};
 }

@@ -13,6 +13,18 @@
 //   tape.backward(loss);                       // tape.grad(x) now holds d loss / d x
 //   tape.set_value(x, x1); tape.forward();     // re-run the same graph on new values
 //
+// Memory policy: the tape also keeps memory across rebuilds. Training rebuilds the graph every
+// step (truncate() to the weights, then new nodes), and freeing tens of MB per step made glibc
+// hand the pages back to the kernel and fault them in again, zero-filled, on the next step (a
+// native autoencoder step ran 2-3x slower than with a tuned malloc). So truncate() does not free
+// the dropped nodes: it keeps them as spares by position, and the node next pushed at that
+// position takes the spare's value and gradient buffers and, if it is of the same op type, its
+// workspaces (Node::adopt). Eigen assignments and std::vector resizes of an equal size then
+// reuse the memory, so rebuilding the same graph allocates (almost) nothing. Spares live until
+// they are reused, the tape is destroyed or release_spares() is called; nodes must therefore size
+// every buffer they write in forward()/backward() (a cheap no-op at the same size), never assume
+// a fresh node's buffers are empty.
+//
 // Forward-only tapes (Tape::Mode::forward_only) allocate no gradient buffers and refuse
 // backward(): genetic search and real-time rendering use them.
 //
@@ -52,6 +64,11 @@ public:
     virtual const char* op_name() const = 0;
     virtual void forward(Tape& tape) = 0;
     virtual void backward(Tape& tape) = 0;
+    // Called by Tape::push, before the first forward(), with the node truncated from the same
+    // position when it is of the same type: take over its workspaces (swap, so `old` frees what
+    // this node had) so that equal-sized ones are not allocated again. The tape moves `value`
+    // and `grad` itself. Workspaces may arrive with any size or contents.
+    virtual void adopt(Node& old) {}
 
     std::vector<int> inputs;
     Arr value;
@@ -79,6 +96,10 @@ public:
     Var variable(const Vec& value) { return variable(Arr(value)); }
     Var constant(const Vec& value) { return constant(Arr(value)); }
     Var scalar(Real value, bool requires_grad = false);
+    // A constant of the given shape with unspecified contents, for callers that compute it in
+    // place through mutable_value() (its buffer is recycled like any node's: no copy, no
+    // allocation when the graph is rebuilt).
+    Var constant_buffer(int rows, int cols);
 
     // Replaces a leaf's value. The shape must not change (the graph was built for it).
     void set_value(Var leaf, const Arr& value);
@@ -88,8 +109,13 @@ public:
     // Drops every node created after the first `num_nodes` (a mark taken with num_nodes()), so a
     // model's weights can stay on the tape while a new graph is built per example (training over
     // clips with different f0: the oscillator bank bakes f0 in when it is created). Handles to the
-    // dropped nodes become invalid.
+    // dropped nodes become invalid. Their buffers are kept for the nodes pushed next at the same
+    // positions (see the memory policy at the top).
     void truncate(int num_nodes);
+    // Frees the buffers kept from truncated nodes (e.g. after the last rebuild of a large graph).
+    void release_spares() { spares_.clear(); }
+    // Buffers handed from spares to new nodes since the tape was made: a test hook.
+    long long num_recycled() const { return num_recycled_; }
 
     // Re-runs every non-leaf node in creation order.
     void forward();
@@ -140,6 +166,13 @@ public:
 private:
     Mode mode_;
     std::vector<std::unique_ptr<Node>> nodes_;
+    // spares_[i]: the node truncated from position i, until a new node at i takes its buffers;
+    // empty for i < num_nodes().
+    std::vector<std::unique_ptr<Node>> spares_;
+    long long num_recycled_ = 0;
+
+    Var push_leaf(std::unique_ptr<Node> node, const Arr& value);
+    void take_spare(Node& node);
 };
 
 // Checks that two handles live on the same tape (ops abort with a message otherwise).

@@ -45,9 +45,20 @@ void stft(const Real* x, int n, const StftConfig& cfg, Eigen::Array<Complex, Eig
 }
 
 void stft_magnitude(const Real* x, int n, const StftConfig& cfg, Arr& out) {
-    Eigen::Array<Complex, Eigen::Dynamic, Eigen::Dynamic> spec;
-    stft(x, n, cfg, spec);
-    out = spec.abs();
+    // One frame's spectrum at a time, not the whole complex STFT: the same values in a fraction of
+    // the memory (the loss computes its target this way on every training step).
+    const int frames = stft_num_frames(n, cfg);
+    const int bins = stft_num_bins(cfg);
+    RealFft fft(cfg.fft_size);
+    const Vec window = stft_window(cfg);
+    Vec frame(cfg.fft_size);
+    Eigen::Array<Complex, Eigen::Dynamic, 1> spec(bins);
+    out.resize(bins, frames);
+    for (int f = 0; f < frames; ++f) {
+        stft_frame(x, n, f, cfg, window, frame.data());
+        fft.forward(frame.data(), spec.data());
+        out.col(f) = spec.abs();
+    }
 }
 
 }  // namespace ddsp::dsp

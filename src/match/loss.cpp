@@ -59,10 +59,12 @@ MrStftLoss::MrStftLoss(ad::Var x, const Vec& target, const MrStftParams& params)
                 r.weight(b, 0) = Real(std::pow(10.0, db / 20.0));
             }
         }
-        Arr mag, log_mag;
-        compute_target(r, target, mag, log_mag, r.target_norm);
-        r.target = tape.constant(mag);
-        r.log_target = tape.constant(log_mag);
+        // Computed in place in the leaves: their buffers are recycled when the graph is rebuilt
+        // each training step (see ad::Tape's memory policy).
+        const int bins = dsp::stft_num_bins(cfg), frames = dsp::stft_num_frames(num_samples_, cfg);
+        r.target = tape.constant_buffer(bins, frames);
+        r.log_target = tape.constant_buffer(bins, frames);
+        compute_target(r, target, tape.mutable_value(r.target), tape.mutable_value(r.log_target), r.target_norm);
         r.convergence_norm = tape.scalar(Real(1.0 / std::max(r.target_norm, 1e-12)));
 
         ad::Var s = ad::stft_magnitude(x, cfg, r.scale);

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <memory>
+#include <utility>
 
 namespace ddsp::nn {
 
@@ -22,11 +23,10 @@ public:
         const Arr& gain = t.value(inputs[1]);
         const Arr& bias = t.value(inputs[2]);
         const Eigen::Index rows = x.rows(), cols = x.cols();
-        if (value.rows() != rows || value.cols() != cols) {
-            value.resize(rows, cols);
-            xhat_.resize(rows, cols);
-            inv_sigma_.resize(rows);
-        }
+        // Unconditional: buffers adopted from a truncated node may have any shape.
+        value.resize(rows, cols);
+        xhat_.resize(rows, cols);
+        inv_sigma_.resize(rows);
         for (Eigen::Index r = 0; r < rows; ++r) {
             const Real mu = x.row(r).mean();
             const Real var = (x.row(r) - mu).square().mean();
@@ -36,6 +36,11 @@ public:
         }
         value = xhat_.rowwise() * gain.row(0);
         value.rowwise() += bias.row(0);
+    }
+    void adopt(Node& old) override {
+        auto& o = static_cast<LayerNormNode&>(old);
+        xhat_.swap(o.xhat_);
+        inv_sigma_.swap(o.inv_sigma_);
     }
     void backward(Tape& t) override {
         const Arr& gain = t.value(inputs[1]);
@@ -98,6 +103,16 @@ class GruNode final : public Node {
 public:
     GruNode(int steps, int hidden) : t_(steps), h_(hidden) {}
     const char* op_name() const override { return "gru"; }
+    void adopt(Node& old) override {
+        auto& o = static_cast<GruNode&>(old);
+        for (auto [a, b] : {std::pair{&gi_, &o.gi_}, {&hs_, &o.hs_}, {&r_, &o.r_}, {&z_, &o.z_}, {&n_, &o.n_},
+                            {&hn_, &o.hn_}, {&dgi_, &o.dgi_}, {&dgh_, &o.dgh_}, {&g_t_, &o.g_t_}})
+            a->swap(*b);
+        gh_.swap(o.gh_);
+        w_h_t_.swap(o.w_h_t_);
+        carry_.swap(o.carry_);
+        dh_.swap(o.dh_);
+    }
 
     void forward(Tape& t) override {
         const Arr& x = t.value(inputs[0]);
@@ -107,17 +122,16 @@ public:
         const Arr& b_i = t.value(inputs[4]);
         const Arr& b_h = t.value(inputs[5]);
         const int h = h_;
-        if (hs_.cols() != t_ + 1) {
-            value.resize(t_, h);
-            gi_.resize(3 * h, t_);
-            hs_.resize(h, t_ + 1);
-            r_.resize(h, t_);
-            z_.resize(h, t_);
-            n_.resize(h, t_);
-            hn_.resize(h, t_);
-            gh_.resize(3 * h);
-            w_h_t_.resize(3 * h, h);
-        }
+        // Unconditional (no-ops at the same size): adopted buffers may have any shape.
+        value.resize(t_, h);
+        gi_.resize(3 * h, t_);
+        hs_.resize(h, t_ + 1);
+        r_.resize(h, t_);
+        z_.resize(h, t_);
+        n_.resize(h, t_);
+        hn_.resize(h, t_);
+        gh_.resize(3 * h);
+        w_h_t_.resize(3 * h, h);
         // Input projections for all steps at once (one GEMM), then the recurrence.
         gi_.matrix().noalias() = w_i.matrix().transpose() * x.matrix().transpose();
         gi_.colwise() += b_i.row(0).transpose();
@@ -141,13 +155,11 @@ public:
         const Arr& w_i = t.value(inputs[2]);
         const Arr& w_h = t.value(inputs[3]);
         const int h = h_;
-        if (dgi_.cols() != t_) {
-            dgi_.resize(3 * h, t_);
-            dgh_.resize(3 * h, t_);
-            g_t_.resize(h, t_);
-            carry_.resize(h);
-            dh_.resize(h);
-        }
+        dgi_.resize(3 * h, t_);
+        dgh_.resize(3 * h, t_);
+        g_t_.resize(h, t_);
+        carry_.resize(h);
+        dh_.resize(h);
         g_t_ = grad.transpose();
         carry_.setZero();  // d loss / d h_s flowing back from step s + 1
         for (int s = t_ - 1; s >= 0; --s) {

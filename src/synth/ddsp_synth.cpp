@@ -97,67 +97,25 @@ private:
 class HarmonicBankNode final : public ad::Node {
 public:
     HarmonicBankNode(const Vec& f0_hz, double sample_rate_hz, int num_samples, int hop, int harmonics)
-        : n_(num_samples), hop_(hop), frames_(int(f0_hz.size())), harmonics_(harmonics) {
-        const int segments = std::max(1, frames_ - 1);
-        seg_begin_.resize(size_t(segments) + 1);
-        for (int s = 0; s < segments; ++s) seg_begin_[size_t(s)] = std::min(n_, s * hop_);
-        seg_begin_[size_t(segments)] = n_;
-        weight_.resize(n_);
-        for (int s = 0; s < segments; ++s)
-            for (int i = seg_begin_[size_t(s)]; i < seg_begin_[size_t(s) + 1]; ++i)
-                weight_[i] = frames_ > 1 ? Real(std::min(1.0, double(i - s * hop_) / hop_)) : Real(0);
-
-        // Phase in double, wrapped each sample; harmonics by the Chebyshev recurrence
-        // sin((k+1) p) = 2 cos(p) sin(k p) - sin((k-1) p), accurate to ~1e-12 over 100 partials.
-        const double nyquist = sample_rate_hz / 2;
-        std::vector<int> count(static_cast<size_t>(n_));
-        std::vector<double> f0s(static_cast<size_t>(n_));
-        int stored = 0;
-        for (int i = 0; i < n_; ++i) {
-            const int s = segment_of(i);
-            const int s1 = std::min(s + 1, frames_ - 1);
-            const double w = double(weight_[i]);
-            const double f0 = std::max(0.0, (1 - w) * double(f0_hz[s]) + w * double(f0_hz[s1]));
-            f0s[size_t(i)] = f0;
-            int c = harmonics_;
-            if (f0 > 0) c = int(std::min<double>(harmonics_, std::ceil(nyquist / f0) - 1));  // k f0 < nyquist
-            count[size_t(i)] = std::max(0, c);
-            stored = std::max(stored, count[size_t(i)]);
-        }
-        seg_cols_.resize(size_t(segments));
-        seg_offset_.resize(size_t(segments) + 1);
-        seg_offset_[0] = 0;
-        int longest = 1;
-        for (int s = 0; s < segments; ++s) {
-            int c = 0;
-            for (int i = seg_begin_[size_t(s)]; i < seg_begin_[size_t(s) + 1]; ++i) c = std::max(c, count[size_t(i)]);
-            seg_cols_[size_t(s)] = c;
-            const int len = seg_begin_[size_t(s) + 1] - seg_begin_[size_t(s)];
-            seg_offset_[size_t(s) + 1] = seg_offset_[size_t(s)] + size_t(c) * size_t(len);
-            longest = std::max(longest, len);
-        }
-        sines_.assign(seg_offset_.back(), Real(0));
-        double phase = 0;
-        for (int i = 0; i < n_; ++i) {
-            phase = std::fmod(phase + 2 * kPi * f0s[size_t(i)] / sample_rate_hz, 2 * kPi);
-            const double c2 = 2 * std::cos(phase);
-            double prev = 0, cur = std::sin(phase);
-            const int s = segment_of(i), len = seg_begin_[size_t(s) + 1] - seg_begin_[size_t(s)];
-            Real* out = sines_.data() + seg_offset_[size_t(s)] + (i - seg_begin_[size_t(s)]);
-            for (int k = 0; k < count[size_t(i)]; ++k) {
-                out[size_t(k) * size_t(len)] = Real(cur);
-                const double next = c2 * cur - prev;
-                prev = cur;
-                cur = next;
-            }
-        }
-        at_.resize(harmonics_, frames_);
-        gat_.resize(harmonics_, frames_);
-        gp_.resize(longest, 2);
+        : n_(num_samples), hop_(hop), frames_(int(f0_hz.size())), harmonics_(harmonics), f0_hz_(f0_hz),
+          sample_rate_hz_(sample_rate_hz) {}
+    void adopt(ad::Node& old) override {
+        auto& o = static_cast<HarmonicBankNode&>(old);
+        seg_begin_.swap(o.seg_begin_);
+        seg_cols_.swap(o.seg_cols_);
+        weight_.swap(o.weight_);
+        sines_.swap(o.sines_);
+        seg_offset_.swap(o.seg_offset_);
+        count_.swap(o.count_);
+        f0s_.swap(o.f0s_);
+        at_.swap(o.at_);
+        gat_.swap(o.gat_);
+        gp_.swap(o.gp_);
     }
     const char* op_name() const override { return "harmonic_oscillator_bank"; }
 
     void forward(ad::Tape& t) override {
+        if (!built_) build();
         const Arr& a = t.value(inputs[0]);
         at_ = a.transpose();  // each frame's harmonics contiguous
         if (value.rows() != n_ || value.cols() != 1) value.resize(n_, 1);
@@ -255,6 +213,73 @@ private:
     Arr at_;                      // A transposed (harmonics x frames)
     Arr gat_;                     // gradient of A, transposed
     Eigen::Matrix<Real, Eigen::Dynamic, 2> gp_;  // segment scratch: gradient to frames s, s + 1
+    Vec f0_hz_;
+    double sample_rate_hz_;
+    std::vector<int> count_;    // build scratch: harmonics below Nyquist, per sample
+    std::vector<double> f0s_;   // build scratch: f0 per sample
+    bool built_ = false;
+
+    // The tables, built on the first forward() rather than in the constructor, so that they fill
+    // the buffers adopted from a truncated node (the sine table is ~10 MB for 4 s).
+    void build() {
+        const int segments = std::max(1, frames_ - 1);
+        seg_begin_.resize(size_t(segments) + 1);
+        for (int s = 0; s < segments; ++s) seg_begin_[size_t(s)] = std::min(n_, s * hop_);
+        seg_begin_[size_t(segments)] = n_;
+        weight_.resize(n_);
+        for (int s = 0; s < segments; ++s)
+            for (int i = seg_begin_[size_t(s)]; i < seg_begin_[size_t(s) + 1]; ++i)
+                weight_[i] = frames_ > 1 ? Real(std::min(1.0, double(i - s * hop_) / hop_)) : Real(0);
+
+        // Phase in double, wrapped each sample; harmonics by the Chebyshev recurrence
+        // sin((k+1) p) = 2 cos(p) sin(k p) - sin((k-1) p), accurate to ~1e-12 over 100 partials.
+        const double nyquist = sample_rate_hz_ / 2;
+        count_.resize(size_t(n_));
+        f0s_.resize(size_t(n_));
+        int stored = 0;
+        for (int i = 0; i < n_; ++i) {
+            const int s = segment_of(i);
+            const int s1 = std::min(s + 1, frames_ - 1);
+            const double w = double(weight_[i]);
+            const double f0 = std::max(0.0, (1 - w) * double(f0_hz_[s]) + w * double(f0_hz_[s1]));
+            f0s_[size_t(i)] = f0;
+            int c = harmonics_;
+            if (f0 > 0) c = int(std::min<double>(harmonics_, std::ceil(nyquist / f0) - 1));  // k f0 < nyquist
+            count_[size_t(i)] = std::max(0, c);
+            stored = std::max(stored, count_[size_t(i)]);
+        }
+        seg_cols_.resize(size_t(segments));
+        seg_offset_.resize(size_t(segments) + 1);
+        seg_offset_[0] = 0;
+        int longest = 1;
+        for (int s = 0; s < segments; ++s) {
+            int c = 0;
+            for (int i = seg_begin_[size_t(s)]; i < seg_begin_[size_t(s) + 1]; ++i) c = std::max(c, count_[size_t(i)]);
+            seg_cols_[size_t(s)] = c;
+            const int len = seg_begin_[size_t(s) + 1] - seg_begin_[size_t(s)];
+            seg_offset_[size_t(s) + 1] = seg_offset_[size_t(s)] + size_t(c) * size_t(len);
+            longest = std::max(longest, len);
+        }
+        sines_.assign(seg_offset_.back(), Real(0));
+        double phase = 0;
+        for (int i = 0; i < n_; ++i) {
+            phase = std::fmod(phase + 2 * kPi * f0s_[size_t(i)] / sample_rate_hz_, 2 * kPi);
+            const double c2 = 2 * std::cos(phase);
+            double prev = 0, cur = std::sin(phase);
+            const int s = segment_of(i), len = seg_begin_[size_t(s) + 1] - seg_begin_[size_t(s)];
+            Real* out = sines_.data() + seg_offset_[size_t(s)] + (i - seg_begin_[size_t(s)]);
+            for (int k = 0; k < count_[size_t(i)]; ++k) {
+                out[size_t(k) * size_t(len)] = Real(cur);
+                const double next = c2 * cur - prev;
+                prev = cur;
+                cur = next;
+            }
+        }
+        at_.resize(harmonics_, frames_);
+        gat_.resize(harmonics_, frames_);
+        gp_.resize(longest, 2);
+        built_ = true;
+    }
 
     int segment_of(int i) const {
         const int s = int(std::upper_bound(seg_begin_.begin(), seg_begin_.end(), i) - seg_begin_.begin()) - 1;
@@ -291,16 +316,24 @@ public:
         buf_.resize(size_t(fft_.size()));
         work_.resize(size_t(bins_));
         gspec_.resize(size_t(bins_));
-        xs_.resize(Eigen::Index(bins_), frames_);
-        hs_.resize(Eigen::Index(bins_), frames_);
     }
     const char* op_name() const override { return "frequency_filter"; }
+    void adopt(ad::Node& old) override {
+        auto& o = static_cast<FrequencyFilterNode&>(old);
+        xs_.swap(o.xs_);
+        hs_.swap(o.hs_);
+        // The noise spectra stay valid if the blocks and the FFT are the same (the cache check in
+        // forward() then compares the samples as usual).
+        if (o.block_ == block_ && o.fft_.size() == fft_.size()) x_seen_.swap(o.x_seen_);
+    }
 
     void forward(ad::Tape& t) override {
         const Arr& x = t.value(inputs[0]);
         const Arr& m = t.value(inputs[1]);
         if (value.rows() != n_ || value.cols() != 1) value.resize(n_, 1);
         value.setZero();
+        xs_.resize(Eigen::Index(bins_), frames_);  // here, not in the constructor: adopted buffers
+        hs_.resize(Eigen::Index(bins_), frames_);
         const int half = taps_ / 2;
         // The input is usually the synth's fixed white noise (a constant leaf): its block spectra
         // are kept and recomputed only when its samples change (a compare costs ~1% of the FFTs).

@@ -197,7 +197,7 @@ public:
     const char* op_name() const override { return "drum808_voice"; }
 
     void forward(ad::Tape& t) override {
-        if (value.rows() != n_) value.resize(n_, 1);
+        value.resize(n_, 1);
         const Real c = Real(2 * kPi / sr_);
         pitch_exp_ = (decay_time_ / in(t, pitch_decay)).exp();
         pitch_env_ = pitch_exp_ + attack_;

@@ -194,7 +194,7 @@ public:
     void forward(ad::Tape& t) override {
         const Arr& x = t.value(inputs[0]);
         const int n = int(x.rows());
-        if (value.rows() != out_rows_) value.resize(out_rows_, 1);
+        value.resize(out_rows_, 1);
         for (int i = 0; i < out_rows_; ++i) {
             const int centre = i * factor_;
             const int k0 = std::max(-half_, -centre), k1 = std::min(half_, n - 1 - centre);

@@ -24,7 +24,7 @@ public:
     const char* op_name() const override { return "sine"; }
     void forward(ad::Tape& t) override {
         const double f = double(t.value(inputs[0])(0, 0));
-        if (value.rows() != n_) value.resize(n_, 1);
+        value.resize(n_, 1);
         const double step = 2 * kPi * std::fmod(f / sample_rate_hz_, 1.0);
         const double wc = std::cos(step), ws = std::sin(step);
         Real* out = value.data();
