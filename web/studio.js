@@ -18,6 +18,7 @@ import { buildApi } from './studio/api.js';
 import { installCommands } from './studio/commands.js';
 import { attachParamsInput, installFiles } from './studio/files.js';
 import { installLatent } from './studio/latent.js';
+import { paceFrames } from './studio/frames.js';
 import { installMatch } from './studio/match.js';
 import { installPlayback } from './studio/playback.js';
 import { attachTargetInputs, installTarget } from './studio/target.js';
@@ -124,6 +125,7 @@ export async function startStudio(options = {}) {
       print: (t) => console.log(t), printErr: (t) => console.warn(t) });
   } catch (e) { fail(e); return; }
   const ui = s.ui;
+  paceFrames(s, canvas);  // fewer frames while the worker computes (studio/frames.js)
   ui.setCompact(!!options.compact);
   const querySteps = Number(query.get('steps'));
   ui.setSettings(state.synth, state.method, query.get('loss') || 'mrstft',
