@@ -49,15 +49,14 @@ if (process.argv[2] === '--engine-in-node') {
     if (t.error) throw new Error(t.error);
     const s = runner.start(SETTINGS);
     if (s.error) throw new Error(s.error);
-    const t0 = performance.now();
+    const t0 = performance.now(), cpu0 = threadCpuMs(process.pid, process.pid);
     let p;
     do { p = runner.runFor(20); runner.takeHistory(); } while (!p.done);
+    const cpu1 = threadCpuMs(process.pid, process.pid);
     return { iterations: p.iteration, msPerIt: (performance.now() - t0) / p.iteration, stepMs: 1000 * p.elapsedS / p.iteration,
-      cpuMsPerIt: null, bestLoss: p.bestLoss };
+      cpuMsPerIt: cpu0 === null ? null : (cpu1 - cpu0) / p.iteration, bestLoss: p.bestLoss };
   };
-  const cpu0 = threadCpuMs(process.pid, process.pid);
   const browser = match(browserSamples, Number(process.argv[4]));
-  browser.cpuMsPerIt = cpu0 === null ? null : (threadCpuMs(process.pid, process.pid) - cpu0) / browser.iterations;
   const file = match(wav.samples, wav.sampleRate);
   console.log(JSON.stringify({ browser, file, fileRate: wav.sampleRate }));
   process.exit(0);
@@ -134,31 +133,38 @@ await page.evaluate(() => { window.ddsp.setSynth('ks'); window.ddsp.setMethod('g
 await page.evaluate((url) => window.ddsp.loadUrl(url), TARGET);
 const framesPerS = [];  // UI frames drawn per second during each match (ddsp.ui.frames())
 const studio = [];
+// The page marks the first progress message (the start-up's loss is done) and `done`; at each mark
+// this script reads the CPU times, so wall and CPU cover the same iterations.
+await page.exposeFunction('benchCpu', () => chromiumCpuMs());
 for (let rep = 0; rep < REPS; rep++) {
-  // Per iteration from the first progress message (the start-up's loss is done) to `done`.
-  const cpu0 = chromiumCpuMs(), wall0 = performance.now();
-  const frames0 = await page.evaluate(() => window.ddsp.ui.frames());
   await page.evaluate((steps) => {
-    window.benchRun = { t0: 0, it0: 0 };
     window.benchDone = new Promise((ok) => {
+      let first = null;
       const off = window.ddsp.onProgress((p) => {
-        if (!window.benchRun.t0 && p.type === 'progress') Object.assign(window.benchRun, { t0: performance.now(), it0: p.iteration });
-        if (p.type === 'done') { off(); window.benchRun.t1 = performance.now(); ok(); }
+        if (!first && p.type === 'progress') {
+          first = { t: performance.now(), it: p.iteration, frames: window.ddsp.ui.frames(), cpu: window.benchCpu() };
+        }
+        if (p.type === 'done') {
+          off();
+          const last = { t: performance.now(), it: p.iteration, frames: window.ddsp.ui.frames(), cpu: window.benchCpu() };
+          ok({ first, last });
+        }
       });
     });
     return window.ddsp.start({ steps, seed: 0, params: null });  // params: null: from the synth's initial guess each time
   }, STEPS);
-  while (await page.evaluate(() => window.ddsp.state().running)) await page.waitForTimeout(100);
   const r = await page.evaluate(async () => {
-    await window.benchDone;
-    const s = window.ddsp.state(), b = window.benchRun;
-    return { iterations: s.iteration, msPerIt: (b.t1 - b.t0) / (s.iteration - b.it0), stepMs: 1000 * s.elapsedS / s.iteration };
+    const { first, last } = await window.benchDone;
+    const [cpu0, cpu1] = [await first.cpu, await last.cpu];
+    const s = window.ddsp.state(), n = last.it - first.it, wallS = (last.t - first.t) / 1000;
+    return { iterations: s.iteration, msPerIt: 1000 * wallS / n, stepMs: 1000 * s.elapsedS / s.iteration,
+      cpuMsPerIt: cpu0 ? (cpu1.worker - cpu0.worker) / n : null,
+      uiCpuMsPerS: cpu0 ? (cpu1.rest - cpu0.rest) / wallS : null,  // everything but the worker, per second of the match
+      framesPerS: (last.frames - first.frames) / wallS };
   });
-  const cpu1 = chromiumCpuMs(), wallS = (performance.now() - wall0) / 1000;
-  framesPerS.push((await page.evaluate(() => window.ddsp.ui.frames()) - frames0) / wallS);
-  r.cpuMsPerIt = cpu0 === null ? null : (cpu1.worker - cpu0.worker) / r.iterations;
-  r.uiCpuMsPerS = cpu0 === null ? null : (cpu1.rest - cpu0.rest) / wallS;  // everything but the worker, per second of the match
+  framesPerS.push(r.framesPerS);
   studio.push(r);
+  await page.waitForTimeout(500);  // the note bank renders after `done`
 }
 await page.close();  // its drawing would compete with what follows
 
@@ -166,6 +172,7 @@ await page.close();  // its drawing would compete with what follows
 
 const bare = await browser.newPage();
 await bare.goto(`${server.url}/assets/sounds/manifest.json`);
+await bare.exposeFunction('benchCpu', () => chromiumCpuMs());
 const decoded = await bare.evaluate(async (url) => {
   const buffer = await new OfflineAudioContext(1, 1, 44100).decodeAudioData(await (await fetch(url)).arrayBuffer());
   return { samples: Array.from(buffer.getChannelData(0)), sampleRate: buffer.sampleRate, channels: buffer.numberOfChannels };
@@ -191,18 +198,17 @@ await bare.evaluate(async (settings) => {
     await next('target');
     worker.postMessage({ type: 'start', ...settings });
     const first = await next('progress');
-    const t0 = performance.now();
+    const t0 = performance.now(), cpu0 = window.benchCpu();
     const done = await next('done');
-    return { iterations: done.iteration, msPerIt: (performance.now() - t0) / (done.iteration - first.iteration),
-      stepMs: 1000 * done.elapsedS / done.iteration };
+    const t1 = performance.now(), cpu1 = window.benchCpu();
+    const n = done.iteration - first.iteration, [c0, c1] = [await cpu0, await cpu1];
+    return { iterations: done.iteration, msPerIt: (t1 - t0) / n, stepMs: 1000 * done.elapsedS / done.iteration,
+      cpuMsPerIt: c0 ? (c1.worker - c0.worker) / n : null };
   };
 }, SETTINGS);
 const alone = [], nodeBrowser = [], nodeFile = [], native = [];
 for (let rep = 0; rep < REPS; rep++) {
-  const cpu0 = chromiumCpuMs();
-  const r = await bare.evaluate(({ samples, sampleRate }) => window.benchMatch(samples, sampleRate), decoded);
-  r.cpuMsPerIt = cpu0 === null ? null : (chromiumCpuMs().worker - cpu0.worker) / r.iterations;
-  alone.push(r);
+  alone.push(await bare.evaluate(({ samples, sampleRate }) => window.benchMatch(samples, sampleRate), decoded));
   const n = JSON.parse(execFileSync(process.execPath, ['--no-experimental-fetch', fileURLToPath(import.meta.url), '--engine-in-node',
     samplesFile, String(decoded.sampleRate)], { encoding: 'utf8' }));
   nodeBrowser.push(n.browser);

@@ -1,15 +1,15 @@
 // UI frame pacing. The UI module draws on every animation frame. Where WebGL is rendered in software
 // (SwiftShader or llvmpipe: headless Chromium, machines without a usable GPU) a frame of the
-// full-size studio costs ~70 ms of CPU (1400 x 860 pixels; it scales with the pixels) in the GPU
-// process, so the drawing takes as much of the CPU as it can get and, on a two-core machine, slows
-// the worker's matching by competing for its core. The worker's progress arrives at most 20 times a
-// second, so while it matches the UI draws at most BUSY_FPS frames a second (SOFTWARE_BUSY_FPS in
-// software), except just after the user touches the page, when it draws at full rate so that
-// dragging and typing stay smooth. Idle, and while fine-tuning (a step is ~0.1 s; the latent panel's
+// full-size studio costs ~70 ms of CPU in the GPU process (1400 x 860 pixels; it scales with the
+// pixels) and ~20 ms on the page's main thread, so the drawing takes as much of the CPU as it can get
+// and, on a two-core machine, slows the worker's matching by competing for its core. The worker's
+// progress arrives at most 20 times a second, so while it matches the UI draws at most BUSY_FPS
+// frames a second (SOFTWARE_BUSY_FPS in software), except just after the user touches the page, when
+// it draws at full rate so that dragging and typing stay smooth. Idle, and while fine-tuning (a step is ~0.1 s; the latent panel's
 // curve is drawn as before), nothing changes.
 // (Emscripten's main loop skips a frame when Module.preMainLoop returns false.)
 
-const BUSY_FPS = 30;
+const BUSY_FPS = 20;  // the progress rate: more frames would show nothing new
 const SOFTWARE_BUSY_FPS = 5;
 const INPUT_FULL_RATE_MS = 500;
 
