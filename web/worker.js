@@ -7,7 +7,8 @@
 // `landscape` and every other request is handled within one slice. A landscape also runs in slices
 // (rows) and takes precedence over the match while it lasts. Progress is posted at most every
 // 50 ms with the losses since the previous message; the best parameters and their rendering when
-// they have improved, at most every 250 ms, and always in `done`. Arrays are transferred, not copied.
+// they have improved, at most every 250 ms (spaced further if rendering them would take over 2 % of
+// the worker's time), and always in `done`. Arrays are transferred, not copied.
 //
 // The latent panel has its own engine object (LatentRunner: a DDSP autoencoder loaded on request)
 // and its own job, fine-tuning, which also runs in slices (one Adam step at least, since a step
@@ -20,6 +21,11 @@ importScripts('ddsp_engine.js');
 const SLICE_MS = 20;
 const PROGRESS_MS = 50;
 const RECON_MS = 250;
+// Rendering the best parameters is a whole forward pass of the synth (for ks about half an iteration),
+// done here only to show and play it: the renderings are spaced so they take at most this share of
+// the worker's time (RECON_MS holds for a rendering under 5 ms; a slower one, or a starved worker,
+// waits longer).
+const RECON_SHARE = 0.02;
 
 let engine = null;        // the module; recreated if it ever aborts
 let runner = null;        // engine.MatchRunner
@@ -31,6 +37,7 @@ let run = 0;              // the start's `run` if it gave one, else a count of s
 let running = false;      // the runner has iterations to do
 let startId;              // id of the start (or resume) request, sent with the next message
 let lastProgressT = 0, lastReconT = 0;
+let reconCostMs = 0;      // what the last rendering of the best took (addBest)
 
 // The current landscape job.
 let landscapeJob = null;  // {id}
@@ -161,9 +168,11 @@ function progressFields(p) {
 function addBest(msg, always) {
   const p = runner.progress();
   if (!always && !p.improved) return;
+  const t0 = performance.now();
   msg.params = runner.bestParamsJson();
   const audio = runner.bestAudio();
   if (audio instanceof Float32Array) msg.recon = audio;
+  reconCostMs = performance.now() - t0;
 }
 
 function postProgress(p, now) {
@@ -174,7 +183,7 @@ function postProgress(p, now) {
   }
   const history = runner.takeHistory();
   if (history.length) msg.history = history;
-  if (now - lastReconT >= RECON_MS) {
+  if (now - lastReconT >= Math.max(RECON_MS, reconCostMs / RECON_SHARE)) {
     const before = msg.params;
     addBest(msg, false);
     if (msg.params !== before) lastReconT = now;

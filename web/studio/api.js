@@ -1,0 +1,44 @@
+// window.ddsp: the studio's public API (DESIGN.md "Contracts", web/README.md), assembled from the
+// functions the other modules added to the studio object `s`.
+
+export function buildApi(s) {
+  const { state, ready, listeners, audio } = s;
+  return {
+    ready,
+    loadAudio: (input, name) => s.loadAudio(input, name),
+    loadUrl: s.loadUrl,
+    setSynth(name) {
+      if (!state.synths.some((x) => x.name === name)) throw new Error(`unknown synth '${name}'`);
+      state.synth = name; state.params = null; state.recon = null;
+      const u = s.ui.settings();
+      s.ui.setSettings(name, u.method, u.loss, u.steps, u.timeBudgetS, u.learningRate, u.seed);
+    },
+    setMethod(name) {
+      if (!['gradient', 'genetic', 'cmaes', 'hybrid'].includes(name)) throw new Error(`unknown method '${name}'`);
+      state.method = name;
+      const u = s.ui.settings();
+      s.ui.setSettings(u.synth, name, u.loss, u.steps, u.timeBudgetS, u.learningRate, u.seed);
+    },
+    start: (settings) => s.start(settings),
+    stop: s.stop,
+    state: () => ({ synth: state.synth, method: state.method, running: state.running, iteration: state.iteration,
+      loss: state.loss, bestLoss: state.bestLoss, initialLoss: state.initialLoss, params: state.params,
+      elapsedS: state.elapsedS ?? 0, itersPerS: state.itersPerS ?? 0, fps: s.ui.fps(), target: state.target ? state.target.name : null, error: state.error, status: state.status,
+      runs: state.runs.map((r) => ({ run: r.run, synth: r.synth, method: r.method, iterations: r.losses.length,
+        bestLoss: r.losses.length ? Math.min(...r.losses) : null })) }),
+    play: (slot = 'recon') => s.play(slot),
+    stopAudio: () => audio.stop?.(),
+    exportParams: s.exportParams,
+    exportWav: s.exportWav,
+    importParams: s.importParams,
+    render: (paramsJson, opts) => s.render(paramsJson, opts),
+    share: s.share,
+    record: (seconds = 4) => s.record(seconds),
+    landscape: (x, y, steps) => s.landscape(x, y, steps),
+    onProgress: (fn) => { listeners.add(fn); return () => listeners.delete(fn); },
+    audio,
+    latent: s.latentApi,
+    // Diagnostics for tests: where the latent panel's widgets are on the canvas, frames drawn.
+    ui: { latentLayout: () => JSON.parse(s.ui.latentLayout()), frames: () => s.ui.frameCount() },
+  };
+}

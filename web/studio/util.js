@@ -1,0 +1,36 @@
+// Small helpers shared by the studio's modules: WAV encoding, downloads, base64url, names, numbers.
+
+// 32-bit float mono WAV (what `ddsp match` writes as recon.wav).
+export function encodeWav(samples, sampleRate) {
+  const n = samples.length;
+  const buf = new ArrayBuffer(44 + 4 * n);
+  const v = new DataView(buf);
+  const str = (o, s) => { for (let i = 0; i < s.length; i++) v.setUint8(o + i, s.charCodeAt(i)); };
+  str(0, 'RIFF'); v.setUint32(4, 36 + 4 * n, true); str(8, 'WAVE');
+  str(12, 'fmt '); v.setUint32(16, 16, true); v.setUint16(20, 3, true); v.setUint16(22, 1, true);
+  v.setUint32(24, sampleRate, true); v.setUint32(28, sampleRate * 4, true); v.setUint16(32, 4, true);
+  v.setUint16(34, 32, true); str(36, 'data'); v.setUint32(40, 4 * n, true);
+  for (let i = 0; i < n; i++) v.setFloat32(44 + 4 * i, Number.isFinite(samples[i]) ? samples[i] : 0, true);
+  return buf;
+}
+
+export function download(data, filename, type) {
+  const url = URL.createObjectURL(new Blob([data], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+export const toBase64Url = (text) => btoa(String.fromCharCode(...new TextEncoder().encode(text)))
+  .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+export const fromBase64Url = (s) => new TextDecoder().decode(
+  Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)));
+
+export const baseName = (path) => String(path).split(/[\\/]/).pop();
+
+// A loss for the status line: four significant digits, or a dash.
+export const fmt = (x) => (x === null || x === undefined ? '–' : Number(x).toPrecision(4));
