@@ -99,6 +99,8 @@ TEST_CASE("JSON: malformed text is refused with the byte offset") {
         CHECK(err.rfind("JSON: byte ", 0) == 0);
     }
     CHECK(parse_error("[1, 2, x]").find("byte 7") != std::string::npos);
+    // Line and column for people reading the file in an editor.
+    CHECK(parse_error("{\n  \"a\": x}").find("byte 9 (line 2, column 8)") != std::string::npos);
     CHECK(parse_error("{\"a\": 1, \"a\": 2}").find("duplicate") != std::string::npos);
     CHECK(parse_error("[1e999]").find("too large") != std::string::npos);
 }

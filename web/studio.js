@@ -127,9 +127,12 @@ export async function startStudio(options = {}) {
   const ui = s.ui;
   paceFrames(s, canvas);  // fewer frames while the worker computes (studio/frames.js)
   ui.setCompact(!!options.compact);
+  // The UI starts with the engine's defaults (match::MatchParams); the URL may override some.
   const querySteps = Number(query.get('steps'));
-  ui.setSettings(state.synth, state.method, query.get('loss') || 'mrstft',
-    Number.isInteger(querySteps) && querySteps > 0 ? Math.min(querySteps, 100000) : 300, 0, 0.05, 0);
+  const initial = ui.settings();
+  ui.setSettings(state.synth, state.method, query.get('loss') || initial.loss,
+    Number.isInteger(querySteps) && querySteps > 0 ? Math.min(querySteps, 100000) : initial.steps,
+    initial.timeBudgetS, initial.learningRate, initial.seed);
 
   // Examples menu (assets/sounds/manifest.json)
   try {

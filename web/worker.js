@@ -31,6 +31,7 @@ let engine = null;        // the module; recreated if it ever aborts
 let runner = null;        // engine.MatchRunner
 let enginePromise = null;
 let synthsJson = '[]';
+let defaultsJson = '{}';
 
 // The current match.
 let run = 0;              // the start's `run` if it gave one, else a count of starts; in every progress/done
@@ -75,6 +76,7 @@ function loadEngine() {
       if (modelBytes && latent.loadModel(modelBytes).ok && latentRecording)
         latent.setRecording(latentRecording.samples, latentRecording.sampleRate);
       synthsJson = m.synths();
+      defaultsJson = m.defaults();
       return m;
     });
     enginePromise.catch(() => { enginePromise = null; });
@@ -258,7 +260,7 @@ const asBytes = (b) => (b instanceof Uint8Array ? b : b instanceof ArrayBuffer ?
 
 const handlers = {
   init(msg) {
-    post({ type: 'ready', id: msg.id, synths: synthsJson, version: engine.version() });
+    post({ type: 'ready', id: msg.id, synths: synthsJson, defaults: defaultsJson, version: engine.version() });
   },
 
   setTarget(msg) {
@@ -274,6 +276,14 @@ const handlers = {
       else reply.latent = latent.info().recording;
     }
     post(reply);
+  },
+
+  // The parameter table for the loaded target as matching sees it (the UI shows it instead of
+  // analysing the target itself) and the values a match would start from.
+  targetTable(msg) {
+    const r = runner.targetTable(String(msg.synth ?? ''), paramsText(msg.params));
+    if (r.error) throw new Error(r.error);
+    post({ type: 'targetTable', id: msg.id, synth: String(msg.synth ?? ''), ...r });
   },
 
   start(msg) {

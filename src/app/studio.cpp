@@ -82,6 +82,7 @@ struct Studio::Impl {
     // The target as loaded, and at the synth's rate (what the worker matches).
     std::string target_name;
     engine::Target target_store;  // the recording as loaded; prepared per synth by the engine
+    bool values_guessed = false;   // values are the synth's starting guess (replaced by the worker's)
     Vec target;  // at synth_hz, cut to max seconds
     Vec recon;
     double synth_hz = 16000;
@@ -229,7 +230,49 @@ void Studio::set_params_json(const std::string& json) {
         rebuild_table();
     }
     impl_->values = file.values;
+    impl_->values_guessed = false;
     params_json_ = json;
+}
+
+void Studio::set_target_table(const std::string& json) {
+    Impl& m = *impl_;
+    util::JsonValue root;
+    std::string error;
+    if (!util::json_parse(json, root, error) || root.type != util::JsonValue::Type::object) return;
+    const util::JsonValue* synth_name = root.find("synth");
+    const util::JsonValue* samples = root.find("samples");
+    const util::JsonValue* params = root.find("params");
+    // A reply to an older request (another synth or target since) is dropped.
+    if (!synth_name || synth_name->string != settings_.synth || !samples || samples->number != double(m.target.size()) ||
+        !params || params->type != util::JsonValue::Type::array)
+        return;
+    std::vector<synth::ParamSpec> table;
+    for (const util::JsonValue& p : params->array) {
+        synth::ParamSpec spec;
+        const util::JsonValue *name = p.find("name"), *unit = p.find("unit"), *lo = p.find("min"), *hi = p.find("max"),
+                              *def = p.find("default"), *scale = p.find("scale"), *size = p.find("size"),
+                              *global = p.find("global");
+        if (!name || !unit || !lo || !hi || !def || !scale || !size) return;
+        spec.name = name->string;
+        spec.unit = unit->string;
+        spec.min_value = lo->number;
+        spec.max_value = hi->number;
+        spec.default_value = def->number;
+        spec.scale = scale->string == "log" ? ad::Scale::log : ad::Scale::linear;
+        spec.size = int(size->number);
+        spec.global = global && global->boolean;
+        table.push_back(spec);
+    }
+    m.table = table;
+    match::ParamFile initial;
+    const util::JsonValue* initial_json = root.find("initial");
+    Vec u;
+    if (m.values_guessed && initial_json && match::params_parse(initial_json->string, initial, error))
+        m.values = initial.values;
+    if (!synth::to_unconstrained(m.table, m.values, u, error)) {
+        m.values = synth::default_values(m.table);
+        m.values_guessed = true;
+    }
 }
 
 void Studio::set_status(const std::string& text, bool is_error) {
@@ -297,19 +340,24 @@ void Studio::rebuild_table() {
     cfg.seed = uint64_t(std::max(0, settings_.seed));
     std::string error;
     const Vec* prepared = m.target_store.empty() ? nullptr : m.target_store.at(*m.synth, int(m.synth_hz), 0, error);
-    synth::AnalysisPtr analysis;
     if (prepared) {
-        // engine::Target: the same cut, resampling and analysis as the worker's match.
+        // engine::Target: the same cut and resampling as the worker's match. The table as the
+        // target's analysis shapes it (ks narrows its f0 range, ddsp guesses its amplitudes) comes
+        // from the worker, which has analysed the target once already (set_target_table); until
+        // it arrives the synth's plain table stands in.
         m.target = *prepared;
         cfg.num_samples = int(prepared->size());
-        if (m.target_store.analysis(*m.synth, cfg, 0, analysis, error)) m.synth->use_analysis(analysis);
+        send("{\"cmd\":\"targetTable\",\"synth\":" + util::json_quote(settings_.synth) + "}");
     } else {
         m.target = Vec();
         cfg.num_samples = int(m.synth->default_seconds() * m.synth_hz);
     }
     m.seconds = cfg.num_samples / m.synth_hz;
     m.table = m.synth->param_table(cfg);
-    if (m.values.empty()) m.values = m.synth->initial_values(cfg);
+    if (m.values.empty()) {
+        m.values = m.synth->initial_values(cfg);
+        m.values_guessed = true;
+    }
     // Keep only values that fit the table (a synth change leaves foreign names behind).
     Vec u;
     if (!synth::to_unconstrained(m.table, m.values, u, error)) m.values = synth::default_values(m.table);
@@ -749,6 +797,7 @@ void Studio::draw_settings(float scale) {
 
 void Studio::params_edited() {
     Impl& m = *impl_;
+    m.values_guessed = false;
     params_json_ = match::params_to_json(settings_.synth, m.synth_hz, m.seconds, m.values, m.table);
     status_.has_result = true;  // the next Match starts from the edited values
     m.render_wanted = true;

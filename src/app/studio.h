@@ -14,6 +14,8 @@
 //   {"cmd":"render","params":JSON}               (a slider moved: re-render the reconstruction)
 //   {"cmd":"exportParams"} {"cmd":"exportWav"} {"cmd":"importParams"} {"cmd":"share"}
 //   {"cmd":"landscape","x":NAME,"y":NAME,"steps":N,"params":JSON}
+//   {"cmd":"targetTable","synth":S}              (a target or synth changed: fetch the parameter table
+//                                                 the worker's analysis gives; set_target_table answers)
 // The latent panel's (app/latent_panel.h):
 //   {"cmd":"latentOpen"}                         (first opened: load the model)
 //   {"cmd":"latentZ","z":[...]}                  (pad or slider moved: re-render, throttled)
@@ -86,6 +88,9 @@ public:
     void on_progress(const std::string& json, const std::vector<float>& history, bool done);
     void on_started(int run);
     void set_params_json(const std::string& json);  // shown and edited in the parameter panel
+    // The parameter table for the current target as the worker's engine analysed it
+    // (MatchRunner.targetTable, JSON), answering the UI's {"cmd":"targetTable"}.
+    void set_target_table(const std::string& json);
     void set_status(const std::string& text, bool is_error);
     void set_level(float peak, float rms, const std::string& slot, bool playing);
     void set_landscape(const std::string& json, const std::vector<float>& loss);

@@ -85,8 +85,18 @@ private:
     JsonLimits limits_;
     std::size_t pos_ = 0;
 
+    // "JSON: byte 19 (line 3, column 5): ...": the offset for tools, line and column (1-based,
+    // in bytes) for people reading the file in an editor.
     bool fail(std::string& error, const std::string& what) const {
-        error = "JSON: byte " + std::to_string(pos_) + ": " + what;
+        const std::size_t end = std::min(pos_, s_.size());
+        std::size_t line = 1, line_start = 0;
+        for (std::size_t i = 0; i < end; ++i)
+            if (s_[i] == '\n') {
+                ++line;
+                line_start = i + 1;
+            }
+        error = "JSON: byte " + std::to_string(pos_) + " (line " + std::to_string(line) + ", column " +
+                std::to_string(end - line_start + 1) + "): " + what;
         return false;
     }
     int peek() const { return pos_ < s_.size() ? (unsigned char)s_[pos_] : -1; }

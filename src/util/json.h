@@ -4,7 +4,9 @@
 // The reader is RFC 8259 without extensions: no comments, no trailing commas, no NaN or
 // Infinity, duplicate keys rejected, numbers that overflow a double rejected, strings must be
 // valid UTF-8 (a leading UTF-8 byte-order mark is skipped). Depth and size are limited because
-// files come from users. Errors are one line with the byte offset: "JSON: byte 17: ...".
+// files come from users (a 100000-deep document parses in nlohmann-json and then crashes whatever
+// recurses over it first). Errors are one line with the byte offset, line and column:
+// "JSON: byte 17 (line 2, column 5): ...".
 // Nothing here throws.
 #pragma once
 

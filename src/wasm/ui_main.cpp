@@ -133,6 +133,7 @@ void set_recon(const val& samples, double sample_rate_hz) { g_studio->set_recon(
 void progress(const std::string& json, const val& history, bool done) { g_studio->on_progress(json, to_floats(history), done); }
 void started(int run) { g_studio->on_started(run); }
 void set_params(const std::string& json) { g_studio->set_params_json(json); }
+void set_target_table(const std::string& json) { g_studio->set_target_table(json); }
 void set_status(const std::string& text, bool is_error) { g_studio->set_status(text, is_error); }
 void set_level(double peak, double rms, const std::string& slot, bool playing) {
     g_studio->set_level(float(peak), float(rms), slot, playing);
@@ -193,6 +194,7 @@ EMSCRIPTEN_BINDINGS(ddsp_ui) {
     emscripten::function("progress", &progress);
     emscripten::function("started", &started);
     emscripten::function("setParams", &set_params);
+    emscripten::function("setTargetTable", &set_target_table);
     emscripten::function("setStatus", &set_status);
     emscripten::function("setLevel", &set_level);
     emscripten::function("setLandscape", &set_landscape);

@@ -30,6 +30,10 @@ export function installCommands(s) {
         break;
       case 'importParams': document.getElementById('params-input')?.click(); break;
       case 'share': s.share(); break;
+      case 'targetTable':  // the UI shows the worker's table for the target (MatchRunner.targetTable)
+        s.request({ type: 'targetTable', synth: c.synth }).then((m) => s.ui.setTargetTable(JSON.stringify(m)))
+          .catch(() => {});  // no target in the worker yet, or a stale synth: the UI keeps the plain table
+        break;
       case 'landscape': s.landscape(c.x, c.y, c.steps, c.params).catch(() => {}); break;
       case 'latentOpen': s.latentLoad().catch(() => {}); break;
       case 'latentZ': s.latentSetZ(c.z, false); break;

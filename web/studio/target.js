@@ -48,17 +48,16 @@ export function installTarget(s) {
       setStatus(`${name}: the file holds no samples`, true);
       throw new Error(state.error);
     }
-    let peak = 0;
-    for (let i = 0; i < samples.length; i++) {
-      if (!Number.isFinite(samples[i])) samples[i] = 0;
-      peak = Math.max(peak, Math.abs(samples[i]));
-    }
-    if (peak < 1e-5) {
-      setStatus(`${name}: the recording is silent`, true);
+    if (state.running) await s.stop();
+    // The engine checks the recording (dsp::check_recording: long enough, finite, not silent);
+    // its refusal is the message, and the previous target stays.
+    let reply;
+    try {
+      reply = await request({ type: 'setTarget', samples: samples.slice(), sampleRate, name });
+    } catch (e) {
+      setStatus(`${name}: ${e.message}`, true);
       throw new Error(state.error);
     }
-    if (state.running) await s.stop();
-    const reply = await request({ type: 'setTarget', samples: samples.slice(), sampleRate, name });
     state.target = { name, samples, sampleRate };
     s.latentRecordingChanged(reply);
     state.recon = null;
