@@ -1,16 +1,18 @@
 // UI frame pacing. The UI module draws on every animation frame. Where WebGL is rendered in software
 // (SwiftShader or llvmpipe: headless Chromium, machines without a usable GPU) a frame of the
-// full-size studio costs ~70 ms of CPU in the GPU process (1400 x 860 pixels; it scales with the
+// full-size studio costs ~80 ms of CPU in the GPU process (1400 x 860 pixels; it scales with the
 // pixels) and ~20 ms on the page's main thread, so the drawing takes as much of the CPU as it can get
-// and, on a two-core machine, slows the worker's matching by competing for its core. The worker's
-// progress arrives at most 20 times a second, so while it matches the UI draws at most BUSY_FPS
-// frames a second (SOFTWARE_BUSY_FPS in software), except just after the user touches the page, when
-// it draws at full rate so that dragging and typing stay smooth. Idle, and while fine-tuning (a step is ~0.1 s; the latent panel's
-// curve is drawn as before), nothing changes.
+// and, on a two-core machine, slows the worker's matching by competing for its core (measured with
+// tests/bench/bench_web.mjs: a ks iteration took 1.8-2.9x its time under node in the studio at full
+// rate, 1.3-1.4x at 5 frames/s, 1.1-1.35x at 3; the CPU the iteration itself costs is the same).
+// The worker's progress arrives at most 20 times a second, so while it matches the UI draws at most
+// BUSY_FPS frames a second (SOFTWARE_BUSY_FPS in software), except just after the user touches the
+// page, when it draws at full rate so that dragging and typing stay smooth. Idle, and while
+// fine-tuning (a step is ~0.1 s; the latent panel's curve is drawn as before), nothing changes.
 // (Emscripten's main loop skips a frame when Module.preMainLoop returns false.)
 
 const BUSY_FPS = 20;  // the progress rate: more frames would show nothing new
-const SOFTWARE_BUSY_FPS = 5;
+const SOFTWARE_BUSY_FPS = 3;
 const INPUT_FULL_RATE_MS = 500;
 
 // True when the UI's WebGL context is rendered by the CPU.
