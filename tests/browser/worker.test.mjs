@@ -159,6 +159,36 @@ test('the worker loads the engine and lists the synths', async () => {
   assert.match(r.version, /ddsp\.cpp/);
 });
 
+test('the engine\'s defaults reach the page and agree with the CLI\'s help', async () => {
+  const r = await page.evaluate(() => w.request({ type: 'init' }));
+  const d = JSON.parse(r.defaults);
+  const help = execFileSync(ddsp, ['match', '--help'], { encoding: 'utf8' });
+  const lr = Number(/--lr X\s+.*\(default ([0-9.e-]+)\)/.exec(help)?.[1]);
+  const steps = Number(/--steps N\s+.*\(default ([0-9]+)\)/.exec(help)?.[1]);
+  assert.equal(d.learning_rate, lr, `page ${d.learning_rate}, CLI help ${lr}`);
+  assert.equal(d.steps, steps, `page ${d.steps}, CLI help ${steps}`);
+  assert.equal(d.method, 'gradient');
+});
+
+test('the target table: ks narrows its f0 range around the recorded note, as a match does', async () => {
+  const target = await setTarget(NYLON);
+  assert.equal(target.type, 'target', JSON.stringify(target));
+  const t = await page.evaluate(() => w.request({ type: 'targetTable', synth: 'ks' }));
+  assert.equal(t.type, 'targetTable', JSON.stringify(t));
+  const plain = JSON.parse((await page.evaluate(() => w.request({ type: 'init' }))).synths).find((s) => s.name === 'ks');
+  const f0 = t.params.find((p) => p.name === 'f0_hz'), f0Plain = plain.params.find((p) => p.name === 'f0_hz');
+  // E3 is 164.8 Hz: the analysed range brackets it and is far narrower than the synth's own.
+  assert.ok(f0.min < 164.8 && f0.max > 164.8, `f0 range ${f0.min}..${f0.max}`);
+  assert.ok(f0.max / f0.min < 1.5 && f0Plain.max / f0Plain.min > 10, `${f0.min}..${f0.max} vs ${f0Plain.min}..${f0Plain.max}`);
+  assert.equal(t.samples, Math.round(1.3 * 16000), 'the match length (the pluck at 16 kHz)');
+  const initial = JSON.parse(t.initial);
+  assert.equal(initial.synth, 'ks');
+  assert.ok(Math.abs(initial.params.f0_hz / 164.8 - 1) < 0.02, `initial f0 ${initial.params.f0_hz}`);
+  const bad = await page.evaluate(() => w.request({ type: 'targetTable', synth: 'nope' }));
+  assert.equal(bad.type, 'error');
+  assert.match(bad.message, /unknown synth 'nope'/);
+});
+
 test('gradient matching of ks on a nylon pluck: a stream of progress, the loss falls well below its start', async (t) => {
   const target = await setTarget(NYLON);
   assert.equal(target.type, 'target', JSON.stringify(target));
