@@ -1,5 +1,7 @@
 #include "dsp/recording_check.h"
 
+#include "util/json.h"
+
 #include <cmath>
 #include <cstdio>
 
@@ -26,9 +28,7 @@ bool check_recording(const Vec& x, std::string& error, double sample_rate_hz, in
 bool check_sample_rate(double sample_rate_hz, std::string& error) {
     if (std::isfinite(sample_rate_hz) && sample_rate_hz >= kMinRecordingRateHz && sample_rate_hz <= kMaxRecordingRateHz)
         return true;
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%g", sample_rate_hz);
-    error = std::string("sample rate ") + buf + " Hz is outside 1000..384000";
+    error = "sample rate " + util::format_g(sample_rate_hz) + " Hz is outside 1000..384000";
     return false;
 }
 

@@ -1,5 +1,7 @@
 #include "engine/landscape_job.h"
 
+#include "util/json.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -7,15 +9,7 @@
 
 namespace ddsp::engine {
 
-namespace {
-
-std::string fmt_g(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return buf;
-}
-
-}  // namespace
+using util::format_g;
 
 bool LandscapeJob::start(const LandscapeRequest& request, Target& target, std::string& error) {
     landscape_.reset();
@@ -64,8 +58,8 @@ bool LandscapeJob::start(const LandscapeRequest& request, Target& target, std::s
             lo = p.min_value;
             hi = p.max_value;
         } else if (!(lo < hi) || lo < p.min_value || hi > p.max_value) {
-            error = std::string(key) + ": [" + fmt_g(lo) + ", " + fmt_g(hi) + "] is not [lo, hi] with " +
-                    fmt_g(p.min_value) + " <= lo < hi <= " + fmt_g(p.max_value);
+            error = std::string(key) + ": [" + format_g(lo) + ", " + format_g(hi) + "] is not [lo, hi] with " +
+                    format_g(p.min_value) + " <= lo < hi <= " + format_g(p.max_value);
             return false;
         }
         match::landscape_axis_grid(axis, table, request.steps, lo, hi);

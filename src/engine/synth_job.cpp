@@ -8,15 +8,7 @@
 
 namespace ddsp::engine {
 
-namespace {
-
-std::string fmt_g(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return buf;
-}
-
-}  // namespace
+using util::format_g;
 
 // [SECTION] choosing the synth
 
@@ -66,7 +58,7 @@ bool choose_rate(const synth::Synth& synth, const match::ParamFile* file, double
     if (file && file->sample_rate_hz > 0) rate = file->sample_rate_hz;
     if (rate_override_hz > 0) rate = rate_override_hz;
     if (!(rate >= dsp::kMinRecordingRateHz && rate <= dsp::kMaxRecordingRateHz) || rate != std::floor(rate)) {
-        error = "sample rate " + fmt_g(rate) + " Hz is not an integer in [1000, 384000]";
+        error = "sample rate " + format_g(rate) + " Hz is not an integer in [1000, 384000]";
         return false;
     }
     out = int(rate);
@@ -79,7 +71,7 @@ bool render(SynthJob& job, const RenderOptions& options, Target* target, Vec& au
     const int sr = job.sample_rate_hz;
     const double seconds = options.seconds > 0 ? options.seconds : job.default_seconds();
     if (!(seconds > 0 && seconds <= 60)) {
-        error = "duration " + fmt_g(seconds) + " s is outside (0, 60]";
+        error = "duration " + format_g(seconds) + " s is outside (0, 60]";
         return false;
     }
     synth::SynthConfig cfg;

@@ -1,6 +1,7 @@
 #include "synth/synth.h"
 
 #include "synth/registry.h"
+#include "util/json.h"
 
 #include <cmath>
 #include <cstdio>
@@ -76,13 +77,7 @@ ParamValues default_values(const std::vector<ParamSpec>& table) {
     return v;
 }
 
-namespace {
-std::string num(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return buf;
-}
-}  // namespace
+using util::format_g;
 
 bool to_unconstrained(const std::vector<ParamSpec>& table, const ParamValues& values, Vec& u, std::string& error) {
     for (const auto& [name, vals] : values) {
@@ -115,8 +110,8 @@ bool to_unconstrained(const std::vector<ParamSpec>& table, const ParamValues& va
             // Allow a hair of rounding outside the range (values printed to JSON and read back).
             const double slack = 1e-6 * (p.max_value - p.min_value);
             if (v < p.min_value - slack || v > p.max_value + slack) {
-                error = "parameter '" + p.name + "' = " + num(v) + " is outside [" + num(p.min_value) + ", " +
-                        num(p.max_value) + "]" + (p.unit.empty() ? "" : " " + p.unit);
+                error = "parameter '" + p.name + "' = " + format_g(v) + " is outside [" + format_g(p.min_value) + ", " +
+                        format_g(p.max_value) + "]" + (p.unit.empty() ? "" : " " + p.unit);
                 return false;
             }
             u[at++] = Real(ad::unbounded_value(v, p.min_value, p.max_value, p.scale));

@@ -38,6 +38,12 @@ bool parse_integer(const std::string& text, long long& out) {
     return true;
 }
 
+std::string format_g(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
 // [SECTION] JSON reader
 
 const JsonValue* JsonValue::find(const std::string& key) const {

@@ -23,6 +23,8 @@ namespace ddsp::util {
 // parse_real also refuses NaN and infinity.
 bool parse_real(const std::string& text, double& out);
 bool parse_integer(const std::string& text, long long& out);
+// A number for a message, printf's "%g" (6 significant digits): "outside 1000..384000".
+std::string format_g(double v);
 
 // [SECTION] JSON
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "dsp/types.h"
+#include "util/json.h"
 
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
@@ -39,12 +40,6 @@ inline val ok_object() {
 }
 
 inline bool is_error(const val& v) { return v.typeOf().as<std::string>() == "object" && v.hasOwnProperty("error"); }
-
-inline std::string fmt_g(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return buf;
-}
 
 inline Vec to_vec(const val& typed_array) {
     const std::vector<float> v = emscripten::convertJSArrayToNumberVector<float>(typed_array);
@@ -88,7 +83,7 @@ inline bool read_number(const val& obj, const char* key, double lo, double hi, d
     }
     const double x = v.as<double>();
     if (!std::isfinite(x) || x < lo || x > hi) {
-        error = std::string(key) + ": " + fmt_g(x) + " is outside " + fmt_g(lo) + ".." + fmt_g(hi);
+        error = std::string(key) + ": " + util::format_g(x) + " is outside " + util::format_g(lo) + ".." + util::format_g(hi);
         return false;
     }
     out = x;
