@@ -78,10 +78,8 @@ int cmd_render(int argc, char** argv) {
             return fail(cmd, args.str("--target") + ": " + error);
     }
     Vec audio;
-    if (!engine::render(choice, ro, args.has("--target") ? &target : nullptr, audio, error)) {
-        if (choice.have_file) error = args.str("--params") + ": " + error;
-        return fail(cmd, error);
-    }
+    if (choice.have_file) ro.params_label = args.str("--params");
+    if (!engine::render(choice, ro, args.has("--target") ? &target : nullptr, audio, error)) return fail(cmd, error);
     dsp::WavWriteReport report;
     if (!dsp::wav_write_file(args.str("--output"), audio, sr, error, wopt, &report)) return fail(cmd, error);
     if (report.out_of_range > 0)

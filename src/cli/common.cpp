@@ -81,42 +81,44 @@ bool choose_loss(const Args& args, match::LossKind& kind, std::string& error) {
     return true;
 }
 
-bool load_target(const char* cmd, const std::string& path, int sample_rate_hz, double max_seconds, Vec& out,
-                 std::string& error) {
-    dsp::Audio audio;
+namespace {
+
+// Reads a WAV file (mono downmix), with the notes both loaders print: truncated, and longer than
+// the part a match uses.
+bool read_recording(const char* cmd, const std::string& path, double max_seconds, dsp::Audio& audio,
+                    std::string& error) {
     if (!dsp::wav_read_file(path, audio, error)) {
         error = path + ": " + error;
         return false;
     }
     if (audio.data_truncated) note(cmd, "note: '" + path + "' is truncated; using the samples present");
-    bool cut = false;
-    if (!engine::prepare_target(audio.samples, audio.sample_rate_hz, sample_rate_hz, max_seconds, out, error, &cut)) {
+    if (audio.samples.size() > engine::kept_samples(max_seconds, audio.sample_rate_hz))
+        note(cmd, "note: '" + path + "' is " + fmt("%.2f", audio.duration_s()) + " s long; using its first " +
+                      fmt("%g", max_seconds) + " s (see --max-seconds)");
+    return true;
+}
+
+}  // namespace
+
+bool load_target(const char* cmd, const std::string& path, int sample_rate_hz, double max_seconds, Vec& out,
+                 std::string& error) {
+    dsp::Audio audio;
+    if (!read_recording(cmd, path, max_seconds, audio, error)) return false;
+    if (!engine::prepare_target(audio.samples, audio.sample_rate_hz, sample_rate_hz, max_seconds, out, error)) {
         error = path + ": " + error;
         return false;
     }
-    if (cut)
-        note(cmd, "note: '" + path + "' is " + fmt("%.2f", audio.duration_s()) + " s long; using its first " +
-                      fmt("%g", max_seconds) + " s (see --max-seconds)");
     return true;
 }
 
 bool load_recording(const char* cmd, const std::string& path, double max_seconds, engine::Target& target,
                     std::string& error) {
     dsp::Audio audio;
-    if (!dsp::wav_read_file(path, audio, error)) {
-        error = path + ": " + error;
-        return false;
-    }
-    if (audio.data_truncated) note(cmd, "note: '" + path + "' is truncated; using the samples present");
-    const double duration_s = audio.duration_s();
-    const bool cut = double(audio.samples.size()) > std::ceil(max_seconds * audio.sample_rate_hz);
+    if (!read_recording(cmd, path, max_seconds, audio, error)) return false;
     if (!target.set(std::move(audio.samples), audio.sample_rate_hz, error)) {
         error = path + ": " + error;
         return false;
     }
-    if (cut)
-        note(cmd, "note: '" + path + "' is " + fmt("%.2f", duration_s) + " s long; using its first " +
-                      fmt("%g", max_seconds) + " s (see --max-seconds)");
     return true;
 }
 

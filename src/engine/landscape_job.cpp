@@ -17,32 +17,21 @@ bool LandscapeJob::start(const LandscapeRequest& request, Target& target, std::s
         error = "steps: " + std::to_string(request.steps) + " is outside 2..401";
         return false;
     }
-    match::ParamFile file;
-    bool have_file = false;
-    if (!parse_params_text(request.params_text, file, have_file, error)) {
-        error = "params: " + error;
-        return false;
-    }
     SynthJob job;
-    if (!prepare_synth(request.synth, have_file ? &file : nullptr, 0, job, error)) {
-        if (have_file && !request.synth.empty() && file.synth != request.synth) error = "params: " + error;
+    TargetFit fit;
+    if (!prepare_synth_text(request.synth, request.params_text, 0, job, error) || !fit_target(job, target, 0, fit, error))
         return false;
-    }
-    const Vec* prepared = target.at(*job.synth, job.sample_rate_hz, 0, error);
-    if (!prepared) return false;
 
     match::LandscapeSetup setup;
     setup.synth_name = job.name;
-    setup.cfg.sample_rate_hz = job.sample_rate_hz;
-    setup.cfg.num_samples = int(prepared->size());
+    setup.cfg = fit.cfg;
     setup.cfg.seed = request.seed;
-    setup.target = *prepared;
+    setup.target = *fit.samples;
     setup.loss = request.loss;
-    if (!target.analysis(*job.synth, setup.cfg, 0, setup.analysis, error)) return false;
-    job.synth->use_analysis(setup.analysis);
+    setup.analysis = fit.analysis;
     const std::vector<synth::ParamSpec> table = job.synth->param_table(setup.cfg);
-    if (have_file) {
-        if (!match::params_validate(file, job.name, table, setup.u0, error)) {
+    if (job.have_file) {
+        if (!match::params_validate(job.file, job.name, table, setup.u0, error)) {
             error = "params: " + error;
             return false;
         }

@@ -7,32 +7,19 @@
 namespace ddsp::engine {
 
 bool MatchJob::start(const MatchRequest& request, Target& target, std::string& error) {
-    match::ParamFile parsed;
-    bool have_file = request.params_file != nullptr;
-    if (!have_file && !parse_params_text(request.params_text, parsed, have_file, error)) {
-        error = request.params_label + ": " + error;
-        return false;
-    }
-    const match::ParamFile* file = request.params_file ? request.params_file : have_file ? &parsed : nullptr;
     SynthJob job;
-    if (!prepare_synth(request.synth, file, request.rate_override_hz, job, error)) {
-        if (file && !request.synth.empty() && file->synth != request.synth) error = request.params_label + ": " + error;
+    if (!(request.params_file ? prepare_synth(request.synth, request.params_file, request.rate_override_hz, job, error)
+                              : prepare_synth_text(request.synth, request.params_text, request.rate_override_hz, job,
+                                                   error)))
         return false;
-    }
-    const Vec* prepared = target.at(*job.synth, job.sample_rate_hz, request.max_target_seconds, error);
-    if (!prepared) return false;
-    synth::SynthConfig cfg;
-    cfg.sample_rate_hz = job.sample_rate_hz;
-    cfg.num_samples = int(prepared->size());
-    cfg.seed = request.settings.seed;
-    synth::AnalysisPtr analysis;
-    if (!target.analysis(*job.synth, cfg, request.max_target_seconds, analysis, error)) return false;
+    TargetFit fit;
+    if (!fit_target(job, target, request.max_target_seconds, fit, error)) return false;
 
     match::MatchParams mp = request.settings;
     mp.time_budget_s = 0;  // enforced here, so that resume() can grant another budget
     auto session = std::make_unique<match::MatchSession>();
-    if (!session->init(job.name, *prepared, job.sample_rate_hz, mp, error, job.values_or_null(), &analysis)) {
-        if (file) error = request.params_label + ": " + error;
+    if (!session->init(job.name, *fit.samples, job.sample_rate_hz, mp, error, job.values_or_null(), &fit.analysis)) {
+        if (job.have_file) error = request.params_label + ": " + error;
         return false;
     }
     if (!std::isfinite(session->initial_loss())) {
@@ -40,7 +27,7 @@ bool MatchJob::start(const MatchRequest& request, Target& target, std::string& e
         return false;
     }
     session_ = std::move(session);
-    target_ = *prepared;
+    target_ = *fit.samples;
     synth_name_ = job.name;
     sample_rate_hz_ = job.sample_rate_hz;
     history_sent_ = 0;

@@ -26,7 +26,7 @@ struct MatchRequest {
     double max_target_seconds = 0;                  // <= 0: match_seconds_for(synth)
     match::MatchParams settings;                    // method, loss, steps, learning rate, seed...
     double time_budget_s = 0;                       // > 0: stop after this much compute (renewed by resume)
-    std::string params_label = "params";            // prefixes errors caused by the parameter file
+    std::string params_label = "params";            // prefixes the session's errors about params_file's values
 };
 
 // One progress record: what the worker posts and the CLI prints.

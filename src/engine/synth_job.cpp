@@ -22,11 +22,28 @@ std::string unknown_synth_error(const std::string& name) {
     return "unknown synth '" + name + "' (synths: " + names + ")";
 }
 
-bool parse_params_text(const std::string& text, match::ParamFile& file, bool& have_file, std::string& error) {
-    have_file = false;
-    if (text.find_first_not_of(" \t\r\n") == std::string::npos) return true;
-    if (!match::params_parse(text, file, error)) return false;
-    have_file = true;
+bool prepare_synth_text(const std::string& synth_name, const std::string& params_text, double rate_override_hz,
+                        SynthJob& out, std::string& error) {
+    match::ParamFile file;
+    const bool have_file = params_text.find_first_not_of(" \t\r\n") != std::string::npos;
+    if (have_file && !match::params_parse(params_text, file, error)) {
+        error = "params: " + error;
+        return false;
+    }
+    if (!prepare_synth(synth_name, have_file ? &file : nullptr, rate_override_hz, out, error)) {
+        if (have_file && !synth_name.empty() && file.synth != synth_name) error = "params: " + error;
+        return false;
+    }
+    return true;
+}
+
+bool fit_target(SynthJob& job, Target& target, double max_target_seconds, TargetFit& out, std::string& error) {
+    out.samples = target.at(*job.synth, job.sample_rate_hz, max_target_seconds, error);
+    if (!out.samples) return false;
+    out.cfg.sample_rate_hz = job.sample_rate_hz;
+    out.cfg.num_samples = int(out.samples->size());
+    if (!target.analysis(*job.synth, out.cfg, max_target_seconds, out.analysis, error)) return false;
+    job.synth->use_analysis(out.analysis);
     return true;
 }
 
@@ -89,8 +106,12 @@ bool render(SynthJob& job, const RenderOptions& options, Target* target, Vec& au
         job.synth->use_analysis(std::move(analysis));
     }
     synth::ParamValues values = job.have_file ? job.file.values : synth::ParamValues{};
-    if (pitched && !job.synth->set_pitch_hz(options.f0_hz, use_target, values, cfg, error)) return false;
-    return synth::render(*job.synth, values, cfg, audio, error);
+    if ((pitched && !job.synth->set_pitch_hz(options.f0_hz, use_target, values, cfg, error)) ||
+        !synth::render(*job.synth, values, cfg, audio, error)) {
+        if (!options.params_label.empty()) error = options.params_label + ": " + error;
+        return false;
+    }
+    return true;
 }
 
 // [SECTION] tables and defaults
@@ -109,20 +130,26 @@ std::string synths_json() {
         first = false;
         out += "{\"name\": " + json_quote(name) + ", \"description\": " + json_quote(s->description()) +
                ", \"sample_rate\": " + json_number(cfg.sample_rate_hz) +
-               ", \"seconds\": " + json_number(s->default_seconds()) + ", \"params\": [";
-        const auto table = s->param_table(cfg);
-        for (size_t i = 0; i < table.size(); ++i) {
-            const synth::ParamSpec& p = table[i];
-            out += std::string(i ? "," : "") + "\n    {\"name\": " + json_quote(p.name) +
-                   ", \"unit\": " + json_quote(p.unit) + ", \"min\": " + json_number(p.min_value) +
-                   ", \"max\": " + json_number(p.max_value) + ", \"default\": " + json_number(p.default_value) +
-                   ", \"scale\": " + (p.scale == ad::Scale::log ? "\"log\"" : "\"linear\"") +
-                   ", \"size\": " + std::to_string(p.size) + ", \"global\": " + (p.global ? "true" : "false") +
-                   ", \"description\": " + json_quote(p.description) + "}";
-        }
-        out += "\n  ]}";
+               ", \"seconds\": " + json_number(s->default_seconds()) +
+               ", \"params\": " + param_table_json(s->param_table(cfg), "  ") + "}";
     }
     return out + "\n]\n";
+}
+
+std::string param_table_json(const std::vector<synth::ParamSpec>& table, const std::string& indent) {
+    using util::json_number;
+    using util::json_quote;
+    std::string out = "[";
+    for (size_t i = 0; i < table.size(); ++i) {
+        const synth::ParamSpec& p = table[i];
+        out += std::string(i ? "," : "") + "\n" + indent + "  {\"name\": " + json_quote(p.name) +
+               ", \"unit\": " + json_quote(p.unit) + ", \"min\": " + json_number(p.min_value) +
+               ", \"max\": " + json_number(p.max_value) + ", \"default\": " + json_number(p.default_value) +
+               ", \"scale\": " + (p.scale == ad::Scale::log ? "\"log\"" : "\"linear\"") +
+               ", \"size\": " + std::to_string(p.size) + ", \"global\": " + (p.global ? "true" : "false") +
+               ", \"description\": " + json_quote(p.description) + "}";
+    }
+    return out + "\n" + indent + "]";
 }
 
 std::string method_names() { return "gradient, genetic, cmaes, hybrid"; }

@@ -45,8 +45,20 @@ bool prepare_synth(const std::string& synth_name, const match::ParamFile* file, 
 // The rate rule alone: rate_override_hz if > 0, else the file's sample_rate, else the synth's.
 bool choose_rate(const synth::Synth& synth, const match::ParamFile* file, double rate_override_hz, int& out,
                  std::string& error);
-// A parameter file given as JSON text: blank text is no file (have_file false).
-bool parse_params_text(const std::string& text, match::ParamFile& file, bool& have_file, std::string& error);
+// prepare_synth with the parameter file given as JSON text (blank: none), as the worker receives
+// it. Errors caused by the file (not JSON, not a parameter file, another synth's) start "params: ".
+bool prepare_synth_text(const std::string& synth_name, const std::string& params_text, double rate_override_hz,
+                        SynthJob& out, std::string& error);
+
+// The job's synth on a target, as a match sees it: the target prepared at the job's rate
+// (Target::at), the synth's shared analysis of it, applied to job.synth. cfg gets the job's rate
+// and the prepared target's length.
+struct TargetFit {
+    const Vec* samples = nullptr;  // owned by the Target
+    synth::SynthConfig cfg;
+    synth::AnalysisPtr analysis;
+};
+bool fit_target(SynthJob& job, Target& target, double max_target_seconds, TargetFit& out, std::string& error);
 
 // [SECTION] rendering with overrides
 
@@ -55,12 +67,14 @@ struct RenderOptions {
     uint64_t seed = 0;    // the synth's noise sources
     double f0_hz = 0;     // > 0: play at this pitch (Synth::set_pitch_hz)
     double max_target_seconds = 0;  // how much of the target (<= 0: match_seconds_for)
+    std::string params_label;       // prefixes errors about the parameters ("LABEL: ..."; "" none)
 };
 
 // Renders job's parameters (the file's values, else defaults). With a target, the synth first
 // uses its analysis of the target at the job's rate, as matching does (the best parameters of a
 // match render its reconstruction); a synth whose analysis belongs to the recorded pitch ignores
-// the target when f0_hz is set. Errors about the parameters are reported as the synth gives them.
+// the target when f0_hz is set. Errors about the duration, the target and its analysis come as
+// they are; those about the parameters and the pitch after options.params_label.
 bool render(SynthJob& job, const RenderOptions& options, Target* target, Vec& audio, std::string& error);
 
 // [SECTION] tables and defaults
@@ -68,6 +82,9 @@ bool render(SynthJob& job, const RenderOptions& options, Target* target, Vec& au
 // Every synth and its parameter table in its default configuration: the JSON `ddsp synths`
 // prints and the worker hands to the page (one writer, one shape).
 std::string synths_json();
+// One parameter table in that shape: [{name, unit, min, max, default, scale, size, global,
+// description}, ...], each entry on its own line after `indent`.
+std::string param_table_json(const std::vector<synth::ParamSpec>& table, const std::string& indent = "");
 
 // Every default a front end shows: method, loss, steps, learning rate, population, time budget,
 // the target policy. From match::MatchParams{}, so the CLI help, the studio and the page agree.

@@ -10,11 +10,12 @@ namespace ddsp::engine {
 
 double match_seconds_for(const synth::Synth& synth) { return std::max(synth.default_seconds(), kMinMatchSeconds); }
 
+Eigen::Index kept_samples(double max_seconds, double rate_hz) { return Eigen::Index(std::ceil(max_seconds * rate_hz)); }
+
 bool prepare_target(const Vec& recording, double from_hz, int to_hz, double max_seconds, Vec& out,
-                    std::string& error, bool* was_cut) {
-    const Eigen::Index keep = Eigen::Index(std::ceil(max_seconds * from_hz));
+                    std::string& error) {
+    const Eigen::Index keep = kept_samples(max_seconds, from_hz);
     const bool cut = recording.size() > keep;
-    if (was_cut) *was_cut = cut;
     if (!dsp::resample(cut ? Vec(recording.head(keep)) : recording, from_hz, to_hz, out, error)) return false;
     if (!dsp::check_recording(out, error, to_hz)) {
         error = "the target " + error;
@@ -39,14 +40,12 @@ bool Target::set(Vec recording, double sample_rate_hz, std::string& error) {
     return true;
 }
 
-const Vec* Target::at(const synth::Synth& synth, int sample_rate_hz, double max_seconds, std::string& error,
-                      bool* was_cut) {
+const Vec* Target::at(const synth::Synth& synth, int sample_rate_hz, double max_seconds, std::string& error) {
     if (empty()) {
         error = "no target: load a recording first";
         return nullptr;
     }
     if (max_seconds <= 0) max_seconds = match_seconds_for(synth);
-    if (was_cut) *was_cut = double(recording_.size()) > std::ceil(max_seconds * rate_hz_);
     const auto key = std::make_pair(sample_rate_hz, max_seconds);
     auto it = prepared_.find(key);
     if (it != prepared_.end()) return &it->second;

@@ -21,11 +21,12 @@ constexpr double kMinMatchSeconds = 4.0;
 
 // How much of a recording a synth uses: max(its default duration, 4 s).
 double match_seconds_for(const synth::Synth& synth);
+// The samples of a recording at rate_hz kept for max_seconds: ceil(max_seconds * rate_hz).
+Eigen::Index kept_samples(double max_seconds, double rate_hz);
 
-// The policy above for one recording (mono, at from_hz). was_cut (optional) tells whether the
-// recording was longer than max_seconds. Errors follow "the target ".
+// The policy above for one recording (mono, at from_hz). Errors follow "the target ".
 bool prepare_target(const Vec& recording, double from_hz, int to_hz, double max_seconds, Vec& out,
-                    std::string& error, bool* was_cut = nullptr);
+                    std::string& error);
 
 // A recording as loaded (mono, at its own rate) and everything prepared from it, cached.
 class Target {
@@ -38,9 +39,8 @@ public:
     double sample_rate_hz() const { return rate_hz_; }
 
     // The recording prepared for a synth at sample_rate_hz (max_seconds <= 0: match_seconds_for).
-    // The pointer stays valid until the next set(). was_cut as in prepare_target.
-    const Vec* at(const synth::Synth& synth, int sample_rate_hz, double max_seconds, std::string& error,
-                  bool* was_cut = nullptr);
+    // The pointer stays valid until the next set().
+    const Vec* at(const synth::Synth& synth, int sample_rate_hz, double max_seconds, std::string& error);
 
     // The synth's analysis of that prepared target fitted to cfg.num_samples (cut, or padded
     // with zeros), as a render of that length sees it. Cached per synth name, rate and length.

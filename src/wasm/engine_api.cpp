@@ -18,7 +18,8 @@
 //       mono samples as decoded; each synth gets them prepared by engine::Target (its first
 //       max(default duration, 4 s), resampled to its rate, checked), as `ddsp match` loads a file.
 //   r.targetTable(synth, paramsJson)      -> {sampleRate, samples, params: [{name, unit, min, max, default,
-//                                             scale, size, global}], initial: parameter-file JSON} or {error}:
+//                                             scale, size, global, description}], initial: parameter-file
+//                                             JSON} or {error}:
 //       the synth's parameter table for the loaded target as matching sees it (ks narrows its f0 range
 //       around the recorded note) and the values a match would start from. The UI shows this table
 //       instead of analysing the target itself.
@@ -60,7 +61,6 @@
 #include "engine/synth_job.h"
 #include "engine/target.h"
 #include "match/loss.h"
-#include "util/json.h"
 #include "wasm/js_bridge.h"
 
 #include <cmath>
@@ -135,39 +135,18 @@ public:
 
     val targetTable(const std::string& synth_name, const std::string& params_text) {
         std::string error;
-        match::ParamFile file;
-        bool have_file = false;
         engine::SynthJob job;
-        if (!engine::parse_params_text(params_text, file, have_file, error)) return error_object("params: " + error);
-        if (!engine::prepare_synth(synth_name, have_file ? &file : nullptr, 0, job, error)) return error_object(error);
-        const Vec* prepared = target_.at(*job.synth, job.sample_rate_hz, 0, error);
-        if (!prepared) return error_object(error);
-        synth::SynthConfig cfg;
-        cfg.sample_rate_hz = job.sample_rate_hz;
-        cfg.num_samples = int(prepared->size());
-        synth::AnalysisPtr analysis;
-        if (!target_.analysis(*job.synth, cfg, 0, analysis, error)) return error_object(error);
-        job.synth->use_analysis(analysis);
+        engine::TargetFit fit;
+        if (!engine::prepare_synth_text(synth_name, params_text, 0, job, error) ||
+            !engine::fit_target(job, target_, 0, fit, error))
+            return error_object(error);
+        const synth::SynthConfig& cfg = fit.cfg;
         const std::vector<synth::ParamSpec> table = job.synth->param_table(cfg);
-        val params = val::array();
-        for (const synth::ParamSpec& p : table) {
-            val o = val::object();
-            o.set("name", p.name);
-            o.set("unit", p.unit);
-            o.set("min", p.min_value);
-            o.set("max", p.max_value);
-            o.set("default", p.default_value);
-            o.set("scale", std::string(p.scale == ad::Scale::log ? "log" : "linear"));
-            o.set("size", p.size);
-            o.set("global", p.global);
-            params.call<void>("push", o);
-        }
-        const double seconds = double(cfg.num_samples) / cfg.sample_rate_hz;
         val out = val::object();
         out.set("sampleRate", job.sample_rate_hz);
         out.set("samples", cfg.num_samples);
-        out.set("params", params);
-        out.set("initial", match::params_to_json(job.name, cfg.sample_rate_hz, seconds,
+        out.set("params", from_json(engine::param_table_json(table)));
+        out.set("initial", match::params_to_json(job.name, cfg.sample_rate_hz, cfg.num_samples / cfg.sample_rate_hz,
                                                  job.synth->initial_values(cfg), table));
         return out;
     }
@@ -247,20 +226,11 @@ public:
             return error_object(error);
         read_bool(options, "useTarget", use_target);
         ro.seed = uint64_t(seed);
-        match::ParamFile file;
-        bool have_file = false;
         engine::SynthJob job;
-        if (!engine::parse_params_text(params_text, file, have_file, error)) return error_object("params: " + error);
-        if (!engine::prepare_synth(synth_name, have_file ? &file : nullptr, rate, job, error)) {
-            if (have_file && !synth_name.empty() && file.synth != synth_name) error = "params: " + error;
-            return error_object(error);
-        }
-        // Target errors are reported as they are, before any about the parameters.
-        const bool analysed = use_target && !(ro.f0_hz > 0 && !job.synth->analysis_fits_any_pitch());
-        if (analysed && !target_.at(*job.synth, job.sample_rate_hz, 0, error)) return error_object(error);
+        if (!engine::prepare_synth_text(synth_name, params_text, rate, job, error)) return error_object(error);
+        if (job.have_file || ro.f0_hz > 0) ro.params_label = "params";
         Vec audio;
-        if (!engine::render(job, ro, use_target ? &target_ : nullptr, audio, error))
-            return error_object((have_file || ro.f0_hz > 0 ? "params: " : "") + error);
+        if (!engine::render(job, ro, use_target ? &target_ : nullptr, audio, error)) return error_object(error);
         val out = val::object();
         out.set("samples", to_float32_array(audio));
         out.set("sampleRate", job.sample_rate_hz);
