@@ -11,5 +11,6 @@ int cmd_landscape(int argc, char** argv);
 int cmd_analyse(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_autoencode(int argc, char** argv);
+int cmd_stream(int argc, char** argv);
 
 }  // namespace ddsp::cli

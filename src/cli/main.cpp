@@ -8,6 +8,7 @@
 //   ddsp analyse   --target T.wav    frame-wise f0, loudness and spectral centroid (JSON)
 //   ddsp train     --data D -o OUT   train the DDSP autoencoder (checkpoints, resume, test report)
 //   ddsp autoencode --model M ...    resynthesise a recording through a trained autoencoder
+//   ddsp stream    ... -o out.wav    the audio thread's engine, block by block
 //
 // Exit codes: 0 success, 1 bad input (files, parameter values), 2 usage errors. Every error is
 // one line on stderr; results go to stdout or files.
@@ -35,6 +36,7 @@ const Command kCommands[] = {
     {"analyse", ddsp::cli::cmd_analyse, "frame-wise f0, A-weighted loudness and spectral centroid of a recording (JSON)"},
     {"train", ddsp::cli::cmd_train, "train the DDSP autoencoder on a dataset (checkpoints, resume, test report)"},
     {"autoencode", ddsp::cli::cmd_autoencode, "resynthesise a recording through a trained autoencoder (timbre transfer)"},
+    {"stream", ddsp::cli::cmd_stream, "run the audio-thread engine natively, block by block (synth notes, live decoder)"},
 };
 
 void print_usage() {

@@ -237,6 +237,99 @@ bool resample(const Vec& x, double from_hz, double to_hz, Vec& out, std::string&
     return true;
 }
 
+// [SECTION] streaming
+
+bool StreamResampler::init(double from_hz, double to_hz, int max_push, const ResampleParams& p, std::string& error) {
+    error.clear();
+    if (!valid_rate(from_hz) || !valid_rate(to_hz) || from_hz != std::floor(from_hz) || to_hz != std::floor(to_hz)) {
+        error = "stream resampler: rates must be whole numbers of Hz in (0, 1e7], got " + std::to_string(from_hz) +
+                " -> " + std::to_string(to_hz);
+        return false;
+    }
+    if (max_push < 1 || !(p.passband > 0.0 && p.passband <= 0.99) ||
+        !(p.stopband_db >= 20.0 && p.stopband_db <= 200.0)) {
+        error = "stream resampler: bad block size or filter parameters";
+        return false;
+    }
+    from_hz_ = from_hz;
+    to_hz_ = to_hz;
+    Polyphase pp;
+    if (from_hz == to_hz) {  // a one-tap identity
+        pp.a = pp.b = 1;
+        pp.j0 = 0;
+        pp.taps = 1;
+        pp.coef.assign(1, 1.0);
+    } else if (!plan_polyphase(from_hz, to_hz, design_kernel(from_hz, to_hz, p), pp)) {
+        error = "stream resampler: the ratio " + std::to_string(from_hz) + " -> " + std::to_string(to_hz) +
+                " needs too large a polyphase table";
+        return false;
+    }
+    a_ = pp.a;
+    b_ = pp.b;
+    j0_ = pp.j0;
+    taps_ = pp.taps;
+    coef_ = std::move(pp.coef);
+    std::int64_t cap = 1;
+    while (cap < taps_ + std::int64_t(max_push) + 2) cap <<= 1;
+    ring_.assign(std::size_t(cap), Real(0));
+    mask_ = cap - 1;
+    // Output m (at input time m a / b) reads inputs up to floor(m a / b) + j0 + taps - 1: it is
+    // known once that input arrived. Delay every output by enough that it never waits for a later
+    // input than the one at its own time plus the filter's half length.
+    const std::int64_t reach = j0_ + taps_ - 1;  // inputs past floor(t) that output t needs
+    delay_out_ = int((std::max<std::int64_t>(0, reach) * b_ + a_ - 1) / a_);
+    reset();
+    return true;
+}
+
+void StreamResampler::reset() {
+    std::fill(ring_.begin(), ring_.end(), Real(0));
+    pushed_ = 0;
+    emitted_ = 0;
+}
+
+std::int64_t StreamResampler::needed_input_count(std::int64_t out_index) const {
+    const std::int64_t m = out_index - delay_out_;
+    if (m < 0) return 0;
+    return (m * a_) / b_ + j0_ + taps_;  // inputs 0 .. floor(m a / b) + j0 + taps - 1
+}
+
+int StreamResampler::inputs_needed(int frames) const {
+    if (frames <= 0) return 0;
+    const std::int64_t need = needed_input_count(emitted_ + frames - 1) - pushed_;
+    return need > 0 ? int(need) : 0;
+}
+
+void StreamResampler::push(const Real* x, int n) {
+    for (int i = 0; i < n; ++i) {
+        const Real v = x[i];
+        ring_[std::size_t((pushed_ + i) & mask_)] = std::isfinite(v) ? v : Real(0);
+    }
+    pushed_ += n;
+}
+
+int StreamResampler::pull(Real* out, int max_frames) {
+    int count = 0;
+    while (count < max_frames && needed_input_count(emitted_) <= pushed_) {
+        const std::int64_t m = emitted_ - delay_out_;
+        double acc = 0;
+        if (m >= 0) {
+            const std::int64_t num = m * a_, q = num / b_, r = num % b_;
+            const double* c = coef_.data() + r * taps_;
+            const std::int64_t k0 = q + j0_;
+            for (std::int64_t j = 0; j < taps_; ++j) {
+                const std::int64_t k = k0 + j;
+                if (k >= 0) acc += double(ring_[std::size_t(k & mask_)]) * c[j];
+            }
+        }
+        out[count++] = Real(acc);
+        ++emitted_;
+    }
+    return count;
+}
+
+double StreamResampler::latency_out_samples() const { return double(delay_out_); }
+
 Vec resample(const Vec& x, double from_hz, double to_hz, const ResampleParams& p) {
     Vec out;
     std::string error;

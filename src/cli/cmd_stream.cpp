@@ -1,0 +1,215 @@
+// `ddsp stream`: the audio thread's engine (engine/live.h) run natively, block by block, as the
+// studio's AudioWorklet runs it: a synth's streaming kernel playing a list of notes, or the
+// autoencoder's decoder playing a recording frame by frame. Prints the real-time factor and the
+// latency.
+#include "cli/commands.h"
+#include "cli/common.h"
+
+#include "dsp/wav.h"
+#include "engine/live.h"
+#include "util/file.h"
+#include "util/json.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+namespace ddsp::cli {
+
+namespace {
+
+struct NoteEvent {
+    double time_s = 0;
+    double duration_s = 0.5;  // then note-off
+    int midi = -1;            // -1: the preset's own pitch
+    double f0_hz = 0;
+    double velocity = 1;
+};
+
+bool number_field(const util::JsonValue& note, const char* key, double lo, double hi, double& out, std::string& error,
+                  size_t index) {
+    const util::JsonValue* v = note.find(key);
+    if (!v) return true;
+    if (v->type != util::JsonValue::Type::number || !(v->number >= lo && v->number <= hi)) {
+        error = "note " + std::to_string(index) + ": \"" + key + "\" must be a number in [" + util::format_g(lo) + ", " +
+                util::format_g(hi) + "]";
+        return false;
+    }
+    out = v->number;
+    return true;
+}
+
+// {"notes": [{"time": s, "duration": s, "midi": n | "f0_hz": hz, "velocity": 0..1}, ...]} or the
+// bare array. Without midi or f0_hz a note plays at the preset's pitch.
+bool parse_notes(const std::string& text, std::vector<NoteEvent>& out, std::string& error) {
+    util::JsonValue root;
+    if (!util::json_parse(text, root, error)) return false;
+    const util::JsonValue* list = &root;
+    if (root.type == util::JsonValue::Type::object) {
+        list = root.find("notes");
+        if (!list || root.object.size() != 1) {
+            error = "expected {\"notes\": [...]} or an array of notes";
+            return false;
+        }
+    }
+    if (list->type != util::JsonValue::Type::array) {
+        error = "\"notes\" must be an array";
+        return false;
+    }
+    if (list->array.size() > 100000) {
+        error = "too many notes (at most 100000)";
+        return false;
+    }
+    for (size_t i = 0; i < list->array.size(); ++i) {
+        const util::JsonValue& n = list->array[i];
+        if (n.type != util::JsonValue::Type::object) {
+            error = "note " + std::to_string(i) + " is not an object";
+            return false;
+        }
+        for (const auto& [key, value] : n.object) {
+            (void)value;
+            if (key != "time" && key != "duration" && key != "midi" && key != "f0_hz" && key != "velocity") {
+                error = "note " + std::to_string(i) + ": unknown key " + util::json_quote(key) +
+                        " (time, duration, midi, f0_hz, velocity)";
+                return false;
+            }
+        }
+        NoteEvent e;
+        double midi = -1;
+        if (!number_field(n, "time", 0, 3600, e.time_s, error, i) ||
+            !number_field(n, "duration", 0, 3600, e.duration_s, error, i) ||
+            !number_field(n, "midi", 0, 127, midi, error, i) || !number_field(n, "f0_hz", 1, 100000, e.f0_hz, error, i) ||
+            !number_field(n, "velocity", 0, 1, e.velocity, error, i))
+            return false;
+        if (midi >= 0 && midi != std::floor(midi)) {
+            error = "note " + std::to_string(i) + ": \"midi\" must be a whole number";
+            return false;
+        }
+        e.midi = int(midi);
+        out.push_back(e);
+    }
+    return true;
+}
+
+}  // namespace
+
+int cmd_stream(int argc, char** argv) {
+    static const CommandSpec spec = {
+        "stream",
+        "stream (--synth S --params P.json [--target T.wav] --notes N.json) [--sr HZ] [--block N] [--seconds T]\n"
+        "                   [--seed K] -o out.wav",
+        "Runs the studio's audio-thread engine natively, block by block: the synth's streaming kernel\n"
+        "(8 voices, the same code as the AudioWorklet) plays the notes of N.json,\n"
+        "  {\"notes\": [{\"time\": 0, \"duration\": 0.5, \"midi\": 60, \"velocity\": 0.8}, ...]}\n"
+        "(without midi or f0_hz a note plays at the preset's own pitch; a drum note tunes the hit). The\n"
+        "synth runs at the preset's rate and is resampled to --sr (default 48000). --target gives the\n"
+        "recording a preset was matched to (ks's residual excitation, ddsp's f0 track), as in render.\n"
+        "Prints the real-time factor and the latency. A note at the preset's pitch at time 0 equals\n"
+        "`ddsp render` of the preset (after the latency, at --sr equal to the preset's rate).",
+        {
+            {"--synth", nullptr, true, "synth name; optional if --params names one", "S"},
+            {"--params", nullptr, true, "parameter file (JSON, physical units)", "P.json"},
+            {"--target", nullptr, true, "the recording the parameters were matched to (WAV)", "T.wav"},
+            {"--notes", nullptr, true, "notes to play (JSON)", "N.json"},
+            {"--sr", nullptr, true, "output sample rate in Hz (8000..384000, default 48000)", "HZ"},
+            {"--block", nullptr, true, "samples per block (1..8192, default 128: Web Audio's quantum)", "N"},
+            {"--seconds", nullptr, true, "output duration (default: the last note's end plus 2 s)", "T"},
+            {"--seed", nullptr, true, "seed of the synth's noise sources (default 0)", "K"},
+            {"--output", "-o", true, "output WAV file (float32)", "out.wav"},
+        }};
+    const char* cmd = "stream";
+    Args args;
+    int code = 0;
+    if (!parse_command(spec, argc, argv, args, code)) return code;
+
+    std::string error;
+    int out_rate = 48000, block = 128;
+    double seconds = 0;
+    uint64_t seed = 0;
+    if (!args.get_int("--sr", out_rate, 8000, 384000, error) || !args.get_int("--block", block, 1, 8192, error) ||
+        !args.get_double("--seconds", seconds, 0.001, 3600, error) || !args.get_u64("--seed", seed, error) ||
+        !args.require("--output", error) || !args.require("--notes", error))
+        return fail(cmd, error, kExitUsage);
+
+    SynthChoice choice;
+    if (!choose_synth(args, "--params", choice, error)) return fail(cmd, error);
+    synth::StreamPreset preset;
+    if (args.has("--target")) {
+        engine::Target target;
+        if (!load_recording(cmd, args.str("--target"), engine::match_seconds_for(*choice.synth), target, error))
+            return fail(cmd, error);
+        if (!engine::make_stream_preset(choice, target, seed, preset, error)) return fail(cmd, error);
+    } else {
+        match::ParamFile file = choice.file;
+        if (!choice.have_file) file.synth = choice.name;
+        if (!engine::make_stream_preset(file, 0, seed, Vec(), Vec(), preset, error))
+            return fail(cmd, (choice.have_file ? args.str("--params") + ": " : std::string()) + error);
+    }
+
+    std::string notes_text;
+    std::vector<NoteEvent> notes;
+    if (!util::read_text_file(args.str("--notes"), notes_text, error) || !parse_notes(notes_text, notes, error))
+        return fail(cmd, args.str("--notes") + ": " + error);
+
+    engine::LiveEngine live;
+    if (!live.init(out_rate, block, error) || !live.load_preset(preset, error)) return fail(cmd, error);
+    double end_s = 0;
+    for (const NoteEvent& e : notes) end_s = std::max(end_s, e.time_s + e.duration_s);
+    if (!(seconds > 0)) seconds = end_s + 2.0;
+    const long long total = std::max<long long>(1, std::llround(seconds * out_rate));
+    if (total > 3600LL * 384000) return fail(cmd, "the output would be longer than an hour");
+
+    // Events at block boundaries, as the worklet receives messages between quanta.
+    struct Event {
+        long long frame;
+        bool on;
+        size_t note;
+    };
+    std::vector<Event> events;
+    for (size_t i = 0; i < notes.size(); ++i) {
+        events.push_back({std::llround(notes[i].time_s * out_rate), true, i});
+        events.push_back({std::llround((notes[i].time_s + notes[i].duration_s) * out_rate), false, i});
+    }
+    std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
+        return a.frame != b.frame ? a.frame < b.frame : (!a.on && b.on);  // offs first at one frame
+    });
+    // Each note's key for note_off: its MIDI number, or a free key for pitch-given notes.
+    auto key_of = [&](size_t i) { return notes[i].midi >= 0 ? notes[i].midi : int(i % 128); };
+
+    Vec out(total);
+    std::vector<Real> buf(static_cast<size_t>(block));
+    size_t next = 0;
+    double busy_s = 0;
+    for (long long pos = 0; pos < total; pos += block) {
+        while (next < events.size() && events[next].frame < pos + block) {
+            const Event& e = events[next++];
+            const NoteEvent& n = notes[e.note];
+            if (e.on) {
+                const double f0 = n.f0_hz > 0 ? n.f0_hz : n.midi >= 0 ? engine::midi_to_hz(n.midi) : 0.0;
+                live.note_on(key_of(e.note), n.velocity, f0);
+            } else {
+                live.note_off(key_of(e.note));
+            }
+        }
+        const int m = int(std::min<long long>(block, total - pos));
+        const auto t0 = std::chrono::steady_clock::now();
+        live.process(nullptr, buf.data(), m);
+        busy_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        for (int i = 0; i < m; ++i) out[Eigen::Index(pos + i)] = buf[size_t(i)];
+    }
+    dsp::WavWriteOptions wopt;
+    wopt.format = dsp::WavSampleFormat::float32;
+    if (!dsp::wav_write_file(args.str("--output"), out, out_rate, error, wopt)) return fail(cmd, error);
+    const double rtf = busy_s / seconds;
+    const int latency = live.note_latency_samples();
+    std::printf("{\"synth\": %s, \"seconds\": %s, \"sample_rate\": %d, \"block\": %d, \"real_time_factor\": %s, "
+                "\"latency_samples\": %d, \"latency_ms\": %s, \"steals\": %lld}\n",
+                util::json_quote(preset.synth).c_str(), util::json_number(seconds).c_str(), out_rate, block,
+                util::json_number(rtf).c_str(), latency, util::json_number(1000.0 * latency / out_rate).c_str(),
+                live.stats().steals);
+    return kExitOk;
+}
+
+}  // namespace ddsp::cli

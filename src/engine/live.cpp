@@ -1,0 +1,271 @@
+// The live engine; see live.h.
+#include "engine/live.h"
+
+#include "engine/synth_job.h"
+#include "synth/ddsp_synth.h"
+#include "util/json.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace ddsp::engine {
+
+// [SECTION] presets
+
+double midi_to_hz(double midi) { return 440.0 * std::pow(2.0, (midi - 69.0) / 12.0); }
+
+namespace {
+
+double median(Vec v) {
+    if (v.size() == 0) return 0;
+    std::sort(v.data(), v.data() + v.size());
+    const Eigen::Index m = v.size() / 2;
+    return v.size() % 2 ? double(v[m]) : 0.5 * (double(v[m - 1]) + double(v[m]));
+}
+
+double preset_pitch_hz(const synth::StreamPreset& p) {
+    auto first = [&](const char* name) {
+        const auto it = p.values.find(name);
+        return it != p.values.end() && !it->second.empty() ? it->second[0] : 0.0;
+    };
+    if (p.synth == "ks") return first("f0_hz");
+    if (p.synth == "sine") return first("frequency_hz");
+    if (p.synth == "drum808") return first("osc1_freq_hz");
+    if (p.synth == "ddsp") return median(p.f0_frames_hz);
+    return 0;
+}
+
+// The output stage: NaN/Inf become 0 and samples clip at +-1 (what a DAC does anyway; a single
+// voice of any synth stays inside, a loud chord may not).
+inline Real clip(Real x) {
+    if (!std::isfinite(x)) return 0;
+    return std::clamp(x, Real(-1), Real(1));
+}
+
+}  // namespace
+
+namespace {
+
+// The preset of a prepared job (its synth with or without an analysis applied) for cfg.
+bool preset_of_job(SynthJob& job, const synth::SynthConfig& cfg, const Vec& excitation_head, const Vec& f0_frames_hz,
+                   synth::StreamPreset& out, std::string& error) {
+    synth::StreamPreset p;
+    p.synth = job.name;
+    p.cfg = cfg;
+    p.table = job.synth->param_table(p.cfg);
+    const synth::ParamValues given = job.have_file ? job.file.values : synth::ParamValues{};
+    if (!synth::resolve_stream_values(p.table, {}, given, p.values, error)) return false;
+    if (!excitation_head.allFinite() || !f0_frames_hz.allFinite()) {
+        error = "preset: the excitation and the f0 frames must be finite";
+        return false;
+    }
+    if (p.synth == "ks") p.excitation_head = excitation_head;
+    if (p.synth == "ddsp") {
+        auto* d = static_cast<synth::DdspSynth*>(job.synth.get());
+        if (f0_frames_hz.size() > 0) d->set_f0_track(f0_frames_hz, d->params().frame_rate_hz);
+        p.f0_frames_hz = d->f0_frames_hz(p.cfg);
+    }
+    p.pitch_hz = preset_pitch_hz(p);
+    out = std::move(p);
+    return true;
+}
+
+}  // namespace
+
+bool make_stream_preset(const match::ParamFile& file, double rate_override_hz, uint64_t seed,
+                        const Vec& excitation_head, const Vec& f0_frames_hz, synth::StreamPreset& out,
+                        std::string& error) {
+    SynthJob job;
+    if (!prepare_synth("", &file, rate_override_hz, job, error)) return false;
+    const double seconds = job.default_seconds();
+    if (!(seconds > 0 && seconds <= 60)) {
+        error = "preset duration " + util::format_g(seconds) + " s is outside (0, 60]";
+        return false;
+    }
+    synth::SynthConfig cfg;
+    cfg.sample_rate_hz = job.sample_rate_hz;
+    cfg.num_samples = std::max(1, int(std::lround(seconds * job.sample_rate_hz)));
+    cfg.seed = seed;
+    return preset_of_job(job, cfg, excitation_head, f0_frames_hz, out, error);
+}
+
+bool make_stream_preset(SynthJob& job, Target& target, uint64_t seed, synth::StreamPreset& out, std::string& error) {
+    TargetFit fit;
+    if (!fit_target(job, target, 0, fit, error)) return false;
+    fit.cfg.seed = seed;
+    // ks keeps the recording's first samples as its residual excitation (KsSynth::analyse).
+    Vec head;
+    if (job.name == "ks") head = fit.samples->head(std::min<Eigen::Index>(fit.samples->size(), 4096));
+    // The ddsp synth now plays its analysed f0 track: preset_of_job reads it from the synth.
+    return preset_of_job(job, fit.cfg, head, Vec(), out, error);
+}
+
+bool stream_preset_from_text(const std::string& params_text, uint64_t seed, const Vec& excitation_head,
+                             const Vec& f0_frames_hz, synth::StreamPreset& out, std::string& error) {
+    match::ParamFile file;
+    if (!match::params_parse(params_text, file, error)) {
+        error = "params: " + error;
+        return false;
+    }
+    return make_stream_preset(file, 0, seed, excitation_head, f0_frames_hz, out, error);
+}
+
+// [SECTION] the engine
+
+bool LiveEngine::init(double output_rate_hz, int max_block, std::string& error) {
+    if (!(output_rate_hz >= 8000 && output_rate_hz <= 384000) || output_rate_hz != std::floor(output_rate_hz)) {
+        error = "live: the output rate must be a whole number of Hz in [8000, 384000]";
+        return false;
+    }
+    if (max_block < 1 || max_block > 8192) {
+        error = "live: the block size must be in [1, 8192]";
+        return false;
+    }
+    output_rate_hz_ = output_rate_hz;
+    max_block_ = max_block;
+    stats_ = LiveStats{};
+    stats_.sample_rate_hz = output_rate_hz;
+    loaded_ = false;
+    return true;
+}
+
+bool LiveEngine::load_preset(const synth::StreamPreset& preset, std::string& error) {
+    std::vector<std::unique_ptr<synth::StreamVoice>> voices;
+    for (int i = 0; i < kVoiceSlots; ++i) {
+        auto v = synth::make_stream_voice(preset.synth);
+        if (!v) {
+            error = "live: the '" + preset.synth + "' synth has no streaming kernel";
+            return false;
+        }
+        if (!v->load(preset, error)) return false;
+        voices.push_back(std::move(v));
+    }
+    dsp::StreamResampler rs;
+    dsp::ResampleParams rp;
+    rp.passband = 0.85;  // a shorter filter: 2.1 ms from 16 kHz (see live.h)
+    const int max_in = int(std::ceil(max_block_ * preset.cfg.sample_rate_hz / output_rate_hz_)) + 4;
+    if (!rs.init(preset.cfg.sample_rate_hz, output_rate_hz_, max_in + 256, rp, error)) return false;
+    voices_ = std::move(voices);
+    resampler_ = std::move(rs);
+    preset_ = voices_[0]->preset();
+    values_ = preset_.values;
+    mix_.assign(size_t(max_in + 256), Real(0));
+    std::fill(std::begin(voice_note_), std::end(voice_note_), -1);
+    std::fill(std::begin(voice_age_), std::end(voice_age_), 0);
+    loaded_ = true;
+    return true;
+}
+
+bool LiveEngine::set_params(const synth::ParamValues& changes, std::string& error) {
+    if (!loaded_) {
+        error = "live: no preset loaded";
+        return false;
+    }
+    synth::ParamValues next;
+    if (!synth::resolve_stream_values(preset_.table, values_, changes, next, error)) return false;
+    values_ = std::move(next);
+    for (auto& v : voices_) v->set_values(values_);
+    return true;
+}
+
+int LiveEngine::find_voice_for(int midi) const {
+    for (int i = 0; i < int(voices_.size()); ++i)
+        if (voice_note_[i] == midi && voices_[size_t(i)]->active() && !voices_[size_t(i)]->released()) return i;
+    return -1;
+}
+
+// A free slot; else the oldest released voice (cut); the caller has made room among held notes.
+int LiveEngine::allocate_voice() {
+    int best = -1;
+    for (int i = 0; i < int(voices_.size()); ++i)
+        if (!voices_[size_t(i)]->active()) return i;
+    for (int i = 0; i < int(voices_.size()); ++i)
+        if (voices_[size_t(i)]->released() && (best < 0 || voice_age_[i] < voice_age_[best])) best = i;
+    return best >= 0 ? best : 0;
+}
+
+void LiveEngine::note_on(int midi, double velocity, double f0_hz) {
+    if (!loaded_ || midi < 0 || midi > 127) return;
+    if (!(velocity > 0)) {  // also NaN
+        note_off(midi);
+        return;
+    }
+    velocity = std::min(velocity, 1.0);
+    int slot = find_voice_for(midi);
+    if (slot < 0) {
+        // Room among held notes: steal the oldest held one (a short fade, no click).
+        int held = 0, oldest = -1;
+        for (int i = 0; i < int(voices_.size()); ++i) {
+            const auto& v = voices_[size_t(i)];
+            if (v->active() && !v->released()) {
+                ++held;
+                if (oldest < 0 || voice_age_[i] < voice_age_[oldest]) oldest = i;
+            }
+        }
+        if (held >= kPolyphony && oldest >= 0) {
+            voices_[size_t(oldest)]->choke(kStealSeconds);
+            ++stats_.steals;
+        }
+        slot = allocate_voice();
+    }
+    voices_[size_t(slot)]->start(std::isfinite(f0_hz) ? f0_hz : 0.0, velocity);
+    voice_note_[slot] = midi;
+    voice_age_[slot] = ++age_counter_;
+    ++stats_.notes;
+}
+
+void LiveEngine::note_off(int midi) {
+    const int slot = find_voice_for(midi);
+    if (slot >= 0) voices_[size_t(slot)]->release();
+}
+
+void LiveEngine::all_notes_off() {
+    for (auto& v : voices_)
+        if (v->active()) v->choke(kStealSeconds);
+}
+
+void LiveEngine::process(const Real* input, Real* out, int frames) {
+    (void)input;
+    ++stats_.quanta;
+    stats_.frames += frames;
+    int done = 0;
+    while (done < frames) {
+        const int n = std::min(frames - done, max_block_);
+        int produced = 0;
+        if (loaded_) {
+            // Render what the rate converter needs for n outputs, in pieces that fit the mix buffer.
+            int need = resampler_.inputs_needed(n);
+            while (need > 0) {
+                const int m = std::min(need, int(mix_.size()));
+                std::fill(mix_.begin(), mix_.begin() + m, Real(0));
+                for (auto& v : voices_)
+                    if (v->active()) v->render_add(mix_.data(), m);
+                resampler_.push(mix_.data(), m);
+                need -= m;
+            }
+            produced = resampler_.pull(out + done, n);
+        }
+        for (int i = produced; i < n; ++i) out[done + i] = 0;
+        Real peak = Real(stats_.output_peak);
+        for (int i = 0; i < n; ++i) {
+            Real& y = out[done + i];
+            if (!std::isfinite(y)) ++stats_.non_finite;
+            else if (std::fabs(y) > 1) ++stats_.clipped;
+            y = clip(y);
+            peak = std::max(peak, std::fabs(y));
+        }
+        stats_.output_peak = peak;
+        done += n;
+    }
+    int active = 0;
+    for (auto& v : voices_) active += v->active() ? 1 : 0;
+    stats_.voices_active = active;
+}
+
+double LiveEngine::take_peak() {
+    const double p = stats_.output_peak;
+    stats_.output_peak = 0;
+    return p;
+}
+
+}  // namespace ddsp::engine

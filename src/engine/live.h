@@ -1,0 +1,109 @@
+// The live engine: what runs on the audio thread (the studio's AudioWorklet, `ddsp stream`).
+// Eight voices of a synth's streaming kernel (synth/stream.h) for the keyboard and MIDI, mixed at
+// the preset's rate and resampled to the output's; parameter changes glide in over 5 ms.
+//
+//   engine::LiveEngine live;
+//   live.init(48000, 128, error);                     // allocates everything
+//   live.load_preset(preset, error);                  // allocates (message handler, not process)
+//   live.note_on(60, 0.8);  live.set_params({{"decay_s", {3}}}, error);
+//   live.process(nullptr, out, 128);                  // audio thread: no allocation
+//
+// Latency of a note: the quantum it lands in plus the rate converter's delay
+// (note_latency_samples(): 16 kHz -> 48 kHz, 101 output samples = 2.1 ms).
+#pragma once
+
+#include "dsp/resample.h"
+#include "engine/synth_job.h"
+#include "match/params_json.h"
+#include "synth/stream.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ddsp::engine {
+
+// [SECTION] presets
+
+// A streaming preset from a parameter file: the synth, its table at the file's rate and duration
+// (else the synth's defaults; rate_override_hz > 0 wins), the values resolved (clamped), the pitch
+// the preset plays at. excitation_head (ks: the recording's first samples at that rate) and
+// f0_frames_hz (ddsp: its f0 conditioning per frame) may be empty.
+bool make_stream_preset(const match::ParamFile& file, double rate_override_hz, uint64_t seed,
+                        const Vec& excitation_head, const Vec& f0_frames_hz, synth::StreamPreset& out,
+                        std::string& error);
+// The preset of a job as `ddsp render --target` plays it: the synth's analysis of the target
+// (ks's excitation head, ddsp's f0 track) and the target's duration.
+bool make_stream_preset(SynthJob& job, Target& target, uint64_t seed, synth::StreamPreset& out, std::string& error);
+// The same from a parameter file's text (what the studio posts to its worklet); errors about the
+// text start "params: ".
+bool stream_preset_from_text(const std::string& params_text, uint64_t seed, const Vec& excitation_head,
+                             const Vec& f0_frames_hz, synth::StreamPreset& out, std::string& error);
+
+double midi_to_hz(double midi);
+
+// [SECTION] the engine
+
+struct LiveStats {
+    double sample_rate_hz = 0;
+    long long quanta = 0;        // process() calls
+    long long frames = 0;
+    double output_peak = 0;      // since the last take_peak()
+    int voices_active = 0;
+    long long notes = 0;         // note-ons so far
+    long long steals = 0;        // voices taken from a sounding note
+    long long non_finite = 0;    // samples a kernel produced as NaN/Inf (written as 0)
+    long long clipped = 0;       // samples beyond +-1 (clipped)
+};
+
+class LiveEngine {
+public:
+    static constexpr int kPolyphony = 8;        // notes held at once
+    static constexpr int kVoiceSlots = 12;      // plus voices still fading after a steal
+    static constexpr double kStealSeconds = 0.005;
+
+    bool init(double output_rate_hz, int max_block, std::string& error);
+    // Loads a preset into every voice (allocates: call outside the audio callback). Sounding notes stop.
+    bool load_preset(const synth::StreamPreset& preset, std::string& error);
+    bool has_preset() const { return loaded_; }
+    const synth::StreamPreset& preset() const { return preset_; }
+    // Changes some values (names and units of the parameter file; scalars fill vector parameters;
+    // finite values are clamped into range, NaN/Inf and unknown names are errors). Glides.
+    bool set_params(const synth::ParamValues& changes, std::string& error);
+    // midi in [0, 127]; velocity in (0, 1] (0 means note-off, as MIDI). A drum plays a hit tuned
+    // to the note; a repeated note retriggers its voice.
+    void note_on(int midi, double velocity) { note_on(midi, velocity, midi_to_hz(midi)); }
+    // The same with the pitch given (f0_hz <= 0: the preset's own pitch); `key` names the note for
+    // note_off.
+    void note_on(int key, double velocity, double f0_hz);
+    void note_off(int midi);
+    void all_notes_off();
+
+    // Renders `frames` samples at the output rate into out (mono). `input` (may be null) is the
+    // live input at the output rate, for the decoder path. No allocation.
+    void process(const Real* input, Real* out, int frames);
+
+    double output_rate_hz() const { return output_rate_hz_; }
+    int note_latency_samples() const { return resampler_.latency_samples(); }
+    const LiveStats& stats() const { return stats_; }
+    double take_peak();
+
+private:
+    int find_voice_for(int midi) const;
+    int allocate_voice();
+
+    double output_rate_hz_ = 48000;
+    int max_block_ = 128;
+    bool loaded_ = false;
+    synth::StreamPreset preset_;
+    synth::ParamValues values_;  // the resolved values the voices glide to
+    std::vector<std::unique_ptr<synth::StreamVoice>> voices_;
+    int voice_note_[kVoiceSlots] = {};
+    long long voice_age_[kVoiceSlots] = {};
+    long long age_counter_ = 0;
+    dsp::StreamResampler resampler_;
+    std::vector<Real> mix_;  // at the preset's rate
+    LiveStats stats_;
+};
+
+}  // namespace ddsp::engine
