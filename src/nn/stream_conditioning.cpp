@@ -175,7 +175,10 @@ void StreamConditioner::analyse_frame() {
 
     // [SECTION] Causal level fitting
     if (params_.fit_level) {
-        if (above_gate) peak_db_ = std::max(raw_db, peak_db_ - release_db_per_frame_);
+        // Attack on anything above the gate (a cough counts: erring quiet is safe); release only
+        // while a note is voiced, so room noise in a pause never raises the gain.
+        if (above_gate) peak_db_ = std::max(raw_db, peak_db_);
+        if (voiced_) peak_db_ = std::max(raw_db, peak_db_ - release_db_per_frame_);
         double target_db = 0.0;
         if (peak_db_ > kSilentPeakDb) {  // as offline: silence stays as it is
             if (peak_db_ > params_.fit_peak_loudness_hi_db) target_db = params_.fit_peak_loudness_hi_db - peak_db_;

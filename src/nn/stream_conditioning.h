@@ -41,8 +41,9 @@
 //   YIN-voiced frames while the verdict is on, and held otherwise.
 // - Level fitting. Offline scales the clip by one gain that puts its peak frame loudness into
 //   [fit_peak_loudness_lo_db, hi]. Live cannot see the peak to come, so it tracks a running peak:
-//   instant attack (a loud note pulls the gain down at once), a slow release of release_db_per_s that
-//   runs only while the input is above the gate (a pause does not boost the room noise), starting
+//   instant attack on any frame above the gate (a loud note pulls the gain down at once), a slow
+//   release of release_db_per_s that runs only while a note is voiced (a pause, or room noise, never
+//   raises the gain), starting
 //   from initial_peak_db (default: the range's low end, i.e. gain 0 until the input proves louder
 //   or, slowly, quieter). The target gain from that peak (offline's rule) is smoothed in dB by a
 //   one-pole with gain_down_s (fast, so a loud input is brought into range within ~0.1 s) and gain_up_s
@@ -91,7 +92,7 @@ struct StreamOptions {
     double gate_loudness_db = -70;  // below this raw A-weighted loudness nothing is voiced
     // Causal level fitting (ConditioningParams::fit_level).
     double initial_peak_db = 1e9;   // assumed peak before any input; 1e9: fit_peak_loudness_lo_db
-    double release_db_per_s = 2.0;  // running-peak release while the input is above the gate
+    double release_db_per_s = 2.0;  // running-peak release while a note is voiced
     double gain_down_s = 0.03;      // time constant of the applied gain when it falls
     double gain_up_s = 0.5;         // ... and when it rises
     int queue_frames = 256;         // ready frames kept until popped (1 s at 250 Hz)
