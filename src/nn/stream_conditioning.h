@@ -32,6 +32,13 @@
 //   63..2000 Hz at 16 kHz (f0_min = rate / (window / 2 - 1.5), f0_max = offline's 2000 Hz). Steady
 //   levels agree with offline (the loudness is normalised by the window's power); the shorter window
 //   follows attacks and releases faster and reads low partials with coarser resolution.
+//   Measured on a synthesised sung phrase (tests/test_stream_conditioning.cpp): f0 within 8.9 cents of
+//   the truth and 11.8 cents of analyse_conditioning; loudness within 0.10 dB of offline in sustains
+//   (0.56 dB within 70 ms of an attack, where the 128 ms window still reads the attack).
+// - Centroid. A magnitude-weighted centroid depends on the window length: the live one (512) reads
+//   about 7 % lower than offline's (1024) on a clean 150..330 Hz voice and about 10 % lower with a
+//   -50 dB noise floor (noise weighs more in a longer window). Not corrected: the bias depends on the
+//   signal.
 // - Unvoiced f0. Offline fills an unvoiced frame with the nearest voiced f0, looking ahead; live holds
 //   the last voiced f0 (before any voiced frame: unvoiced_f0_hz, or 110 Hz).
 // - Voicing. Offline takes YIN's per-frame verdict. Live adds hysteresis so the verdict does not
