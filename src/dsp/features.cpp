@@ -62,9 +62,10 @@ bool fail(std::string& error, const char* msg) {
     return false;
 }
 
-// Centroid and flatness of one spectrum given as magnitudes mag[0..bins); bin k is at k * bin_hz.
-void centroid_and_flatness(const double* mag, int bins, double bin_hz, double floor_db, double* centroid,
-                           double* flatness) {
+}  // namespace
+
+void spectrum_centroid_and_flatness(const double* mag, int bins, double bin_hz, double floor_db, double* centroid,
+                                    double* flatness) {
     double msum = 0.0, fsum = 0.0, pmax = 0.0;
     for (int k = 0; k < bins; ++k) {
         msum += mag[k];
@@ -72,6 +73,7 @@ void centroid_and_flatness(const double* mag, int bins, double bin_hz, double fl
         pmax = std::max(pmax, mag[k] * mag[k]);
     }
     *centroid = msum > 0 ? fsum / msum : 0.0;
+    if (!flatness) return;
     if (!(pmax > 0)) {
         *flatness = 1.0;
         return;
@@ -88,8 +90,6 @@ void centroid_and_flatness(const double* mag, int bins, double bin_hz, double fl
     *flatness = std::clamp(fl, 0.0, 1.0);
 }
 
-}  // namespace
-
 Vec spectral_centroid_hz(const Arr& magnitude, double sample_rate_hz) {
     const int bins = int(magnitude.rows());
     const int frames = int(magnitude.cols());
@@ -100,7 +100,7 @@ Vec spectral_centroid_hz(const Arr& magnitude, double sample_rate_hz) {
     for (int f = 0; f < frames; ++f) {
         for (int k = 0; k < bins; ++k) m[k] = std::abs(double(magnitude(k, f)));
         double c = 0, fl = 0;
-        centroid_and_flatness(m.data(), bins, bin_hz, -100.0, &c, &fl);
+        spectrum_centroid_and_flatness(m.data(), bins, bin_hz, -100.0, &c, &fl);
         out[f] = Real(c);
     }
     return out;
@@ -115,7 +115,7 @@ Vec spectral_flatness(const Arr& magnitude, double floor_db) {
     for (int f = 0; f < frames; ++f) {
         for (int k = 0; k < bins; ++k) m[k] = std::abs(double(magnitude(k, f)));
         double c = 0, fl = 1;
-        centroid_and_flatness(m.data(), bins, 1.0, floor_db, &c, &fl);
+        spectrum_centroid_and_flatness(m.data(), bins, 1.0, floor_db, &c, &fl);
         out[f] = Real(fl);
     }
     return out;
@@ -155,17 +155,17 @@ bool spectral_features(const Real* x, int n, double sample_rate_hz, const Spectr
             mean_pow[k] += mag[k] * mag[k];
         }
         double c = 0, fl = 1;
-        centroid_and_flatness(mag.data(), bins, bin_hz, params.flatness_floor_db, &c, &fl);
+        spectrum_centroid_and_flatness(mag.data(), bins, bin_hz, params.flatness_floor_db, &c, &fl);
         out.centroid_hz[f] = Real(c);
         out.flatness[f] = Real(fl);
     }
 
     // Summaries from the long-term averages: mean magnitude for the centroid, mean power for the
     // flatness (a Welch estimate, whose bins no longer fluctuate like one frame's).
-    for (auto& p : mean_pow) p = std::sqrt(p);  // as a magnitude: centroid_and_flatness squares it
+    for (auto& p : mean_pow) p = std::sqrt(p);  // as a magnitude: spectrum_centroid_and_flatness squares it
     double c = 0, fl = 1, unused = 0;
-    centroid_and_flatness(mean_mag.data(), bins, bin_hz, params.flatness_floor_db, &c, &unused);
-    centroid_and_flatness(mean_pow.data(), bins, bin_hz, params.flatness_floor_db, &unused, &fl);
+    spectrum_centroid_and_flatness(mean_mag.data(), bins, bin_hz, params.flatness_floor_db, &c, &unused);
+    spectrum_centroid_and_flatness(mean_pow.data(), bins, bin_hz, params.flatness_floor_db, &unused, &fl);
     out.centroid_hz_mean = c;
     out.flatness_mean = fl;
     return true;

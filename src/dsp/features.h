@@ -59,6 +59,10 @@ inline bool spectral_features(const Vec& x, double sample_rate_hz, const Spectra
 // The same per-frame features from a magnitude spectrogram (bins x frames, as stft_magnitude
 // gives; fft_size = 2 * (bins - 1)).
 Vec spectral_centroid_hz(const Arr& magnitude, double sample_rate_hz);
+// The per-frame maths behind all of the above, for one spectrum given as magnitudes mag[0..bins)
+// with bin k at k * bin_hz (streaming analysers call it on their own frames). flatness may be null.
+void spectrum_centroid_and_flatness(const double* mag, int bins, double bin_hz, double floor_db, double* centroid,
+                                    double* flatness);
 Vec spectral_flatness(const Arr& magnitude, double floor_db = -100.0);
 
 // [SECTION] Temporal features

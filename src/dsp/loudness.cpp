@@ -33,6 +33,63 @@ double a_weighting_db(double f_hz) {
     return std::max(20.0 * std::log10(num / den) + 2.0, kMinWeightDb);
 }
 
+bool FrameLoudness::init(double sample_rate_hz, const LoudnessParams& params, std::string& error) {
+    if (!(sample_rate_hz > 0)) return fail(error, "frame_loudness_db: sample rate must be positive");
+    if (params.fft_size < 2 || !is_power_of_two(params.fft_size))
+        return fail(error, "frame_loudness_db: fft_size must be a power of two >= 2");
+    if (!std::isfinite(params.floor_db) || !std::isfinite(params.ref_db))
+        return fail(error, "frame_loudness_db: floor_db and ref_db must be finite");
+    params_ = params;
+    StftConfig cfg;
+    cfg.fft_size = params.fft_size;
+    fft_size_ = params.fft_size;
+    bins_ = stft_num_bins(cfg);
+    window_ = stft_window(cfg);
+    win_power_ = 0.0;  // a plain loop: Eigen reductions trip GCC 12 false warnings with AVX-512
+    for (Eigen::Index i = 0; i < window_.size(); ++i) win_power_ += double(window_[i]) * double(window_[i]);
+    weight_db_.assign(bins_, 0.0);
+    weight_lin_.assign(bins_, 1.0);
+    if (params.a_weighted)
+        for (int k = 0; k < bins_; ++k) {
+            weight_db_[k] = a_weighting_db(double(k) * sample_rate_hz / params.fft_size);
+            weight_lin_[k] = std::pow(10.0, weight_db_[k] / 10.0);
+        }
+    fft_ = RealFft(fft_size_);
+    frame_ = Vec::Zero(fft_size_);
+    spec_.assign(bins_, Complex(0));
+    return true;
+}
+
+double FrameLoudness::analyse(const Real* samples) {
+    const Real* w = window_.data();
+    Real* fr = frame_.data();
+    for (int i = 0; i < fft_size_; ++i) fr[i] = samples[i] * w[i];
+    return analyse_windowed(fr);
+}
+
+double FrameLoudness::analyse_windowed(const Real* windowed_frame) {
+    const int bins = bins_;
+    fft_.forward(windowed_frame, spec_.data());
+    double level;
+    if (params_.average == LoudnessAverage::power) {
+        double acc = 0.0;
+        for (int k = 0; k < bins; ++k) acc += std::norm(std::complex<double>(spec_[k])) * weight_lin_[k];
+        acc /= win_power_ * bins;
+        level = (acc > 0 ? 10.0 * std::log10(acc) : params_.floor_db) - params_.ref_db;
+    } else {
+        double acc = 0.0;
+        for (int k = 0; k < bins; ++k) {
+            const double p = std::norm(std::complex<double>(spec_[k])) / win_power_;
+            // -300 dB for empty bins: far enough below any floor that weighting cannot lift it.
+            const double p_db = 10.0 * std::log10(std::max(p, 1e-30));
+            acc += std::max(p_db + weight_db_[k] - params_.ref_db, params_.floor_db);
+        }
+        level = acc / bins;
+    }
+    // NaN (a non-finite input) falls to the floor too, so the result is always finite.
+    return level >= params_.floor_db && std::isfinite(level) ? level : params_.floor_db;
+}
+
 bool frame_loudness_db(const Real* x, int n, double sample_rate_hz, const LoudnessParams& params, Vec& out_db,
                        std::string& error) {
     out_db.resize(0);
@@ -47,47 +104,19 @@ bool frame_loudness_db(const Real* x, int n, double sample_rate_hz, const Loudne
     const int hop = params.hop > 0 ? params.hop : frame_hop(sample_rate_hz, params.frame_rate_hz);
     if (n == 0) return true;
 
+    FrameLoudness loudness;
+    if (!loudness.init(sample_rate_hz, params, error)) return false;
     StftConfig cfg;
     cfg.fft_size = params.fft_size;
     cfg.hop = hop;
-    const int bins = stft_num_bins(cfg);
     const int frames = stft_num_frames(n, cfg);
 
-    const Vec window = stft_window(cfg);
-    double win_power = 0.0;  // a plain loop: Eigen reductions trip GCC 12 false warnings with AVX-512
-    for (Eigen::Index i = 0; i < window.size(); ++i) win_power += double(window[i]) * double(window[i]);
-    std::vector<double> weight_db(bins, 0.0), weight_lin(bins, 1.0);
-    if (params.a_weighted)
-        for (int k = 0; k < bins; ++k) {
-            weight_db[k] = a_weighting_db(double(k) * sample_rate_hz / params.fft_size);
-            weight_lin[k] = std::pow(10.0, weight_db[k] / 10.0);
-        }
-
     // Frame by frame: at 250 frames/s a stored STFT would be 8x larger than the signal.
-    RealFft fft(cfg.fft_size);
     Vec frame(cfg.fft_size);
-    std::vector<Complex> spec(bins);
     out_db.resize(frames);
     for (int f = 0; f < frames; ++f) {
-        stft_frame(x, n, f, cfg, window, frame.data());
-        fft.forward(frame.data(), spec.data());
-        double level;
-        if (params.average == LoudnessAverage::power) {
-            double acc = 0.0;
-            for (int k = 0; k < bins; ++k) acc += std::norm(std::complex<double>(spec[k])) * weight_lin[k];
-            acc /= win_power * bins;
-            level = (acc > 0 ? 10.0 * std::log10(acc) : params.floor_db) - params.ref_db;
-        } else {
-            double acc = 0.0;
-            for (int k = 0; k < bins; ++k) {
-                const double p = std::norm(std::complex<double>(spec[k])) / win_power;
-                // -300 dB for empty bins: far enough below any floor that weighting cannot lift it.
-                const double p_db = 10.0 * std::log10(std::max(p, 1e-30));
-                acc += std::max(p_db + weight_db[k] - params.ref_db, params.floor_db);
-            }
-            level = acc / bins;
-        }
-        out_db[f] = Real(std::max(level, params.floor_db));
+        stft_frame(x, n, f, cfg, loudness.window(), frame.data());
+        out_db[f] = Real(loudness.analyse_windowed(frame.data()));
     }
     return true;
 }

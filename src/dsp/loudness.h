@@ -10,9 +10,11 @@
 // (power dB + A dB); its absolute level depends on fft_size, and bins at the floor do not move.
 #pragma once
 
+#include "dsp/fft.h"
 #include "dsp/types.h"
 
 #include <string>
+#include <vector>
 
 namespace ddsp::dsp {
 
@@ -36,6 +38,33 @@ struct LoudnessParams {
 // DDSP's loudness window (2048 samples, 128 ms, at 16 kHz) at another rate: the power of two
 // nearest to 2048 * sample_rate_hz / 16000, within 64..65536.
 int loudness_fft_size_for(double sample_rate_hz);
+
+// The per-frame maths of frame_loudness_db with its workspace (FFT plan, window, weights).
+// frame_loudness_db runs one over a whole signal; a streaming analyser (nn::StreamConditioner) runs
+// one over a ring buffer, so both give the same numbers for the same samples. init validates and
+// sizes everything (hop and frame_rate_hz are not used); the analyse calls never allocate.
+class FrameLoudness {
+public:
+    bool init(double sample_rate_hz, const LoudnessParams& params, std::string& error);
+    int fft_size() const { return fft_size_; }
+    // Loudness in dB (>= floor_db, finite) of one frame already multiplied by window() (fft_size
+    // samples, the stft_frame layout).
+    double analyse_windowed(const Real* windowed_frame);
+    // The same from raw samples: fft_size samples, the frame's centre at fft_size / 2.
+    double analyse(const Real* samples);
+    // The spectrum of the last analysed frame (fft_size / 2 + 1 bins, unnormalised).
+    const Complex* spectrum() const { return spec_.data(); }
+    const Vec& window() const { return window_; }
+
+private:
+    LoudnessParams params_;
+    int fft_size_ = 0, bins_ = 0;
+    double win_power_ = 0.0;
+    RealFft fft_{2};
+    Vec window_, frame_;
+    std::vector<Complex> spec_;
+    std::vector<double> weight_db_, weight_lin_;
+};
 
 // One value per frame (frame_count(n, hop) values; empty for n == 0), all >= floor_db and finite.
 // Fails only on bad parameters (message in error).

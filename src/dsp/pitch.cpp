@@ -21,16 +21,11 @@ constexpr int kMaxLag = 1 << 18;
 
 }  // namespace
 
-bool yin_track(const Real* x, int n, double sample_rate_hz, const YinParams& params, PitchTrack& out,
-               std::string& error) {
-    out = PitchTrack();
-    if (n < 0 || (n > 0 && !x)) return fail(error, "yin_track: no signal (null pointer or negative length)");
+bool YinFrameAnalyser::init(double sample_rate_hz, const YinParams& params, std::string& error) {
     if (!(sample_rate_hz > 0)) return fail(error, "yin_track: sample rate must be positive");
     if (!(params.f0_min_hz > 0) || !(params.f0_max_hz > params.f0_min_hz))
         return fail(error, "yin_track: need 0 < f0_min_hz < f0_max_hz");
     if (!(params.threshold > 0) || !(params.threshold <= 1)) return fail(error, "yin_track: threshold must be in (0, 1]");
-    if (params.hop <= 0 && !(params.frame_rate_hz > 0))
-        return fail(error, "yin_track: frame_rate_hz must be positive (or give hop)");
     if (params.window < 0) return fail(error, "yin_track: window must be >= 0");
     if (std::isnan(params.silence_db)) return fail(error, "yin_track: silence_db is NaN");
 
@@ -46,6 +41,112 @@ bool yin_track(const Real* x, int n, double sample_rate_hz, const YinParams& par
     const int seg_len = win + lags;
     const int fft_n = next_power_of_two(seg_len);
 
+    sample_rate_hz_ = sample_rate_hz;
+    threshold_ = params.threshold;
+    silence_ms_ = std::pow(10.0, params.silence_db / 10.0);
+    tau_min_ = tau_min;
+    tau_max_ = tau_max;
+    win_ = win;
+    seg_len_ = seg_len;
+    fft_ = RealFft(fft_n);
+    a_.assign(fft_n, Real(0));
+    b_.assign(fft_n, Real(0));
+    r_.assign(fft_n, Real(0));
+    fa_.assign(fft_.num_bins(), Complex(0));
+    fb_.assign(fft_.num_bins(), Complex(0));
+    cum_.assign(seg_len + 1, 0.0);
+    d_.assign(lags + 1, 0.0);
+    dn_.assign(lags + 1, 0.0);
+    return true;
+}
+
+YinFrame YinFrameAnalyser::analyse(const Real* segment) {
+    YinFrame out;
+    const int seg_len = seg_len_, win = win_, lags = tau_max_ + 1;
+    std::vector<Real>& a = a_;
+    std::vector<Real>& b = b_;
+    std::vector<double>& cum = cum_;
+    std::vector<double>& d = d_;
+    std::vector<double>& dn = dn_;
+
+    // [SECTION] Segment and energies (b beyond seg_len stays zero from init)
+    std::copy(segment, segment + seg_len, b.begin());
+    cum[0] = 0.0;
+    for (int i = 0; i < seg_len; ++i) cum[i + 1] = cum[i] + double(b[i]) * double(b[i]);
+    if (!(cum[seg_len] / seg_len >= silence_ms_) || !std::isfinite(cum[seg_len])) return out;  // silent
+    out.silent = false;
+
+    // [SECTION] Difference function
+    // d(tau) = sum_{j<W} (x_j - x_{j+tau})^2 = e(0) + e(tau) - 2 r(tau), with e(tau) the energy of
+    // x[tau, tau+W) and r the cross-correlation of x[0, W) with the whole segment (no wrap-around
+    // because fft_n >= W + lags).
+    std::copy(b.begin(), b.begin() + win, a.begin());
+    std::fill(a.begin() + win, a.end(), Real(0));
+    fft_.forward(a.data(), fa_.data());
+    fft_.forward(b.data(), fb_.data());
+    for (size_t k = 0; k < fa_.size(); ++k) fa_[k] = std::conj(fa_[k]) * fb_[k];
+    fft_.inverse(fa_.data(), r_.data());
+    const double e0 = cum[win];
+    for (int tau = 0; tau <= lags; ++tau) {
+        const double e_tau = cum[tau + win] - cum[tau];
+        d[tau] = std::max(0.0, e0 + e_tau - 2.0 * double(r_[tau]));
+    }
+
+    // [SECTION] Cumulative mean normalised difference
+    dn[0] = 1.0;
+    double running = 0.0;
+    for (int tau = 1; tau <= lags; ++tau) {
+        running += d[tau];
+        dn[tau] = running > 0 ? d[tau] * tau / running : 1.0;
+    }
+
+    // [SECTION] Absolute threshold and local minimum
+    const int tau_min = tau_min_, tau_max = tau_max_;
+    int best = -1;
+    for (int tau = tau_min; tau <= tau_max; ++tau)
+        if (dn[tau] < threshold_) {
+            while (tau + 1 <= tau_max && dn[tau + 1] < dn[tau]) ++tau;
+            best = tau;
+            break;
+        }
+    bool voiced = best >= 0;
+    if (!voiced) {
+        best = tau_min;
+        for (int tau = tau_min + 1; tau <= tau_max; ++tau)
+            if (dn[tau] < dn[best]) best = tau;
+    }
+    // A dip cut off by the edge of the range belongs to an f0 outside it.
+    if ((best == tau_min && dn[best - 1] < dn[best]) || (best == tau_max && dn[best + 1] < dn[best]))
+        voiced = false;
+
+    // [SECTION] Parabolic interpolation (on d, as in the paper: d' is biased by its running mean)
+    double shift = 0.0;
+    const double dl = d[best - 1], dc = d[best], dr = d[best + 1];
+    const double curv = dl - 2.0 * dc + dr;
+    if (curv > 0) shift = std::clamp(0.5 * (dl - dr) / curv, -1.0, 1.0);
+    const double period = best + shift;
+
+    out.confidence = std::clamp(1.0 - dn[best], 0.0, 1.0);
+    out.voiced = voiced;
+    out.candidate_f0_hz = sample_rate_hz_ / period;
+    out.f0_hz = voiced ? out.candidate_f0_hz : 0.0;
+    return out;
+}
+
+bool yin_track(const Real* x, int n, double sample_rate_hz, const YinParams& params, PitchTrack& out,
+               std::string& error) {
+    out = PitchTrack();
+    if (n < 0 || (n > 0 && !x)) return fail(error, "yin_track: no signal (null pointer or negative length)");
+    if (!(sample_rate_hz > 0)) return fail(error, "yin_track: sample rate must be positive");
+    if (!(params.f0_min_hz > 0) || !(params.f0_max_hz > params.f0_min_hz))
+        return fail(error, "yin_track: need 0 < f0_min_hz < f0_max_hz");
+    if (!(params.threshold > 0) || !(params.threshold <= 1)) return fail(error, "yin_track: threshold must be in (0, 1]");
+    if (params.hop <= 0 && !(params.frame_rate_hz > 0))
+        return fail(error, "yin_track: frame_rate_hz must be positive (or give hop)");
+    YinFrameAnalyser yin;
+    if (!yin.init(sample_rate_hz, params, error)) return false;
+    const int seg_len = yin.segment_length();
+
     out.hop = params.hop > 0 ? params.hop : frame_hop(sample_rate_hz, params.frame_rate_hz);
     out.frame_rate_hz = sample_rate_hz / out.hop;
     const int frames = frame_count(n, out.hop);
@@ -54,76 +155,18 @@ bool yin_track(const Real* x, int n, double sample_rate_hz, const YinParams& par
     out.voiced = BoolVec::Constant(frames, false);
     if (frames == 0) return true;
 
-    RealFft fft(fft_n);
-    std::vector<Real> a(fft_n), b(fft_n), r(fft_n);
-    std::vector<Complex> fa(fft.num_bins()), fb(fft.num_bins());
-    std::vector<double> cum(seg_len + 1), d(lags + 1), dn(lags + 1);
-    const double silence_ms = std::pow(10.0, params.silence_db / 10.0);
-
+    std::vector<Real> segment(seg_len);
     for (int f = 0; f < frames; ++f) {
-        // [SECTION] Segment and energies
+        // The segment is zero outside the signal.
         const long long start = (long long)f * out.hop - seg_len / 2;
-        std::fill(b.begin(), b.end(), Real(0));
         for (int i = 0; i < seg_len; ++i) {
             const long long t = start + i;
-            if (t >= 0 && t < n) b[i] = x[t];
+            segment[i] = t >= 0 && t < n ? x[t] : Real(0);
         }
-        cum[0] = 0.0;
-        for (int i = 0; i < seg_len; ++i) cum[i + 1] = cum[i] + double(b[i]) * double(b[i]);
-        if (!(cum[seg_len] / seg_len >= silence_ms) || !std::isfinite(cum[seg_len])) continue;  // silent
-
-        // [SECTION] Difference function
-        // d(tau) = sum_{j<W} (x_j - x_{j+tau})^2 = e(0) + e(tau) - 2 r(tau), with e(tau) the energy of
-        // x[tau, tau+W) and r the cross-correlation of x[0, W) with the whole segment (no wrap-around
-        // because fft_n >= W + lags).
-        std::copy(b.begin(), b.begin() + win, a.begin());
-        std::fill(a.begin() + win, a.end(), Real(0));
-        fft.forward(a.data(), fa.data());
-        fft.forward(b.data(), fb.data());
-        for (size_t k = 0; k < fa.size(); ++k) fa[k] = std::conj(fa[k]) * fb[k];
-        fft.inverse(fa.data(), r.data());
-        const double e0 = cum[win];
-        for (int tau = 0; tau <= lags; ++tau) {
-            const double e_tau = cum[tau + win] - cum[tau];
-            d[tau] = std::max(0.0, e0 + e_tau - 2.0 * double(r[tau]));
-        }
-
-        // [SECTION] Cumulative mean normalised difference
-        dn[0] = 1.0;
-        double running = 0.0;
-        for (int tau = 1; tau <= lags; ++tau) {
-            running += d[tau];
-            dn[tau] = running > 0 ? d[tau] * tau / running : 1.0;
-        }
-
-        // [SECTION] Absolute threshold and local minimum
-        int best = -1;
-        for (int tau = tau_min; tau <= tau_max; ++tau)
-            if (dn[tau] < params.threshold) {
-                while (tau + 1 <= tau_max && dn[tau + 1] < dn[tau]) ++tau;
-                best = tau;
-                break;
-            }
-        bool voiced = best >= 0;
-        if (!voiced) {
-            best = tau_min;
-            for (int tau = tau_min + 1; tau <= tau_max; ++tau)
-                if (dn[tau] < dn[best]) best = tau;
-        }
-        // A dip cut off by the edge of the range belongs to an f0 outside it.
-        if ((best == tau_min && dn[best - 1] < dn[best]) || (best == tau_max && dn[best + 1] < dn[best]))
-            voiced = false;
-
-        // [SECTION] Parabolic interpolation (on d, as in the paper: d' is biased by its running mean)
-        double shift = 0.0;
-        const double dl = d[best - 1], dc = d[best], dr = d[best + 1];
-        const double curv = dl - 2.0 * dc + dr;
-        if (curv > 0) shift = std::clamp(0.5 * (dl - dr) / curv, -1.0, 1.0);
-        const double period = best + shift;
-
-        out.confidence[f] = Real(std::clamp(1.0 - dn[best], 0.0, 1.0));
-        out.voiced[f] = voiced;
-        out.f0_hz[f] = voiced ? Real(sample_rate_hz / period) : Real(0);
+        const YinFrame yf = yin.analyse(segment.data());
+        out.confidence[f] = Real(yf.confidence);
+        out.voiced[f] = yf.voiced;
+        out.f0_hz[f] = Real(yf.f0_hz);
     }
 
     if (params.hold_unvoiced) {

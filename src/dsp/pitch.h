@@ -14,9 +14,11 @@
 // 1 - d'(tau) clamped to 0..1 (0 for silent frames) and is reported for unvoiced frames too.
 #pragma once
 
+#include "dsp/fft.h"
 #include "dsp/types.h"
 
 #include <string>
+#include <vector>
 
 namespace ddsp::dsp {
 
@@ -32,6 +34,43 @@ struct YinParams {
 };
 
 using BoolVec = Eigen::Array<bool, Eigen::Dynamic, 1>;
+
+// One frame of YIN (what yin_track stores per frame, plus the candidate behind an unvoiced verdict).
+struct YinFrame {
+    double f0_hz = 0.0;       // 0 when unvoiced
+    double confidence = 0.0;  // 1 - d'(tau) at the chosen lag, 0..1 (0 for a silent frame)
+    bool voiced = false;
+    bool silent = true;       // below silence_db (or non-finite): nothing was analysed
+    double candidate_f0_hz = 0.0;  // f0 of the chosen lag even when unvoiced (0 when silent)
+};
+
+// The per-frame maths of YIN with its workspace. yin_track runs one over a whole signal; a streaming
+// analyser (nn::StreamConditioner) runs one over a ring buffer, so both give the same numbers for
+// the same segment. init validates the parameters and sizes every buffer; analyse never allocates.
+class YinFrameAnalyser {
+public:
+    // Fails (message in error) on bad parameters; hop and frame_rate_hz are not used here.
+    bool init(double sample_rate_hz, const YinParams& params, std::string& error);
+    // Samples one frame reads: the integration window W plus tau_max + 1 lags. The frame's centre
+    // is at index segment_length() / 2, so it reads segment_length() - 1 - segment_length() / 2
+    // samples ahead of its centre.
+    int segment_length() const { return seg_len_; }
+    int window() const { return win_; }
+    int tau_min() const { return tau_min_; }
+    int tau_max() const { return tau_max_; }
+    // segment: segment_length() samples, the frame's centre at segment_length() / 2.
+    YinFrame analyse(const Real* segment);
+
+private:
+    double sample_rate_hz_ = 0.0;
+    double threshold_ = 0.1;
+    double silence_ms_ = 0.0;  // silence_db as a mean square
+    int tau_min_ = 0, tau_max_ = 0, win_ = 0, seg_len_ = 0;
+    RealFft fft_{2};
+    std::vector<Real> a_, b_, r_;         // fft-sized: first W samples, whole segment, correlation
+    std::vector<Complex> fa_, fb_;
+    std::vector<double> cum_, d_, dn_;    // running energy, d(tau), d'(tau)
+};
 
 struct PitchTrack {
     Vec f0_hz;          // per frame
