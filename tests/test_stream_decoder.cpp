@@ -163,7 +163,9 @@ void check_case(const Case& k) {
             n, " samples, max |stream - offline| ", a.max_error, " = ", a.max_error / a.peak, " x peak ", a.peak);
     CHECK(a.peak > 1e-3);
     CHECK(a.compared >= n - 2 * sd.hop() - 64);
-    CHECK(a.max_error <= 1e-4 * a.peak);
+    // Same maths in float; only summation orders differ (GEMV vs GEMM, per-block vs whole-clip
+    // FFTs): measured <= 1e-6 x peak, required 1e-5 (the brief's bound was 1e-4).
+    CHECK(a.max_error <= 1e-5 * a.peak);
     CHECK(a.preroll_silent);
     CHECK(stream.allFinite());
     CHECK(sd.stats().sanitised_controls == 0);
@@ -267,7 +269,7 @@ TEST_CASE("stream decoder equals render_with_latent for the shipped model on a r
                 a.compared, ", max |stream - offline| ", a.max_error, " = ", a.max_error / a.peak, " x peak ", a.peak);
         CHECK(a.peak > 1e-3);
         CHECK(a.compared >= c.num_samples - 2 * sd.hop());
-        CHECK(a.max_error <= 1e-4 * a.peak);
+        CHECK(a.max_error <= 1e-5 * a.peak);
         CHECK(a.preroll_silent);
     }
 }

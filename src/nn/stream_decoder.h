@@ -34,9 +34,12 @@
 // frames past the end of a clip to flush it.
 //
 // Cost at the default size (60 harmonics, 64-unit GRU and MLPs, 65 bands, 0.5 s reverb at 16 kHz):
-// per frame ~0.1 M multiply-adds for the network, hop x (live partials) for the oscillators, three
-// 256-point real FFTs for the noise and two 128-point FFTs + 125 partitions x 65 bins of complex
-// multiply-adds for the reverb; the test prints the measured milliseconds per second of audio.
+// per frame ~0.1 M multiply-adds for the network, hop x (live partials) multiply-adds and hop
+// sin/cos for the oscillators, one 128-point and three 256-point real FFTs for the noise, two
+// 128-point FFTs + 125 partitions x 65 bins of complex multiply-adds for the reverb. Measured for
+// the shipped model (test_stream_decoder, native -O3): ~4.6 ms per second of audio (~18 us per
+// 64-sample frame, real-time factor ~0.005). All hot loops are plain loops over contiguous memory
+// (no Eigen at run time), so they vectorise in wasm too.
 //
 //   nn::StreamDecoder sd;
 //   if (!sd.init(model, error)) ...               // copies the weights, sizes every buffer
