@@ -5,7 +5,10 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 
+#include "dsp/resample.h"
 #include "dsp/wav.h"
+#include "nn/autoencoder.h"
+#include "nn/conditioning.h"
 #include "engine/live.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -14,6 +17,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <sstream>
 #include <vector>
 
 namespace ddsp::cli {
@@ -93,21 +97,93 @@ bool parse_notes(const std::string& text, std::vector<NoteEvent>& out, std::stri
     return true;
 }
 
+// --model mode: the input WAV plays the part of the microphone (at the output rate, block by
+// block) through the live timbre-transfer path.
+int stream_model(const char* cmd, const Args& args, int out_rate, int block) {
+    std::string error;
+    if (!args.require("--input", error)) return fail(cmd, error, kExitUsage);
+    nn::TensorFile file;
+    if (!nn::safetensors_read_file(args.str("--model"), file, error)) return fail(cmd, error);
+    ad::Tape tape(ad::Tape::Mode::forward_only);
+    std::unique_ptr<nn::Autoencoder> model = nn::load_autoencoder(tape, file, error);
+    if (!model) return fail(cmd, args.str("--model") + ": " + error);
+    const int model_rate = int(model->config().decoder.sample_rate_hz);
+
+    // The "microphone": the input at the output rate.
+    Vec mic;
+    if (!load_target(cmd, args.str("--input"), out_rate, 600, mic, error)) return fail(cmd, error);
+    // The panel's z: --z, else the input's own encoding (what `ddsp autoencode` uses).
+    Arr z = Arr::Zero(1, std::max(1, model->z_dims()));
+    if (args.has("--z")) {
+        std::stringstream ss(args.str("--z"));
+        std::string item;
+        std::vector<double> values;
+        while (std::getline(ss, item, ',')) {
+            double v = 0;
+            if (!parse_double(item, v) || std::fabs(v) > 100) return fail(cmd, "--z: bad value '" + item + "'", kExitUsage);
+            values.push_back(v);
+        }
+        if (int(values.size()) != model->z_dims())
+            return fail(cmd, "--z needs " + std::to_string(model->z_dims()) + " values", kExitUsage);
+        for (int i = 0; i < model->z_dims(); ++i) z(0, i) = Real(values[size_t(i)]);
+    } else if (model->z_dims() > 0) {
+        Vec x;
+        nn::Conditioning c;
+        if (!load_target(cmd, args.str("--input"), model_rate, 30, x, error) ||
+            !nn::analyse_conditioning(x, model_rate, model->config().conditioning, c, error))
+            return fail(cmd, args.str("--input") + ": " + error);
+        z = model->encode_mean(c);
+    }
+
+    engine::LiveEngine live;
+    if (!live.init(out_rate, block, error) || !live.load_model(*model, error) ||
+        !live.set_source(engine::LiveEngine::Source::decoder_input, error))
+        return fail(cmd, error);
+    live.set_z(z.data(), model->z_dims());
+    // The tail: the path's latency plus a little.
+    const long long total = mic.size() + std::llround(0.1 * out_rate) + live.input_latency_samples();
+    Vec out(total);
+    std::vector<Real> in(static_cast<size_t>(block)), buf(static_cast<size_t>(block));
+    double busy_s = 0;
+    for (long long pos = 0; pos < total; pos += block) {
+        const int m = int(std::min<long long>(block, total - pos));
+        for (int i = 0; i < m; ++i) in[size_t(i)] = pos + i < mic.size() ? mic[Eigen::Index(pos + i)] : Real(0);
+        const auto t0 = std::chrono::steady_clock::now();
+        live.process(in.data(), buf.data(), m);
+        busy_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        for (int i = 0; i < m; ++i) out[Eigen::Index(pos + i)] = buf[size_t(i)];
+    }
+    dsp::WavWriteOptions wopt;
+    wopt.format = dsp::WavSampleFormat::float32;
+    if (!dsp::wav_write_file(args.str("--output"), out, out_rate, error, wopt)) return fail(cmd, error);
+    const double seconds = double(total) / out_rate;
+    const int latency = live.input_latency_samples();
+    std::printf("{\"model\": %s, \"seconds\": %s, \"sample_rate\": %d, \"model_sample_rate\": %d, \"block\": %d, "
+                "\"real_time_factor\": %s, \"latency_samples\": %d, \"latency_ms\": %s, \"underruns\": %lld}\n",
+                util::json_quote(args.str("--model")).c_str(), util::json_number(seconds).c_str(), out_rate, model_rate,
+                block, util::json_number(busy_s / seconds).c_str(), latency,
+                util::json_number(1000.0 * latency / out_rate).c_str(), live.stats().decoder_underruns);
+    return kExitOk;
+}
+
 }  // namespace
 
 int cmd_stream(int argc, char** argv) {
     static const CommandSpec spec = {
         "stream",
-        "stream (--synth S --params P.json [--target T.wav] --notes N.json) [--sr HZ] [--block N] [--seconds T]\n"
-        "                   [--seed K] -o out.wav",
+        "stream (--synth S --params P.json [--target T.wav] --notes N.json | --model M.safetensors --input in.wav\n"
+        "                   [--z V1,V2,...]) [--sr HZ] [--block N] [--seconds T] [--seed K] -o out.wav",
         "Runs the studio's audio-thread engine natively, block by block: the synth's streaming kernel\n"
         "(8 voices, the same code as the AudioWorklet) plays the notes of N.json,\n"
         "  {\"notes\": [{\"time\": 0, \"duration\": 0.5, \"midi\": 60, \"velocity\": 0.8}, ...]}\n"
         "(without midi or f0_hz a note plays at the preset's own pitch; a drum note tunes the hit). The\n"
         "synth runs at the preset's rate and is resampled to --sr (default 48000). --target gives the\n"
         "recording a preset was matched to (ks's residual excitation, ddsp's f0 track), as in render.\n"
-        "Prints the real-time factor and the latency. A note at the preset's pitch at time 0 equals\n"
-        "`ddsp render` of the preset (after the latency, at --sr equal to the preset's rate).",
+        "A note at the preset's pitch at time 0 equals `ddsp render` of the preset (after the latency).\n"
+        "With --model, in.wav plays the microphone's part in live timbre transfer: converted to the\n"
+        "model's rate, analysed frame by frame (YIN f0, A-weighted loudness, causal level fitting) and\n"
+        "decoded with the latent --z (default: the input's own encoding, as `ddsp autoencode`).\n"
+        "Prints JSON: the real-time factor and the latency (input to output for --model).",
         {
             {"--synth", nullptr, true, "synth name; optional if --params names one", "S"},
             {"--params", nullptr, true, "parameter file (JSON, physical units)", "P.json"},
@@ -117,6 +193,9 @@ int cmd_stream(int argc, char** argv) {
             {"--block", nullptr, true, "samples per block (1..8192, default 128: Web Audio's quantum)", "N"},
             {"--seconds", nullptr, true, "output duration (default: the last note's end plus 2 s)", "T"},
             {"--seed", nullptr, true, "seed of the synth's noise sources (default 0)", "K"},
+            {"--model", nullptr, true, "DDSP autoencoder (safetensors from ddsp train)", "M.safetensors"},
+            {"--input", nullptr, true, "the live input for --model (WAV)", "in.wav"},
+            {"--z", nullptr, true, "latent for --model, comma-separated", "V1,V2,..."},
             {"--output", "-o", true, "output WAV file (float32)", "out.wav"},
         }};
     const char* cmd = "stream";
@@ -130,8 +209,14 @@ int cmd_stream(int argc, char** argv) {
     uint64_t seed = 0;
     if (!args.get_int("--sr", out_rate, 8000, 384000, error) || !args.get_int("--block", block, 1, 8192, error) ||
         !args.get_double("--seconds", seconds, 0.001, 3600, error) || !args.get_u64("--seed", seed, error) ||
-        !args.require("--output", error) || !args.require("--notes", error))
+        !args.require("--output", error))
         return fail(cmd, error, kExitUsage);
+    if (args.has("--model")) {
+        if (args.has("--synth") || args.has("--params") || args.has("--notes") || args.has("--target"))
+            return fail(cmd, "--model takes --input, not --synth/--params/--notes/--target", kExitUsage);
+        return stream_model(cmd, args, out_rate, block);
+    }
+    if (!args.require("--notes", error)) return fail(cmd, error, kExitUsage);
 
     SynthChoice choice;
     if (!choose_synth(args, "--params", choice, error)) return fail(cmd, error);

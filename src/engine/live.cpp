@@ -2,6 +2,7 @@
 #include "engine/live.h"
 
 #include "engine/synth_job.h"
+#include "nn/autoencoder.h"
 #include "synth/ddsp_synth.h"
 #include "util/json.h"
 
@@ -15,6 +16,12 @@ namespace ddsp::engine {
 double midi_to_hz(double midi) { return 440.0 * std::pow(2.0, (midi - 69.0) / 12.0); }
 
 namespace {
+
+constexpr double kKeyAttackS = 0.01, kKeyReleaseS = 0.15, kKeyGlideS = 0.02;  // decoder from the keyboard
+constexpr double kSilentDb = -120;
+// A note's loudness from its velocity: the shipped model's training notes peak between -42 and
+// -14 dB (A-weighted); velocity 1 plays at -14 dB, 0.5 at -28.
+double velocity_to_db(double velocity) { return -42.0 + 28.0 * std::clamp(velocity, 0.0, 1.0); }
 
 double median(Vec v) {
     if (v.size() == 0) return 0;
@@ -185,11 +192,24 @@ int LiveEngine::allocate_voice() {
 }
 
 void LiveEngine::note_on(int midi, double velocity, double f0_hz) {
-    if (!loaded_ || midi < 0 || midi > 127) return;
+    if (midi < 0 || midi > 127) return;
     if (!(velocity > 0)) {  // also NaN
         note_off(midi);
         return;
     }
+    if (source_ == Source::decoder_keys) {
+        // Monophonic: the newest note sounds; releasing it returns to the one held before.
+        int k = 0;
+        for (int i = 0; i < key_count_; ++i)
+            if (key_stack_[i] != midi) key_stack_[k++] = key_stack_[i];
+        key_count_ = std::min(k, 15);
+        key_stack_[key_count_++] = midi;
+        if (key_level_db_ <= kSilentDb + 1) key_f0_hz_ = midi_to_hz(midi);  // no glide from silence
+        key_target_db_ = velocity_to_db(std::min(velocity, 1.0));
+        ++stats_.notes;
+        return;
+    }
+    if (!loaded_) return;
     velocity = std::min(velocity, 1.0);
     int slot = find_voice_for(midi);
     if (slot < 0) {
@@ -215,17 +235,26 @@ void LiveEngine::note_on(int midi, double velocity, double f0_hz) {
 }
 
 void LiveEngine::note_off(int midi) {
+    if (source_ == Source::decoder_keys) {
+        int k = 0;
+        for (int i = 0; i < key_count_; ++i)
+            if (key_stack_[i] != midi) key_stack_[k++] = key_stack_[i];
+        key_count_ = k;
+        if (key_count_ == 0) key_target_db_ = kSilentDb;
+        return;
+    }
     const int slot = find_voice_for(midi);
     if (slot >= 0) voices_[size_t(slot)]->release();
 }
 
 void LiveEngine::all_notes_off() {
+    key_count_ = 0;
+    key_target_db_ = kSilentDb;
     for (auto& v : voices_)
         if (v->active()) v->choke(kStealSeconds);
 }
 
 void LiveEngine::process(const Real* input, Real* out, int frames) {
-    (void)input;
     ++stats_.quanta;
     stats_.frames += frames;
     int done = 0;
@@ -246,6 +275,7 @@ void LiveEngine::process(const Real* input, Real* out, int frames) {
             produced = resampler_.pull(out + done, n);
         }
         for (int i = produced; i < n; ++i) out[done + i] = 0;
+        if (model_loaded_ && source_ != Source::synth) run_decoder(input ? input + done : nullptr, out + done, n);
         Real peak = Real(stats_.output_peak);
         for (int i = 0; i < n; ++i) {
             Real& y = out[done + i];
@@ -266,6 +296,160 @@ double LiveEngine::take_peak() {
     const double p = stats_.output_peak;
     stats_.output_peak = 0;
     return p;
+}
+
+}  // namespace ddsp::engine
+
+namespace ddsp::engine {
+
+// [SECTION] the decoder path
+
+bool LiveEngine::load_model(const nn::Autoencoder& model, std::string& error) {
+    const double model_rate = model.config().decoder.sample_rate_hz;
+    nn::StreamDecoder decoder;
+    if (!decoder.init(model, error)) return false;
+    nn::StreamConditioner conditioner;
+    nn::ConditioningParams cp = model.config().conditioning;
+    if (!conditioner.init(model_rate, cp, error)) return false;
+    if (conditioner.hop() != decoder.hop()) {
+        error = "live: the analyser's hop and the decoder's differ";
+        return false;
+    }
+    // The analysis side needs f0 and loudness, not the top octave's last 2 kHz: a wider transition
+    // band there (passband 0.7) halves that converter's delay (16 kHz: 1.1 ms instead of 2.1).
+    dsp::ResampleParams rp_in, rp_out;
+    rp_in.passband = 0.7;
+    rp_out.passband = 0.85;
+    const int model_chunk = int(std::ceil(max_block_ * model_rate / output_rate_hz_)) + 8;
+    dsp::StreamResampler down, up;
+    if (!down.init(output_rate_hz_, model_rate, max_block_, rp_in, error) ||
+        !up.init(model_rate, output_rate_hz_, model_chunk + 512, rp_out, error))
+        return false;
+    decoder_ = std::move(decoder);
+    conditioner_ = std::move(conditioner);
+    dec_down_ = std::move(down);
+    dec_up_ = std::move(up);
+    const int hop = decoder_.hop();
+    dec_in_.assign(size_t(model_chunk + 512), Real(0));
+    dec_hop_.assign(size_t(hop), Real(0));
+    dec_out_.assign(size_t(max_block_), Real(0));
+    // The input path's queue starts with enough silence that the decoder is never late: the
+    // down-converter's delay, the analysis look-ahead and one frame of granularity.
+    prefill_ = dec_down_.latency_samples() + conditioner_.latency_samples() + hop;
+    fifo_.assign(size_t(prefill_ + 4 * hop + model_chunk + 1024), Real(0));
+    model_loaded_ = true;
+    reset_decoder_path();
+    return true;
+}
+
+void LiveEngine::set_z(const Real* z, int n) {
+    if (model_loaded_) decoder_.set_z(z, n);
+}
+
+bool LiveEngine::set_source(Source source, std::string& error) {
+    if (source != Source::synth && !model_loaded_) {
+        error = "live: no decoder model loaded";
+        return false;
+    }
+    if (source != source_) {
+        source_ = source;
+        if (model_loaded_) reset_decoder_path();
+    }
+    return true;
+}
+
+void LiveEngine::reset_decoder_path() {
+    decoder_.reset();
+    conditioner_.reset();
+    dec_down_.reset();
+    dec_up_.reset();
+    fifo_read_ = 0;
+    fifo_count_ = 0;
+    key_count_ = 0;
+    key_level_db_ = key_target_db_ = kSilentDb;
+    if (source_ == Source::decoder_input) {
+        std::fill(dec_hop_.begin(), dec_hop_.end(), Real(0));
+        for (int left = prefill_; left > 0; left -= int(dec_hop_.size()))
+            fifo_push(dec_hop_.data(), std::min(left, int(dec_hop_.size())));
+    }
+}
+
+int LiveEngine::input_latency_samples() const {
+    if (!model_loaded_) return 0;
+    const double model_rate = decoder_.sample_rate_hz();
+    // Content arriving at the input at model-rate time i leaves the decoder at stream index
+    // i + decoder latency, queued behind prefill_ samples, then the up-converter's delay.
+    const double model_samples = double(prefill_ + decoder_.latency_samples());
+    return int(std::lround(model_samples * output_rate_hz_ / model_rate)) + dec_up_.latency_samples();
+}
+
+int LiveEngine::decoder_key_latency_samples() const {
+    if (!model_loaded_) return 0;
+    return int(std::lround(decoder_.latency_samples() * output_rate_hz_ / decoder_.sample_rate_hz())) +
+           dec_up_.latency_samples();
+}
+
+void LiveEngine::fifo_push(const Real* x, int n) {
+    const int cap = int(fifo_.size());
+    n = std::min(n, cap - fifo_count_);  // cannot happen at the sizes above; never overrun
+    for (int i = 0; i < n; ++i) fifo_[size_t((fifo_read_ + fifo_count_ + i) % cap)] = x[i];
+    fifo_count_ += n;
+}
+
+int LiveEngine::fifo_pop(Real* x, int n) {
+    const int cap = int(fifo_.size());
+    n = std::min(n, fifo_count_);
+    for (int i = 0; i < n; ++i) x[i] = fifo_[size_t((fifo_read_ + i) % cap)];
+    fifo_read_ = (fifo_read_ + n) % cap;
+    fifo_count_ -= n;
+    return n;
+}
+
+void LiveEngine::run_decoder(const Real* input, Real* out, int frames) {
+    const int hop = decoder_.hop();
+    const double frame_s = hop / decoder_.sample_rate_hz();
+    if (source_ == Source::decoder_input) {
+        // Input -> model rate -> analysis frames -> decoder -> queue.
+        if (input) {
+            dec_down_.push(input, frames);
+        } else {
+            std::fill(dec_out_.begin(), dec_out_.begin() + frames, Real(0));
+            dec_down_.push(dec_out_.data(), frames);
+        }
+        const int n = dec_down_.pull(dec_in_.data(), int(dec_in_.size()));
+        conditioner_.push(dec_in_.data(), n);
+        nn::StreamFrame fr;
+        while (conditioner_.pop(fr)) {
+            stats_.input_f0_hz = fr.f0_hz;
+            stats_.input_loudness_db = fr.loudness_db;
+            stats_.input_voiced = fr.voiced;
+            decoder_.set_output_gain(Real(std::pow(10.0, -fr.gain_db / 20.0)));
+            decoder_.push_frame(fr.f0_hz, fr.loudness_db, fr.centroid_hz, dec_hop_.data());
+            fifo_push(dec_hop_.data(), hop);
+            ++stats_.decoder_frames;
+        }
+    } else {
+        // Keyboard: frames on demand; the last held note's pitch (gliding), loudness enveloped.
+        const int need = dec_up_.inputs_needed(frames);
+        while (fifo_count_ < need) {
+            if (key_count_ > 0) {
+                const double f = midi_to_hz(key_stack_[key_count_ - 1]);
+                key_f0_hz_ *= std::pow(f / key_f0_hz_, std::min(1.0, frame_s / kKeyGlideS));
+            }
+            const double tau = key_target_db_ > key_level_db_ ? kKeyAttackS : kKeyReleaseS;
+            key_level_db_ += (key_target_db_ - key_level_db_) * std::min(1.0, frame_s / tau);
+            decoder_.set_output_gain(1);
+            decoder_.push_frame(key_f0_hz_, key_level_db_, 0.0, dec_hop_.data());
+            fifo_push(dec_hop_.data(), hop);
+            ++stats_.decoder_frames;
+        }
+    }
+    const int need = dec_up_.inputs_needed(frames);
+    const int m = fifo_pop(dec_in_.data(), std::min(need, int(dec_in_.size())));
+    dec_up_.push(dec_in_.data(), m);
+    const int got = dec_up_.pull(dec_out_.data(), frames);
+    for (int i = 0; i < got; ++i) out[i] += dec_out_[size_t(i)];
+    stats_.decoder_underruns += frames - got;
 }
 
 }  // namespace ddsp::engine

@@ -10,11 +10,22 @@
 //
 // Latency of a note: the quantum it lands in plus the rate converter's delay
 // (note_latency_samples(): 16 kHz -> 48 kHz, 101 output samples = 2.1 ms).
+//
+// The decoder path (load_model): the DDSP autoencoder's decoder frame by frame (nn/stream_decoder.h)
+// with the panel's z, driven either by the keyboard (Source::decoder_keys: monophonic, the last held
+// note's pitch, loudness from its velocity with a short attack and release) or by the live input
+// (Source::decoder_input: live timbre transfer). The input, at the output rate, is converted to the
+// model's rate, analysed frame by frame (nn/stream_conditioning.h: YIN f0, A-weighted loudness,
+// causal level fitting), decoded, and converted back:
+//   input_latency_samples() = down-converter + analysis look-ahead + decoder (next frame, noise
+//   FIR) + one hop of buffering + up-converter; 16 kHz model at 48 kHz: see input_latency_ms().
 #pragma once
 
 #include "dsp/resample.h"
 #include "engine/synth_job.h"
 #include "match/params_json.h"
+#include "nn/stream_conditioning.h"
+#include "nn/stream_decoder.h"
 #include "synth/stream.h"
 
 #include <memory>
@@ -54,10 +65,16 @@ struct LiveStats {
     long long steals = 0;        // voices taken from a sounding note
     long long non_finite = 0;    // samples a kernel produced as NaN/Inf (written as 0)
     long long clipped = 0;       // samples beyond +-1 (clipped)
+    long long decoder_frames = 0;   // frames the decoder played
+    long long decoder_underruns = 0;  // output samples the decoder path could not deliver in time
+    double input_f0_hz = 0;      // the live input's latest analysed frame
+    double input_loudness_db = -120;
+    bool input_voiced = false;
 };
 
 class LiveEngine {
 public:
+    enum class Source { synth, decoder_keys, decoder_input };
     static constexpr int kPolyphony = 8;        // notes held at once
     static constexpr int kVoiceSlots = 12;      // plus voices still fading after a steal
     static constexpr double kStealSeconds = 0.005;
@@ -83,6 +100,19 @@ public:
     // live input at the output rate, for the decoder path. No allocation.
     void process(const Real* input, Real* out, int frames);
 
+    // [decoder path]
+    // The model's decoder and an analyser at its rate (allocates; outside the audio callback).
+    bool load_model(const nn::Autoencoder& model, std::string& error);
+    bool has_model() const { return model_loaded_; }
+    void set_z(const Real* z, int n);
+    // What plays: the synth's voices (default), the decoder from the keyboard, or the decoder from
+    // the input. Switching restarts the decoder path (silence first, no click from old state).
+    bool set_source(Source source, std::string& error);
+    Source source() const { return source_; }
+    int input_latency_samples() const;  // algorithmic, input sample -> output sample
+    double input_latency_ms() const { return 1000.0 * input_latency_samples() / output_rate_hz_; }
+    int decoder_key_latency_samples() const;
+
     double output_rate_hz() const { return output_rate_hz_; }
     int note_latency_samples() const { return resampler_.latency_samples(); }
     const LiveStats& stats() const { return stats_; }
@@ -91,6 +121,10 @@ public:
 private:
     int find_voice_for(int midi) const;
     int allocate_voice();
+    void reset_decoder_path();
+    void run_decoder(const Real* input, Real* out, int frames);
+    void fifo_push(const Real* x, int n);
+    int fifo_pop(Real* x, int n);
 
     double output_rate_hz_ = 48000;
     int max_block_ = 128;
@@ -104,6 +138,21 @@ private:
     dsp::StreamResampler resampler_;
     std::vector<Real> mix_;  // at the preset's rate
     LiveStats stats_;
+
+    // [decoder path]
+    bool model_loaded_ = false;
+    Source source_ = Source::synth;
+    nn::StreamDecoder decoder_;
+    nn::StreamConditioner conditioner_;
+    dsp::StreamResampler dec_down_, dec_up_;  // output rate -> model rate -> output rate
+    std::vector<Real> dec_in_, dec_hop_, dec_out_;  // model-rate input chunk, one frame, output chunk
+    std::vector<Real> fifo_;                         // decoded samples waiting for the up-converter
+    int fifo_read_ = 0, fifo_count_ = 0;
+    int prefill_ = 0;                                // samples of silence the input path starts with
+    // Keyboard source: the held notes (most recent last), the loudness envelope.
+    int key_stack_[16] = {};
+    int key_count_ = 0;
+    double key_f0_hz_ = 220, key_level_db_ = -120, key_target_db_ = -120;
 };
 
 }  // namespace ddsp::engine
