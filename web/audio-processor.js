@@ -1,13 +1,23 @@
-// The studio's AudioWorkletProcessor ('ddsp-player'): a thin shell around the wasm player in
-// ddsp_worklet.mjs (src/wasm/worklet_api.cpp). Messages are handled here, on the audio thread but
-// outside process(): incoming samples are copied straight into the player's fixed slots. process()
-// asks the player for one block and copies it to every output channel; it allocates nothing.
+// The studio's AudioWorkletProcessor ('ddsp-player'): a thin shell around the wasm engine in
+// ddsp_worklet.mjs (src/wasm/worklet_api.cpp): the A/B player and the live engine (the synths'
+// streaming kernels for the keyboard and MIDI, the DDSP decoder from the keyboard or the
+// microphone). Messages are handled here, on the audio thread but outside process(): samples,
+// presets and models are copied straight into wasm memory. process() copies the input in, asks the
+// engine for one block and copies it to every output channel; it allocates nothing (the engine
+// counts operator new calls inside its render: liveStats().allocations).
 // Protocol: web/README.md, "AudioEngine / worklet protocol".
 import createDdspWorklet from './ddsp_worklet.mjs';
 
 const SLOTS = { target: 0, recon: 1 };
 const SLOT_NAMES = ['target', 'recon'];
 const LEVELS_PER_S = 20;
+const SOURCES = { synth: 0, keys: 1, input: 2 };
+const SOURCE_NAMES = ['synth', 'keys', 'input'];
+// The worklet scope may lack performance.now(); Date.now() (1 ms steps) still gives an unbiased mean.
+const hasPerformance = typeof globalThis.performance?.now === 'function';
+const clock = hasPerformance ? () => globalThis.performance.now() : () => Date.now();
+// (No TextEncoder/TextDecoder in AudioWorkletGlobalScope: text goes through the module's own UTF-8
+// helpers.)
 
 class DdspPlayerProcessor extends AudioWorkletProcessor {
   constructor() {
@@ -26,20 +36,25 @@ class DdspPlayerProcessor extends AudioWorkletProcessor {
       return;
     }
     const m = this.m;
-    m._dw_init(sampleRate);
+    if (!m._dw_init(sampleRate)) {
+      this.port.postMessage({ type: 'error', request: 'init', message: `audio engine: ${this.errorText()}` });
+      this.m = null;
+      return;
+    }
     this.outIndex = m._dw_output() >> 2;
+    this.inIndex = m._dw_input() >> 2;
     this.levelsIndex = m._dw_levels_take() >> 2;
     this.maxFrames = m._dw_max_render_frames();
     this.bindViews(128);
+    // Audio-thread load: time per process() call, against the quantum's budget.
+    this.timing = { quanta: 0, sumMs: 0, maxMs: 0, xruns: 0 };
+    this.peakSinceStats = 0;
     this.levelFrames = Math.max(128, Math.round(sampleRate / LEVELS_PER_S));
     this.framesSinceLevel = 0;
     this.wasActive = false;
     // One message object, refilled each time (postMessage clones it).
     this.level = { type: 'level', peak: 0, rms: 0, slot: null, playing: false, position: 0 };
-    this.port.postMessage({
-      type: 'ready', sampleRate, slotFrames: m._dw_slot_capacity(), maxNotes: m._dw_max_notes(),
-      notePoolFrames: m._dw_note_pool_frames(),
-    });
+    this.port.postMessage({ type: 'ready', sampleRate, slotFrames: m._dw_slot_capacity() });
   }
 
   // Views over wasm memory. The memory is fixed in size, so this runs at start-up (and again only
@@ -47,6 +62,7 @@ class DdspPlayerProcessor extends AudioWorkletProcessor {
   bindViews(frames) {
     this.heap = this.m.HEAPF32;
     this.outView = this.heap.subarray(this.outIndex, this.outIndex + frames);
+    this.inView = this.heap.subarray(this.inIndex, this.inIndex + frames);
     this.levelsView = this.heap.subarray(this.levelsIndex, this.levelsIndex + 8);
   }
 
@@ -84,32 +100,61 @@ class DdspPlayerProcessor extends AudioWorkletProcessor {
         case 'gain':
           m._dw_set_gain_db(Number(msg.db));
           break;
-        case 'notes': {
-          const list = Array.isArray(msg.samples) ? msg.samples : [];
-          const cap = m._dw_notes_begin(msg.base | 0, list.length);
-          const count = Math.min(list.length, m._dw_max_notes());
-          let truncated = false;
-          for (let i = 0; i < count; i++) {
-            const s = toFloat32(list[i]);
-            const n = Math.min(s.length, cap);
-            m.HEAPF32.set(n === s.length ? s : s.subarray(0, n), m._dw_note_buffer(i) >> 2);
-            m._dw_note_end(i, n);
-            truncated ||= n < s.length;
-          }
-          this.reply(msg, {
-            type: 'notesLoaded', base: msg.base | 0, count, frames: cap,
-            truncated: truncated || count < list.length,
-          });
+        case 'livePreset': {
+          // A parameter file (JSON text), the ks excitation head and the ddsp f0 frames.
+          const head = msg.head ? toFloat32(msg.head) : new Float32Array(0);
+          const f0 = msg.f0 ? toFloat32(msg.f0) : new Float32Array(0);
+          const bytes = this.stageText(String(msg.params ?? ''));
+          const fl = m._dw_floats(head.length + f0.length) >> 2;
+          m.HEAPF32.set(head, fl);
+          m.HEAPF32.set(f0, fl + head.length);
+          if (!m._dw_live_load(bytes, head.length, f0.length, Number(msg.seed ?? 0))) throw new Error(this.errorText());
+          this.reply(msg, { type: 'livePresetLoaded', ...this.stats() });
           break;
         }
+        case 'liveParams': {
+          // NaN and infinities are not JSON: they reach the engine as strings and are refused there.
+          const text = JSON.stringify(msg.params ?? {}, (k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+          if (!m._dw_live_set_params(this.stageText(text))) throw new Error(this.errorText());
+          this.reply(msg, { type: 'liveParamsSet' });
+          break;
+        }
+        case 'liveModel': {
+          const bytes = msg.bytes instanceof ArrayBuffer ? new Uint8Array(msg.bytes) : msg.bytes;
+          if (!(bytes instanceof Uint8Array)) throw new Error('liveModel: bytes must be an ArrayBuffer or Uint8Array');
+          m.HEAPU8.set(bytes, m._dw_staging(bytes.length));
+          if (!m._dw_live_load_model(bytes.length)) throw new Error(this.errorText());
+          this.reply(msg, { type: 'liveModelLoaded', ...this.stats() });
+          break;
+        }
+        case 'liveZ': {
+          const z = toFloat32(msg.z ?? []);
+          m.HEAPF32.set(z, m._dw_floats(z.length) >> 2);
+          m._dw_live_set_z(z.length);
+          break;
+        }
+        case 'liveSource': {
+          const source = SOURCES[msg.source];
+          if (source === undefined) throw new Error(`unknown source '${msg.source}' (use 'synth', 'keys' or 'input')`);
+          if (!m._dw_live_source(source)) throw new Error(this.errorText());
+          this.reply(msg, { type: 'liveSourceSet', source: msg.source });
+          break;
+        }
+        case 'liveStats':
+          this.reply(msg, { type: 'liveStats', ...this.stats() });
+          if (msg.reset) {
+            this.timing = { quanta: 0, sumMs: 0, maxMs: 0, xruns: 0 };
+            this.peakSinceStats = 0;
+          }
+          break;
         case 'noteOn':
-          m._dw_note_on(msg.note | 0, msg.velocity === undefined ? 0.8 : Number(msg.velocity));
+          m._dw_live_note_on(msg.note | 0, msg.velocity === undefined ? 0.8 : Number(msg.velocity));
           break;
         case 'noteOff':
-          m._dw_note_off(msg.note | 0);
+          m._dw_live_note_off(msg.note | 0);
           break;
         case 'allNotesOff':
-          m._dw_all_notes_off();
+          m._dw_live_all_notes_off();
           break;
         case 'sync':
           this.reply(msg, { type: 'synced' });
@@ -125,16 +170,26 @@ class DdspPlayerProcessor extends AudioWorkletProcessor {
   process(inputs, outputs) {
     const out = outputs[0];
     if (!this.m || !out || out.length === 0) return true;
+    const t0 = clock();
     const frames = out[0].length;
     if (this.m.HEAPF32 !== this.heap || (this.outView.length !== frames && frames <= this.maxFrames)) {
       this.bindViews(Math.min(frames, this.maxFrames));
     }
+    const input = inputs[0]?.[0];
+    const hasInput = !!input && input.length === frames && frames <= this.maxFrames;
+    if (hasInput) this.inView.set(input);
     if (frames <= this.maxFrames) {
-      this.m._dw_render(frames);
+      this.m._dw_render(frames, hasInput ? 1 : 0);
       for (let c = 0; c < out.length; c++) out[c].set(this.outView);
     } else {
       this.renderLong(out, frames);
     }
+    const ms = clock() - t0;
+    const tm = this.timing;
+    tm.quanta++;
+    tm.sumMs += ms;
+    if (ms > tm.maxMs) tm.maxMs = ms;
+    if (ms > (1000 * frames) / sampleRate) tm.xruns++;  // over the quantum's budget: a late block
     this.framesSinceLevel += frames;
     if (this.framesSinceLevel >= this.levelFrames) {
       this.framesSinceLevel = 0;
@@ -147,10 +202,44 @@ class DdspPlayerProcessor extends AudioWorkletProcessor {
   renderLong(out, frames) {
     for (let off = 0; off < frames; off += this.maxFrames) {
       const n = Math.min(this.maxFrames, frames - off);
-      this.m._dw_render(n);
+      this.m._dw_render(n, 0);
       const chunk = this.m.HEAPF32.subarray(this.outIndex, this.outIndex + n);
       for (let c = 0; c < out.length; c++) out[c].set(chunk, off);
     }
+  }
+
+  // UTF-8 text into the engine's staging area; returns its length in bytes.
+  stageText(text) {
+    const m = this.m;
+    const n = m.lengthBytesUTF8(text);
+    m.stringToUTF8(text, m._dw_staging(n), n + 1);
+    return n;
+  }
+
+  errorText() { return this.m.UTF8ToString(this.m._dw_error()); }
+
+  // window.ddsp.live.stats() and the UI's latency / load line (web/README.md).
+  stats() {
+    const m = this.m;
+    const base = m._dw_live_stats() >> 3;
+    const v = m.HEAPF64.subarray(base, base + 16);
+    const tm = this.timing;
+    const source = SOURCE_NAMES[v[13]] ?? 'synth';
+    const budgetMs = (1000 * 128) / sampleRate;
+    const ms = (samples) => (1000 * samples) / sampleRate;
+    // What sounds now: its algorithmic latency plus the quantum the event waits for.
+    const latencySamples = source === 'input' ? v[6] : source === 'keys' ? v[14] : v[5];
+    return {
+      sampleRate, quanta: tm.quanta, xruns: tm.xruns,
+      processMsMean: tm.quanta ? tm.sumMs / tm.quanta : 0, processMsMax: tm.maxMs, budgetMs,
+      clock: hasPerformance ? 'performance.now' : 'Date.now',
+      outputPeak: this.peakSinceStats, latencyMs: ms(latencySamples) + budgetMs,
+      voices: v[0], notes: v[1], steals: v[2], nonFinite: v[3], clipped: v[4],
+      noteLatencyMs: ms(v[5]), inputLatencyMs: ms(v[6]), keysLatencyMs: ms(v[14]), underruns: v[7],
+      input: { f0Hz: v[8], loudnessDb: v[9], voiced: v[10] > 0 },
+      hasPreset: v[11] > 0, hasModel: v[12] > 0, source, decoderFrames: v[15],
+      allocations: m._dw_alloc_count(),
+    };
   }
 
   // Levels while anything sounds, then one last (silent) message.
@@ -158,6 +247,7 @@ class DdspPlayerProcessor extends AudioWorkletProcessor {
     this.m._dw_levels_take();
     const v = this.levelsView;
     const active = v[4] > 0 || v[0] > 0;
+    this.peakSinceStats = Math.max(this.peakSinceStats, v[0]);
     if (active || this.wasActive) {
       const lv = this.level;
       lv.peak = v[0];

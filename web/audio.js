@@ -9,7 +9,11 @@
 // Methods called before init() finishes wait for it (messages keep their order).
 //   await engine.loadBuffer('target', samples, 16000);
 //   engine.play('target', { loop: true }); engine.toggle(); engine.stop(); engine.setGain(-6);
-//   await engine.setNotes(48, noteBuffers, 16000); engine.noteOn(60, 0.8); engine.noteOff(60);
+// The live engine (synths on the audio thread, the decoder from the keyboard or the microphone):
+//   await engine.livePreset({ params: paramFileJson, head, f0, seed });
+//   engine.noteOn(60, 0.8); engine.noteOff(60); await engine.liveParams({ decay_s: 3 });
+//   await engine.liveModel(bytes); engine.liveZ(z); await engine.liveSource('input');
+//   await engine.setInput(mediaStream); const st = await engine.liveStats();
 //   engine.onLevel = ({ peak, rms, slot, position }) => ...;
 //   const y = await AudioEngine.renderOffline({ target: { samples, sampleRate }, seconds: 2 });
 
@@ -156,8 +160,7 @@ export class AudioEngine {
     this.loop = false;
     this.playing = false;     // from play()/stop() and the level messages
     this.slotFrames = 0;      // per-slot capacity in frames at the context's rate
-    this.maxNotes = 0;
-    this.notePoolFrames = 0;  // the note bank, shared evenly by the notes
+    this.inputSource = null;  // the microphone's MediaStreamAudioSourceNode
     this.nextId = 1;
     this.pending = new Map();
   }
@@ -172,8 +175,10 @@ export class AudioEngine {
   async #init() {
     await this.context.audioWorklet.addModule(new URL('./audio-processor.js', import.meta.url));
     const channels = Math.max(1, Math.min(2, this.context.destination.channelCount || 2));
+    // One mono input: the microphone for live timbre transfer (setInput).
     this.node = new AudioWorkletNode(this.context, PROCESSOR_NAME, {
-      numberOfInputs: 0, numberOfOutputs: 1, outputChannelCount: [channels],
+      numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [channels],
+      channelCount: 1, channelCountMode: 'explicit', channelInterpretation: 'speakers',
     });
     const ready = new Promise((resolve, reject) => {
       this.readyWaiter = { resolve, reject };
@@ -189,8 +194,6 @@ export class AudioEngine {
     this.node.connect(this.context.destination);
     const info = await ready;
     this.slotFrames = info.slotFrames;
-    this.maxNotes = info.maxNotes;
-    this.notePoolFrames = info.notePoolFrames;
     this.started = true;
     for (const [msg, transfer] of this.queue) this.node.port.postMessage(msg, transfer);
     this.queue = [];
@@ -303,16 +306,40 @@ export class AudioEngine {
 
   setGain(db) { this.#post({ type: 'gain', db: Number(db) }); }
 
-  // The keyboard's note bank: one buffer per MIDI note from baseMidi up, at sampleRate.
-  // Resolves {count, frames (per-note capacity), truncated}.
-  async setNotes(baseMidi, buffers, sampleRate) {
-    const count = this.maxNotes ? Math.min(buffers.length, this.maxNotes) : buffers.length;
-    const perNote = count > 0 ? Math.floor(this.notePoolFrames / count) : 0;  // the processor's split
-    const list = [];
-    for (let i = 0; i < count; i++) list.push(this.#toContextRate(buffers[i], sampleRate, perNote));
-    const transfer = list.filter((x, i) => x !== buffers[i]).map((x) => x.buffer);
-    const r = await this.#request({ type: 'notes', base: baseMidi | 0, samples: list }, transfer);
-    return { count: r.count, frames: r.frames, truncated: r.truncated || r.count < buffers.length };
+  // [live engine] A preset for the synths' streaming kernels: params is a parameter file's JSON
+  // text; head (ks: the recording's first samples at the preset's rate) and f0 (ddsp: f0 per
+  // frame) are optional Float32Arrays. Resolves the live stats.
+  livePreset({ params, head, f0, seed = 0 }) {
+    return this.#request({ type: 'livePreset', params: String(params), head, f0, seed });
+  }
+
+  // Changes some values ({name: number or [numbers]}, the parameter file's units); they glide over
+  // 5 ms. Rejects NaN, unknown names and wrong sizes; clamps finite values into range.
+  liveParams(params) { return this.#request({ type: 'liveParams', params }); }
+
+  // A DDSP autoencoder (safetensors bytes) for the decoder path; the latent; the source that plays:
+  // 'synth' (the preset's voices), 'keys' (the decoder from the keyboard) or 'input' (the decoder
+  // from the microphone, see setInput).
+  liveModel(bytes) {
+    const copy = bytes instanceof ArrayBuffer ? bytes.slice(0) : new Uint8Array(bytes).slice().buffer;
+    return this.#request({ type: 'liveModel', bytes: copy }, [copy]);
+  }
+  liveZ(z) { this.#post({ type: 'liveZ', z: Float32Array.from(z) }); }
+  liveSource(source) { return this.#request({ type: 'liveSource', source }); }
+
+  // {sampleRate, quanta, xruns, processMsMean, processMsMax, budgetMs, outputPeak, latencyMs, ...}
+  // (web/README.md). reset: start the timing and the peak afresh after this reading.
+  liveStats({ reset = false } = {}) { return this.#request({ type: 'liveStats', reset }); }
+
+  // The live input: a MediaStream (the microphone) into the worklet's input, or null to disconnect.
+  async setInput(stream) {
+    await this.init();
+    this.inputSource?.disconnect();
+    this.inputSource = null;
+    if (stream) {
+      this.inputSource = this.context.createMediaStreamSource(stream);
+      this.inputSource.connect(this.node);
+    }
   }
 
   noteOn(note, velocity = 0.8) { this.#post({ type: 'noteOn', note: note | 0, velocity }); }
@@ -326,23 +353,36 @@ export class AudioEngine {
   }
 
   // Runs the same processor in an OfflineAudioContext and returns the mono output.
-  //   target, recon: {samples, sampleRate}; notes: {base, samples: [Float32Array], sampleRate}
+  //   target, recon: {samples, sampleRate}; preset: livePreset's argument; model: bytes;
+  //   input: {samples, sampleRate} played into the worklet's input (as a microphone would);
   //   gainDb: output gain; events: [{time, type: 'play'|'stop'|'toggle'|'gain'|'noteOn'|'noteOff'
-  //   |'allNotesOff'|'load'|'notes', slot?, loop?, db?, note?, velocity?, samples?, sampleRate?,
-  //   base?}]. Times are rounded to 128-frame blocks (the offline context suspends there).
-  //   Without events: play target (else recon) at 0.
-  static async renderOffline({ seconds, sampleRate = 48000, target, recon, notes, gainDb, events } = {}) {
+  //   |'allNotesOff'|'load'|'liveParams'|'liveSource'|'liveZ', slot?, loop?, db?, note?, velocity?,
+  //   samples?, sampleRate?, params?, source?, z?}]. Times are rounded to 128-frame blocks (the
+  //   offline context suspends there). Without events: play target (else recon) at 0.
+  //   Returns the mono output; with {withStats: true}, {output, stats} (liveStats at the end).
+  static async renderOffline({ seconds, sampleRate = 48000, target, recon, preset, model, input, gainDb, events,
+    withStats = false } = {}) {
     const frames = Math.round(seconds * sampleRate);
     if (!(frames > 0)) throw new RangeError('renderOffline: seconds must be > 0');
     const context = new OfflineAudioContext(1, frames, sampleRate);
     const engine = await AudioEngine.create({ context });
     if (target) await engine.loadBuffer('target', target.samples, target.sampleRate);
     if (recon) await engine.loadBuffer('recon', recon.samples, recon.sampleRate);
-    if (notes) await engine.setNotes(notes.base, notes.samples, notes.sampleRate);
+    if (preset) await engine.livePreset(preset);
+    if (model) await engine.liveModel(model);
+    if (input) {
+      const buffer = context.createBuffer(1, input.samples.length, input.sampleRate);
+      buffer.copyToChannel(Float32Array.from(input.samples), 0);
+      const src = context.createBufferSource();
+      src.buffer = buffer;
+      src.connect(engine.node);
+      src.start(0);
+    }
     if (gainDb !== undefined) engine.setGain(gainDb);
     if (!events) events = target || recon ? [{ time: 0, type: 'play', slot: target ? 'target' : 'recon' }] : [];
 
-    const known = ['play', 'stop', 'toggle', 'gain', 'noteOn', 'noteOff', 'allNotesOff', 'load', 'notes'];
+    const known = ['play', 'stop', 'toggle', 'gain', 'noteOn', 'noteOff', 'allNotesOff', 'load', 'liveParams',
+      'liveSource', 'liveZ'];
     for (const e of events) {
       if (!known.includes(e.type)) throw new Error(`renderOffline: unknown event '${e.type}'`);
     }
@@ -356,7 +396,9 @@ export class AudioEngine {
         case 'noteOff': engine.noteOff(e.note); break;
         // Both post before their first await, so the sync() that follows covers them.
         case 'load': engine.loadBuffer(e.slot, e.samples, e.sampleRate).catch(() => {}); break;
-        case 'notes': engine.setNotes(e.base, e.samples, e.sampleRate).catch(() => {}); break;
+        case 'liveParams': engine.liveParams(e.params).catch(() => {}); break;
+        case 'liveSource': engine.liveSource(e.source).catch(() => {}); break;
+        case 'liveZ': engine.liveZ(e.z); break;
         default: engine.allNotesOff(); break;
       }
     };
@@ -377,8 +419,18 @@ export class AudioEngine {
         await context.resume();
       });
     }
+    let stats = null;
+    if (withStats) {
+      // Read the stats in the last block, while the processor still runs.
+      const last = Math.max(0, Math.floor((frames - 1) / 128) * 128);
+      context.suspend(last / sampleRate).then(async () => {
+        stats = await engine.liveStats();
+        await context.resume();
+      });
+    }
     const rendered = await context.startRendering();
     await engine.close();
-    return rendered.getChannelData(0);
+    const output = rendered.getChannelData(0);
+    return withStats ? { output, stats } : output;
   }
 }

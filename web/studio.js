@@ -156,6 +156,7 @@ export async function startStudio(options = {}) {
   attachTargetInputs(s);
   attachParamsInput(s);
   s.attachKeys();
+  s.refreshNotesSoon();  // the keyboard plays the chosen synth from the start
 
   const api = buildApi(s);
   Object.assign(window.ddsp, api);

@@ -331,6 +331,15 @@ const handlers = {
     post(out);
   },
 
+  // What the audio thread's live engine plays for these parameters (web/README.md, streamPreset).
+  streamPreset(msg) {
+    const options = {};
+    for (const k of ['seed', 'useTarget']) if (msg[k] !== undefined && msg[k] !== null) options[k] = msg[k];
+    const r = runner.streamPreset(String(msg.synth ?? ''), paramsText(msg.params), options);
+    if (r.error) throw new Error(r.error);
+    post({ type: 'streamPreset', id: msg.id, ...r });
+  },
+
   // The engine's own WAV reader, for files the browser's decoder refuses (RF64, 64-bit float,
   // unusual headers); its error says what is wrong with the file. Channels are averaged.
   decodeWav(msg) {
@@ -407,8 +416,13 @@ const handlers = {
     if (!stopFineTune(msg.id)) post({ type: 'fineTuneStopped', id: msg.id });
   },
 
+  // weights: 'base' gives the file as loaded, else the tuned weights when there are any.
   exportWeights(msg) {
     if (!modelBytes) throw new Error('no model loaded');
+    if (msg.weights === 'base') {
+      post({ type: 'weights', id: msg.id, bytes: modelBytes.slice() });
+      return;
+    }
     const r = latent.exportWeights();
     if (!(r instanceof Uint8Array)) throw new Error(r.error ?? 'export failed');
     post({ type: 'weights', id: msg.id, bytes: r });

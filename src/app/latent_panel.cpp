@@ -182,6 +182,16 @@ void LatentPanel::move_on_pad(float x, float y) {
     z_dirty_ = true;
 }
 
+void LatentPanel::set_live_stats(double latency_ms, double load_mean_percent, double load_max_percent,
+                                 double input_f0_hz, bool voiced) {
+    have_live_stats_ = true;
+    live_latency_ms_ = latency_ms;
+    live_load_mean_ = load_mean_percent;
+    live_load_max_ = load_max_percent;
+    live_f0_hz_ = input_f0_hz;
+    live_voiced_ = voiced;
+}
+
 void LatentPanel::remember_button(const char* name) {
     const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
     button_rects_.push_back({name, Rect{a.x, a.y, b.x, b.y}});
@@ -243,6 +253,26 @@ void LatentPanel::draw(float scale, const SendFn& send) {
     remember_button("recordingZ");
     if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Back to the latent the encoder gives the recording");
     if (recording_z_.empty()) ImGui::EndDisabled();
+
+    // Live input: the microphone drives the decoder on the audio thread (engine/live.h).
+    bool live = live_;
+    if (ImGui::Checkbox("Live input", &live)) {
+        live_ = live;
+        send(std::string("{\"cmd\":\"latentLiveInput\",\"on\":") + (live ? "true" : "false") + "}");
+    }
+    remember_button("live");
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("Sing, whistle or play into the microphone: the decoder answers live at this latent");
+    if (have_live_stats_ && (live_ || source_ == "keyboard")) {
+        ImGui::SameLine();
+        ImGui::Text("latency %.1f ms, audio thread %.1f %% (max %.0f %%)", live_latency_ms_, live_load_mean_,
+                    live_load_max_);
+        if (live_) {
+            ImGui::SameLine();
+            if (live_voiced_) ImGui::Text("| input %.1f Hz", live_f0_hz_);
+            else ImGui::TextUnformatted("| input unvoiced");
+        }
+    }
 
     if (source_ == "recording") {
         ImGui::SetNextItemWidth(160 * scale);

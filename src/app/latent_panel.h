@@ -26,6 +26,11 @@ public:
     void set_status(const std::string& text, bool is_error);
     void set_source(const std::string& source);  // "recording" | "keyboard"
     void set_weights(const std::string& weights, bool tuned_available);  // "base" | "tuned"
+    // Live input (microphone -> decoder on the audio thread) on or off, and the live engine's
+    // figures the panel shows: input-to-output latency and the audio thread's load.
+    void set_live(bool on) { live_ = on; }
+    void set_live_stats(double latency_ms, double load_mean_percent, double load_max_percent, double input_f0_hz,
+                        bool voiced);
     void fine_tune_started(int steps);
     // A fineTuneProgress message ({step, steps, loss, initialLoss, done, stopped}) and its losses.
     void on_fine_tune(const std::string& json, const std::vector<float>& history, bool done);
@@ -60,6 +65,9 @@ private:
     std::vector<Instrument> instruments_;
 
     std::string source_ = "recording", weights_ = "base";
+    bool live_ = false;
+    double live_latency_ms_ = 0, live_load_mean_ = 0, live_load_max_ = 0, live_f0_hz_ = 0;
+    bool live_voiced_ = false, have_live_stats_ = false;
     int transpose_st_ = 0;
     bool tuned_available_ = false;
     std::string status_;

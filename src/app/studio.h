@@ -23,6 +23,7 @@
 //   {"cmd":"latentSource","source":"recording"|"keyboard"}   (what drives the decoder; keyboard: the
 //                                                 computer keyboard and MIDI play it)
 //   {"cmd":"latentTranspose","semitones":N}     (the recording's pitch shift for timbre transfer)
+//   {"cmd":"latentLiveInput","on":true|false}   (the microphone drives the decoder on the audio thread)
 //   {"cmd":"latentPlay"}
 //   {"cmd":"latentFineTune","steps":N,"learningRate":X} {"cmd":"latentStopFineTune"}
 //   {"cmd":"latentWeights","weights":"base"|"tuned"}   (Before / After)

@@ -17,7 +17,9 @@ std::unique_ptr<StreamVoice> make_stream_ddsp_voice();  // stream_ddsp.cpp
 
 bool resolve_stream_values(const std::vector<ParamSpec>& table, const ParamValues& base, const ParamValues& changes,
                            ParamValues& out, std::string& error) {
-    for (const auto& [name, v] : changes) {
+    for (const auto& change : changes) {
+        const std::string& name = change.first;
+        const std::vector<double>& v = change.second;
         const auto it = std::find_if(table.begin(), table.end(), [&](const ParamSpec& s) { return s.name == name; });
         if (it == table.end()) {
             error = "unknown parameter '" + name + "'";

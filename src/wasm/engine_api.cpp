@@ -37,6 +37,8 @@
 //                                             again); a time budget restarts from the resume
 //   r.bestParamsJson()                    -> parameter-file JSON of the best parameters (physical units)
 //   r.bestAudio()                         -> Float32Array (their rendering) or {error}
+//   r.streamPreset(synth, paramsJson, {seed, useTarget}) -> {params, head, f0, sampleRate, seconds,
+//       pitchHz}: what the worklet's live engine plays (engine::make_stream_preset)
 //   r.render(synth, paramsJson, {seconds, sampleRate, seed, f0Hz, useTarget})
 //                                         -> {samples, sampleRate, seconds} or {error}
 //       engine::render: exactly `ddsp render --synth S --params P [--seconds] [--sr] [--seed]
@@ -58,6 +60,7 @@
 #include "dsp/wav.h"
 #include "engine/landscape_job.h"
 #include "engine/match_job.h"
+#include "engine/live.h"
 #include "engine/synth_job.h"
 #include "engine/target.h"
 #include "match/loss.h"
@@ -238,6 +241,40 @@ public:
         return out;
     }
 
+    // The live engine's preset for these parameters (engine::make_stream_preset): the parameter
+    // file resolved as the worklet will play it, plus what the synth takes from the target (ks: the
+    // recording's first samples, ddsp: its f0 track) with useTarget. -> {params, head, f0, sampleRate,
+    // seconds, pitchHz}.
+    val streamPreset(const std::string& synth_name, const std::string& params_text, const val& options) {
+        std::string error;
+        double seed = 0;
+        bool use_target = false;
+        if (!read_number(options, "seed", 0, 9007199254740991.0, seed, error)) return error_object(error);
+        read_bool(options, "useTarget", use_target);
+        engine::SynthJob job;
+        if (!engine::prepare_synth_text(synth_name, params_text, 0, job, error)) return error_object(error);
+        synth::StreamPreset preset;
+        bool ok = false;
+        if (use_target && !target_.empty()) {
+            ok = engine::make_stream_preset(job, target_, uint64_t(seed), preset, error);
+        } else {
+            match::ParamFile file = job.file;  // without a file: the synth's defaults
+            if (!job.have_file) file.synth = job.name;
+            ok = engine::make_stream_preset(file, 0, uint64_t(seed), Vec(), Vec(), preset, error);
+        }
+        if (!ok) return error_object(error);
+        const double seconds = double(preset.cfg.num_samples) / preset.cfg.sample_rate_hz;
+        val out = val::object();
+        out.set("params", match::params_to_json(preset.synth, preset.cfg.sample_rate_hz, seconds, preset.values,
+                                                preset.table));
+        out.set("head", to_float32_array(preset.excitation_head));
+        out.set("f0", to_float32_array(preset.f0_frames_hz));
+        out.set("sampleRate", preset.cfg.sample_rate_hz);
+        out.set("seconds", seconds);
+        out.set("pitchHz", preset.pitch_hz);
+        return out;
+    }
+
     val landscapeStart(const std::string& synth_name, const std::string& params_text, const std::string& x_name,
                        const std::string& y_name, int steps, const val& options) {
         std::string error, loss = "mrstft";
@@ -335,6 +372,7 @@ EMSCRIPTEN_BINDINGS(ddsp_engine) {
         .function("bestParamsJson", &MatchRunner::bestParamsJson)
         .function("bestAudio", &MatchRunner::bestAudio)
         .function("render", &MatchRunner::render)
+        .function("streamPreset", &MatchRunner::streamPreset)
         .function("landscapeStart", &MatchRunner::landscapeStart)
         .function("landscapeRun", &MatchRunner::landscapeRun)
         .function("landscapeResult", &MatchRunner::landscapeResult)

@@ -160,6 +160,11 @@ void set_latent_info(const std::string& json) { g_studio->latent().set_info(json
 void set_latent_z(const val& z) { g_studio->latent().set_z(to_floats(z)); }
 void set_latent_status(const std::string& text, bool is_error) { g_studio->latent().set_status(text, is_error); }
 void set_latent_source(const std::string& source) { g_studio->latent().set_source(source); }
+void set_latent_live(bool on) { g_studio->latent().set_live(on); }
+void set_live_stats(double latency_ms, double load_mean_percent, double load_max_percent, double input_f0_hz,
+                    bool voiced) {
+    g_studio->latent().set_live_stats(latency_ms, load_mean_percent, load_max_percent, input_f0_hz, voiced);
+}
 void set_latent_weights(const std::string& weights, bool tuned_available) {
     g_studio->latent().set_weights(weights, tuned_available);
 }
@@ -208,6 +213,8 @@ EMSCRIPTEN_BINDINGS(ddsp_ui) {
     emscripten::function("setLatentZ", &set_latent_z);
     emscripten::function("setLatentStatus", &set_latent_status);
     emscripten::function("setLatentSource", &set_latent_source);
+    emscripten::function("setLatentLive", &set_latent_live);
+    emscripten::function("setLiveStats", &set_live_stats);
     emscripten::function("setLatentWeights", &set_latent_weights);
     emscripten::function("latentFineTuneStarted", &latent_fine_tune_started);
     emscripten::function("latentProgress", &latent_progress);

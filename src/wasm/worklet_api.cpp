@@ -1,54 +1,81 @@
-// The AudioWorklet's player: plain C exports over buffers reserved at start-up, driven by
-// web/audio-processor.js (see web/README.md, "AudioEngine / worklet protocol").
+// The AudioWorklet's engine: plain C exports driven by web/audio-processor.js (see web/README.md,
+// "AudioEngine / worklet protocol"). Two parts, mixed in dw_render:
+//   the player   A/B playback of two buffers ('target', 'recon') with crossfades
+//   the live engine (engine/live.h)  the synths' streaming kernels for the keyboard and MIDI, and
+//                the DDSP decoder from the keyboard or the live input (microphone)
 //
 // [SECTION] Index
-//   Memory layout   two playback slots ('target', 'recon'), a note bank pool, fade tails, output
-//   Voices          transport voices (slot playback) and note voices, all with linear fades
-//   Exports         init, slots, transport, gain, notes, render, levels
+//   Memory layout   two playback slots, fade tails, input and output
+//   Voices          transport voices (slot playback) with linear fades
+//   Live engine     staging buffers, presets, parameters, notes, the model, the source
+//   Exports         init, slots, transport, gain, live, render, levels
 //
-// Nothing here allocates: every buffer is a static array, so the wasm memory never grows and
-// the JS side can keep its views. Every start, stop, note-off, A/B switch, loop wrap and buffer
-// reload is a short fade, and the output stage maps every sample into [-1, 1] (NaN -> 0).
+// process() never allocates: the player's buffers are static arrays and the live engine sizes
+// everything when a preset or a model is loaded (in a message handler, outside process()); the
+// memory is fixed (no growth), so JS views stay valid. dw_alloc_count() counts operator new calls
+// made inside dw_render (tests/browser/live.test.mjs checks it stays 0). Every start, stop, A/B
+// switch, loop wrap and reload is a short fade, and the output stage maps every sample into
+// [-1, 1] (NaN -> 0).
 //
 // JS writes samples straight into wasm memory: p = dw_slot_begin(slot); HEAPF32.set(x, p >> 2);
 // dw_slot_end(slot, x.length). Between begin and end the player never renders (both calls run in
 // the same message handler on the audio thread).
 #include <emscripten/emscripten.h>
 
+#include "ad/tape.h"
+#include "engine/live.h"
+#include "nn/autoencoder.h"
+#include "nn/safetensors.h"
+
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+// [SECTION] Allocation counter: operator new inside dw_render (must stay 0).
+namespace {
+bool g_in_render = false;
+long g_render_allocations = 0;
+}  // namespace
+void* operator new(std::size_t n) {
+    if (g_in_render) ++g_render_allocations;
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    std::abort();  // no exceptions in this module
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void* operator new[](std::size_t n) { return operator new(n); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
 // [SECTION] Memory layout ------------------------------------------------------------------------
-// Capacities are in frames at the context's rate: 30 s at 48 kHz per slot, and a note pool of
-// 49 notes x 4 s at 48 kHz (fewer notes may be longer). Total ~49 MB of the fixed 64 MB (the 5 MB
-// stack and the runtime take the rest, with a few MB to spare).
+// Capacities are in frames at the context's rate: 30 s at 48 kHz per slot (11.5 MB of the fixed
+// 64 MB; the live engine's presets and model, the 5 MB stack and the runtime take the rest).
 constexpr int kSlotCount = 2;  // 0 = 'target', 1 = 'recon'
 constexpr int64_t kSlotFrames = 30 * 48000;
-constexpr int kMaxNotes = 49;
-constexpr int64_t kNotePoolFrames = int64_t(kMaxNotes) * 4 * 48000;
-constexpr int kPolyphony = 8;                   // notes held at once
-constexpr int kNoteVoices = 2 * kPolyphony;     // plus as many fading out
 constexpr int kTransportVoices = 4;             // current playback plus crossfades
-constexpr int kVoices = kTransportVoices + kNoteVoices;
+constexpr int kVoices = kTransportVoices;
 constexpr int kMaxRenderFrames = 1024;          // per dw_render call (Web Audio uses 128)
 constexpr int kTailFrames = 4096;               // a frozen voice's last fade (5 ms up to 768 kHz)
 
-constexpr double kFadeS = 0.005;         // start, stop, switch, loop wrap, reload, retrigger
-constexpr double kNoteAttackS = 0.001;   // short: keeps the synth's own attack
-constexpr double kNoteReleaseS = 0.03;   // note-off and the end of a note's sample
+constexpr double kFadeS = 0.005;         // start, stop, switch, loop wrap, reload
 
 float g_slot_data[kSlotCount][kSlotFrames];
-float g_note_pool[kNotePoolFrames];
 float g_tails[kVoices][kTailFrames];
 float g_mix[kMaxRenderFrames];
 float g_out[kMaxRenderFrames];
+float g_in[kMaxRenderFrames];    // the live input (microphone), written by JS before dw_render
+float g_live[kMaxRenderFrames];  // the live engine's output
 float g_levels[8];
+double g_live_stats[20];
 
 // [SECTION] Voices -------------------------------------------------------------------------------
-enum VoiceKind { kTransport = 0, kNote = 1 };
+enum VoiceKind { kTransport = 0 };
 
 struct Voice {
     bool active;
@@ -56,7 +83,7 @@ struct Voice {
     bool frozen;     // reads its own tail copy (its source was overwritten)
     bool loop;
     int kind;
-    int id;  // slot (transport) or MIDI note
+    int id;  // slot
     const float* src;
     int64_t len;
     int64_t pos;
@@ -74,17 +101,11 @@ struct Voice {
 struct Player {
     double sample_rate_hz;
     int fade_frames;
-    int note_attack_frames;
-    int note_release_frames;
     int64_t slot_len[kSlotCount];
     bool resume_pending[kSlotCount];  // a slot reload interrupted the playback at resume_pos
     int64_t resume_pos[kSlotCount];
     bool resume_loop[kSlotCount];
     int main;  // the transport voice that is "the" playback (position, loop wraps), or -1
-    int note_base;
-    int note_count;
-    int64_t note_cap;
-    int64_t note_len[kMaxNotes];
     float gain, gain_target, gain_step;
     int gain_left;
     float peak;
@@ -96,6 +117,10 @@ struct Player {
 
 Voice g_voices[kVoices];
 Player g_player;
+ddsp::engine::LiveEngine g_live_engine;
+std::string g_error;                 // the last failed call's message (dw_error)
+std::vector<uint8_t> g_staging;      // text or file bytes from JS (grown in message handlers)
+std::vector<float> g_floats;         // numbers from JS
 
 int frames_for(double seconds) {
     const int n = int(std::lround(seconds * g_player.sample_rate_hz));
@@ -145,13 +170,11 @@ void freeze_voice(int vi) {
     release_voice(v, int(n));
 }
 
-// A free voice of the kind; else the quietest fading one (cut: it is nearly silent or, with
-// this many voices, at least the least audible).
-int alloc_voice(int kind) {
-    const int lo = kind == kTransport ? 0 : kTransportVoices;
-    const int hi = kind == kTransport ? kTransportVoices : kVoices;
+// A free voice; else the quietest fading one (cut: it is nearly silent or, with this many
+// voices, at least the least audible).
+int alloc_voice(int) {
     int best = -1;
-    for (int i = lo; i < hi; ++i) {
+    for (int i = 0; i < kTransportVoices; ++i) {
         if (!g_voices[i].active) return i;
         if (best < 0 || g_voices[i].gain * g_voices[i].amp < g_voices[best].gain * g_voices[best].amp) best = i;
     }
@@ -254,8 +277,6 @@ void reset_player(double sample_rate_hz) {
     std::memset(&g_player, 0, sizeof(g_player));
     g_player.sample_rate_hz = sample_rate_hz > 0 && std::isfinite(sample_rate_hz) ? sample_rate_hz : 48000.0;
     g_player.fade_frames = frames_for(kFadeS);
-    g_player.note_attack_frames = frames_for(kNoteAttackS);
-    g_player.note_release_frames = frames_for(kNoteReleaseS);
     g_player.main = -1;
     g_player.gain = g_player.gain_target = 1.0f;
     g_player.block_id = 1;
@@ -266,14 +287,17 @@ void reset_player(double sample_rate_hz) {
 // [SECTION] Exports -----------------------------------------------------------------------------
 extern "C" {
 
-// Resets the player for a context running at sample_rate_hz.
-EMSCRIPTEN_KEEPALIVE void dw_init(double sample_rate_hz) { reset_player(sample_rate_hz); }
+// Resets the player and the live engine for a context running at sample_rate_hz (an integer rate
+// in [8000, 384000]; returns 0 with dw_error() otherwise).
+EMSCRIPTEN_KEEPALIVE int dw_init(double sample_rate_hz) {
+    reset_player(sample_rate_hz);
+    return g_live_engine.init(std::round(g_player.sample_rate_hz), kMaxRenderFrames, g_error) ? 1 : 0;
+}
 
 EMSCRIPTEN_KEEPALIVE int dw_max_render_frames() { return kMaxRenderFrames; }
 EMSCRIPTEN_KEEPALIVE float* dw_output() { return g_out; }
 EMSCRIPTEN_KEEPALIVE int dw_slot_capacity() { return int(kSlotFrames); }
-EMSCRIPTEN_KEEPALIVE int dw_max_notes() { return kMaxNotes; }
-EMSCRIPTEN_KEEPALIVE int dw_note_pool_frames() { return int(kNotePoolFrames); }
+EMSCRIPTEN_KEEPALIVE float* dw_input() { return g_in; }
 
 // Returns where to write the slot's new samples (at most dw_slot_capacity() frames). Voices
 // playing the slot fade out from a copy of what they were about to play; dw_slot_end resumes
@@ -346,83 +370,15 @@ EMSCRIPTEN_KEEPALIVE void dw_set_gain_db(double gain_db) {
     g_player.gain_step = (g_player.gain_target - g_player.gain) / float(g_player.gain_left);
 }
 
-// Starts a new note bank of `count` notes from MIDI note `base_midi`; sounding notes fade out.
-// Returns the frames each note may hold (the pool divided evenly).
-EMSCRIPTEN_KEEPALIVE int dw_notes_begin(int base_midi, int count) {
-    for (int vi = kTransportVoices; vi < kVoices; ++vi) {
-        if (g_voices[vi].active && !g_voices[vi].frozen) freeze_voice(vi);
-    }
-    count = count < 0 ? 0 : (count > kMaxNotes ? kMaxNotes : count);
-    g_player.note_base = base_midi;
-    g_player.note_count = count;
-    g_player.note_cap = count > 0 ? kNotePoolFrames / count : 0;
-    for (int i = 0; i < kMaxNotes; ++i) g_player.note_len[i] = 0;
-    return int(g_player.note_cap);
-}
-
-EMSCRIPTEN_KEEPALIVE float* dw_note_buffer(int index) {
-    if (index < 0 || index >= g_player.note_count) return nullptr;
-    return g_note_pool + int64_t(index) * g_player.note_cap;
-}
-
-EMSCRIPTEN_KEEPALIVE int dw_note_end(int index, int frames) {
-    if (index < 0 || index >= g_player.note_count) return 0;
-    frames = frames < 0 ? 0 : (frames > g_player.note_cap ? int(g_player.note_cap) : frames);
-    sanitize_in_place(g_note_pool + int64_t(index) * g_player.note_cap, frames);
-    g_player.note_len[index] = frames;
-    return frames;
-}
-
-EMSCRIPTEN_KEEPALIVE void dw_note_off(int midi) {
-    for (int vi = kTransportVoices; vi < kVoices; ++vi) {
-        Voice& v = g_voices[vi];
-        if (v.active && !v.releasing && v.id == midi) release_voice(v, g_player.note_release_frames);
-    }
-}
-
-// velocity in (0, 1]; 0 is a note-off (as in MIDI). A held note retriggers.
-EMSCRIPTEN_KEEPALIVE void dw_note_on(int midi, double velocity) {
-    const int index = midi - g_player.note_base;
-    if (index < 0 || index >= g_player.note_count || g_player.note_len[index] <= 0) return;
-    if (!(velocity > 0.0)) {
-        dw_note_off(midi);
-        return;
-    }
-    velocity = velocity > 1.0 ? 1.0 : velocity;
-    int held = 0, oldest = -1;
-    for (int vi = kTransportVoices; vi < kVoices; ++vi) {
-        Voice& v = g_voices[vi];
-        if (!v.active || v.releasing) continue;
-        if (v.id == midi) {
-            release_voice(v, g_player.fade_frames);
-            continue;
-        }
-        ++held;
-        if (oldest < 0 || v.age < g_voices[oldest].age) oldest = vi;
-    }
-    if (held >= kPolyphony && oldest >= 0) release_voice(g_voices[oldest], g_player.fade_frames);
-    const int vi = alloc_voice(kNote);
-    Voice& v = g_voices[vi];
-    const int64_t len = g_player.note_len[index];
-    init_voice(v, kNote, midi, g_note_pool + int64_t(index) * g_player.note_cap, len, 0, 0);
-    v.amp = float(velocity);
-    start_fade(v, 1.0f, g_player.note_attack_frames);
-    const int64_t release = g_player.note_release_frames < len / 2 ? g_player.note_release_frames : len / 2;
-    v.release_at = len - release;
-}
-
-EMSCRIPTEN_KEEPALIVE void dw_all_notes_off() {
-    for (int vi = kTransportVoices; vi < kVoices; ++vi) {
-        if (g_voices[vi].active) release_voice(g_voices[vi], g_player.fade_frames);
-    }
-}
-
-// Renders `frames` (<= dw_max_render_frames()) mono samples into dw_output(), each in [-1, 1].
-EMSCRIPTEN_KEEPALIVE void dw_render(int frames) {
+// Renders `frames` (<= dw_max_render_frames()) mono samples into dw_output(), each in [-1, 1]:
+// the player plus the live engine. has_input: dw_input() holds this block's live input.
+EMSCRIPTEN_KEEPALIVE void dw_render(int frames, int has_input) {
     frames = frames < 0 ? 0 : (frames > kMaxRenderFrames ? kMaxRenderFrames : frames);
+    g_in_render = true;
     Player& p = g_player;
     ++p.block_id;
-    std::memset(g_mix, 0, size_t(frames) * sizeof(float));
+    g_live_engine.process(has_input ? g_in : nullptr, g_live, frames);
+    std::memcpy(g_mix, g_live, size_t(frames) * sizeof(float));
     // Voices spawned mid-block (loop wraps) are rendered in a later pass from their offset.
     for (int pass = 0; pass < 4; ++pass) {
         bool any = false;
@@ -452,10 +408,11 @@ EMSCRIPTEN_KEEPALIVE void dw_render(int frames) {
     p.peak = peak;
     p.sum_sq += sum_sq;
     p.meter_frames += frames;
+    g_in_render = false;
 }
 
 // Meters since the last call, then resets them: pointer to
-// [peak, rms, slot (-1 = none), position_s, active voices, note_count, note_cap frames].
+// [peak, rms, slot (-1 = none), position_s, active voices (player and live engine)].
 EMSCRIPTEN_KEEPALIVE float* dw_levels_take() {
     Player& p = g_player;
     int active = 0;
@@ -465,13 +422,127 @@ EMSCRIPTEN_KEEPALIVE float* dw_levels_take() {
     g_levels[1] = p.meter_frames > 0 ? float(std::sqrt(p.sum_sq / double(p.meter_frames))) : 0.0f;
     g_levels[2] = playing ? float(g_voices[p.main].id) : -1.0f;
     g_levels[3] = playing ? float(double(g_voices[p.main].pos) / p.sample_rate_hz) : 0.0f;
-    g_levels[4] = float(active);
-    g_levels[5] = float(p.note_count);
-    g_levels[6] = float(p.note_cap);
+    g_levels[4] = float(active + g_live_engine.stats().voices_active);
+    g_levels[5] = 0.0f;
+    g_levels[6] = 0.0f;
     p.peak = 0.0f;
     p.sum_sq = 0.0;
     p.meter_frames = 0;
     return g_levels;
+}
+
+// [SECTION] Live engine (called from message handlers, never from process()) ----------------------
+
+// The last error, NUL-terminated UTF-8.
+EMSCRIPTEN_KEEPALIVE const char* dw_error() { return g_error.c_str(); }
+EMSCRIPTEN_KEEPALIVE int dw_alloc_count() { return int(g_render_allocations); }
+
+// Room for `bytes` bytes / `count` floats from JS (grows; the pointer stays valid until the next call).
+EMSCRIPTEN_KEEPALIVE uint8_t* dw_staging(int bytes) {
+    if (bytes < 0) bytes = 0;
+    if (size_t(bytes) + 1 > g_staging.size()) g_staging.resize(size_t(bytes) + 1);
+    return g_staging.data();
+}
+EMSCRIPTEN_KEEPALIVE float* dw_floats(int count) {
+    if (count < 0) count = 0;
+    if (size_t(count) + 1 > g_floats.size()) g_floats.resize(size_t(count) + 1);
+    return g_floats.data();
+}
+
+// A preset for the live engine: the staging area holds a parameter file's JSON (text_bytes), the
+// floats area its excitation head (head_len) then f0 frames (f0_len). Sounding notes stop.
+EMSCRIPTEN_KEEPALIVE int dw_live_load(int text_bytes, int head_len, int f0_len, double seed) {
+    using ddsp::Vec;
+    if (text_bytes < 0 || size_t(text_bytes) > g_staging.size() || head_len < 0 || f0_len < 0 ||
+        size_t(head_len) + size_t(f0_len) > g_floats.size()) {
+        g_error = "live: bad preset sizes";
+        return 0;
+    }
+    const std::string text(reinterpret_cast<const char*>(g_staging.data()), size_t(text_bytes));
+    Vec head(head_len), f0(f0_len);
+    for (int i = 0; i < head_len; ++i) head[i] = g_floats[size_t(i)];
+    for (int i = 0; i < f0_len; ++i) f0[i] = g_floats[size_t(head_len + i)];
+    ddsp::synth::StreamPreset preset;
+    const uint64_t s = std::isfinite(seed) && seed >= 0 && seed < 9e15 ? uint64_t(seed) : 0;
+    if (!ddsp::engine::stream_preset_from_text(text, s, head, f0, preset, g_error)) return 0;
+    return g_live_engine.load_preset(preset, g_error) ? 1 : 0;
+}
+
+// Changes some of the preset's values: the staging area holds a JSON object {"name": value or
+// [values]} in the parameter file's units. Unknown names, wrong sizes and NaN are errors; finite
+// values outside a range are clamped. Glides over 5 ms.
+EMSCRIPTEN_KEEPALIVE int dw_live_set_params(int text_bytes) {
+    if (!g_live_engine.has_preset()) {
+        g_error = "live: no preset loaded";
+        return 0;
+    }
+    if (text_bytes < 0 || size_t(text_bytes) > g_staging.size()) {
+        g_error = "live: bad text size";
+        return 0;
+    }
+    const std::string values(reinterpret_cast<const char*>(g_staging.data()), size_t(text_bytes));
+    ddsp::match::ParamFile file;
+    const std::string wrapped = "{\"synth\": " + ddsp::util::json_quote(g_live_engine.preset().synth) +
+                                ", \"params\": " + values + "}";
+    if (!ddsp::match::params_parse(wrapped, file, g_error)) return 0;
+    return g_live_engine.set_params(file.values, g_error) ? 1 : 0;
+}
+
+EMSCRIPTEN_KEEPALIVE void dw_live_note_on(int midi, double velocity) { g_live_engine.note_on(midi, velocity); }
+EMSCRIPTEN_KEEPALIVE void dw_live_note_off(int midi) { g_live_engine.note_off(midi); }
+EMSCRIPTEN_KEEPALIVE void dw_live_all_notes_off() { g_live_engine.all_notes_off(); }
+
+// A DDSP autoencoder (safetensors bytes in the staging area) for the decoder path.
+EMSCRIPTEN_KEEPALIVE int dw_live_load_model(int bytes) {
+    if (bytes <= 0 || size_t(bytes) > g_staging.size()) {
+        g_error = "live: no model bytes";
+        return 0;
+    }
+    ddsp::nn::TensorFile file;
+    if (!ddsp::nn::safetensors_read_memory(g_staging.data(), size_t(bytes), file, g_error)) return 0;
+    ddsp::ad::Tape tape(ddsp::ad::Tape::Mode::forward_only);
+    std::unique_ptr<ddsp::nn::Autoencoder> model = ddsp::nn::load_autoencoder(tape, file, g_error);
+    if (!model) return 0;
+    return g_live_engine.load_model(*model, g_error) ? 1 : 0;
+}
+
+// The decoder's latent: the first n floats of the floats area.
+EMSCRIPTEN_KEEPALIVE void dw_live_set_z(int n) {
+    if (n < 0 || size_t(n) > g_floats.size()) return;
+    std::vector<ddsp::Real> z(g_floats.begin(), g_floats.begin() + n);
+    g_live_engine.set_z(z.data(), n);
+}
+
+// 0: the synth's voices, 1: the decoder from the keyboard, 2: the decoder from the live input.
+EMSCRIPTEN_KEEPALIVE int dw_live_source(int source) {
+    using Source = ddsp::engine::LiveEngine::Source;
+    const Source s = source == 1 ? Source::decoder_keys : source == 2 ? Source::decoder_input : Source::synth;
+    return g_live_engine.set_source(s, g_error) ? 1 : 0;
+}
+
+// [voices active, notes, steals, non-finite samples, clipped samples, note latency (samples),
+//  input latency (samples), decoder underruns, input f0 (Hz), input loudness (dB), input voiced,
+//  has preset, has model, source, keyboard-decoder latency (samples), decoder frames]
+EMSCRIPTEN_KEEPALIVE double* dw_live_stats() {
+    const ddsp::engine::LiveStats& st = g_live_engine.stats();
+    double* v = g_live_stats;
+    v[0] = st.voices_active;
+    v[1] = double(st.notes);
+    v[2] = double(st.steals);
+    v[3] = double(st.non_finite);
+    v[4] = double(st.clipped);
+    v[5] = g_live_engine.has_preset() ? g_live_engine.note_latency_samples() : 0;
+    v[6] = g_live_engine.input_latency_samples();
+    v[7] = double(st.decoder_underruns);
+    v[8] = st.input_f0_hz;
+    v[9] = st.input_loudness_db;
+    v[10] = st.input_voiced ? 1 : 0;
+    v[11] = g_live_engine.has_preset() ? 1 : 0;
+    v[12] = g_live_engine.has_model() ? 1 : 0;
+    v[13] = double(int(g_live_engine.source()));
+    v[14] = g_live_engine.decoder_key_latency_samples();
+    v[15] = double(st.decoder_frames);
+    return v;
 }
 
 }  // extern "C"

@@ -10,10 +10,12 @@ export const CHROMIUM_FLAGS = [
   '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
 ];
 
-export async function launchBrowser() {
+// extraArgs: more Chromium flags (e.g. --use-file-for-fake-audio-capture=FILE.wav for a fake
+// microphone that sings a known tone).
+export async function launchBrowser({ extraArgs = [] } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: CHROMIUM_FLAGS,
+    args: [...CHROMIUM_FLAGS, ...extraArgs],
   });
 }
 

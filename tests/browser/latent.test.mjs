@@ -240,7 +240,7 @@ test('timbre transfer of a bundled recording equals the native `ddsp autoencode 
   assert.ok(maxDiff <= 0.5 * lsb + 2e-5 * native.peak, `max |diff| ${maxDiff}`);
 });
 
-test('a note from the decoder has the pitch asked for (the keyboard\'s note bank)', async () => {
+test('a note from the decoder has the pitch asked for, and the keyboard plays it live', async () => {
   const z = (await latentState()).z;
   const note = await page.evaluate((z) => window.ddsp.latent.render({ z, mode: 'note', f0Hz: 330, seconds: 1, velocity: 0.9 })
     .then(Array.from), z);
@@ -254,9 +254,10 @@ test('a note from the decoder has the pitch asked for (the keyboard\'s note bank
     window.ddsp.latent.render({ z, mode: 'note', f0Hz: 330, seconds: 1, velocity }).then(Array.from))), z);
   console.log(`# velocity 0.3 -> ${rmsDb(soft).toFixed(1)} dB RMS, velocity 1 -> ${rmsDb(hard).toFixed(1)} dB RMS`);
   assert.ok(rmsDb(hard) > rmsDb(soft) + 3);
-  // With the panel's source on the keyboard, the note bank comes from the decoder.
+  // With the panel's source on the keyboard, the worklet's live engine plays the decoder.
   await page.evaluate(() => window.ddsp.latent.setSource('keyboard'));
-  await page.waitForFunction(() => window.ddsp.latent.state().notesReady, null, { timeout: 60000 });
+  await page.waitForFunction(async () => (await window.ddsp.live.stats()).source === 'keys', null,
+    { timeout: 60000, polling: 200 });
   // A key press sounds through the audio engine (the worklet's level meter sees it).
   await page.evaluate(() => {
     window.levels = [];
@@ -268,7 +269,7 @@ test('a note from the decoder has the pitch asked for (the keyboard\'s note bank
   await page.waitForFunction(() => window.levels.some((p) => p > 1e-4), null, { timeout: 10000 });
   await page.keyboard.up('KeyA');
   const peak = await page.evaluate(() => Math.max(...window.levels));
-  console.log(`# key A (C4) through the decoder's note bank: output peak ${peak.toExponential(2)}`);
+  console.log(`# key A (C4) through the live decoder: output peak ${peak.toExponential(2)}`);
   await page.evaluate(() => window.ddsp.latent.setSource('recording'));
 });
 

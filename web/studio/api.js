@@ -10,6 +10,7 @@ export function buildApi(s) {
     setSynth(name) {
       if (!state.synths.some((x) => x.name === name)) throw new Error(`unknown synth '${name}'`);
       state.synth = name; state.params = null; state.recon = null;
+      s.refreshNotesSoon();
       const u = s.ui.settings();
       s.ui.setSettings(name, u.method, u.loss, u.steps, u.timeBudgetS, u.learningRate, u.seed);
     },
@@ -38,6 +39,7 @@ export function buildApi(s) {
     onProgress: (fn) => { listeners.add(fn); return () => listeners.delete(fn); },
     audio,
     latent: s.latentApi,
+    live: s.liveApi,
     // Diagnostics for tests: where the latent panel's widgets are on the canvas, frames drawn.
     ui: { latentLayout: () => JSON.parse(s.ui.latentLayout()), frames: () => s.ui.frameCount() },
   };

@@ -17,7 +17,7 @@ export function installCommands(s) {
         s.stop().then(() => { state.params = null; state.recon = null; state.iteration = 0; state.loss = state.bestLoss = null; });
         s.audio.stop?.();
         break;
-      case 'synth': state.synth = c.name; state.params = null; state.recon = null; break;
+      case 'synth': state.synth = c.name; state.params = null; state.recon = null; s.refreshNotesSoon(); break;
       case 'method': state.method = c.name; break;
       case 'play': s.play(c.slot, !!c.loop); break;
       case 'stopAudio': s.audio.stop?.(); break;
@@ -44,6 +44,7 @@ export function installCommands(s) {
       case 'latentFineTune': s.latentFineTune({ steps: c.steps, learningRate: c.learningRate }).catch(() => {}); break;
       case 'latentStopFineTune': s.latentStopFineTune(); break;
       case 'latentWeights': s.latentUseTuned(c.weights === 'tuned'); break;
+      case 'latentLiveInput': s.latentLiveInput(!!c.on).catch(() => {}); break;
       case 'latentExport':
         s.latentExportWeights().then((blob) => download(blob, 'ddsp_gm8-finetuned.safetensors', 'application/octet-stream'))
           .catch(() => {});

@@ -16,7 +16,7 @@ export function installLatent(s) {
   const { state, setStatus, request } = s;
   const latent = {
     loading: null, info: null, z: null, recordingZ: null, source: 'recording', weights: 'base', tuned: false, transpose: 0,
-    render: null, error: null, notesReady: false,
+    render: null, error: null,
     fineTune: { running: false, run: 0, step: 0, steps: 0, loss: null, initialLoss: null, losses: [] },
   };
   let fineTuneRuns = 0;
@@ -67,7 +67,8 @@ export function installLatent(s) {
       ui.setLatentStatus(latent.recordingZ ? 'Model loaded: drag the pad or the sliders.'
         : 'Model loaded. Load a pitched recording for timbre transfer, or play it from the keyboard.', false);
       latentRenderSoon();
-      if (latentIsInstrument()) s.refreshNotesSoon();
+      liveWeights = null;  // a new model: the worklet gets it when it next plays the decoder
+      if (latentIsInstrument() || micStream) updateLiveSource().catch(() => {});
       return r.info;
     })();
     if (input === undefined) {
@@ -120,7 +121,7 @@ export function installLatent(s) {
     latent.z = a;
     if (updateUi) s.ui.setLatentZ(Float32Array.from(a));
     latentRenderSoon();
-    if (latentIsInstrument()) s.refreshNotesSoon();
+    if (liveWeights) s.audio.liveZ(a);  // heard from the decoder's next frame
   }
 
   // One render of the panel's settings, unless `opts` says otherwise:
@@ -163,7 +164,72 @@ export function installLatent(s) {
     s.ui.setLatentSource(source);
     if (!latent.info) return;
     latentRenderSoon();
-    s.refreshNotesSoon();  // the keyboard plays the decoder, or the matched synth again
+    updateLiveSource().catch((e) => latentError(`Live: ${e.message}`));  // the keyboard plays the decoder, or the synth
+  }
+
+  // [SECTION] the decoder on the audio thread (the worklet's live engine)
+  // The worklet holds its own copy of the weights the panel uses (base or tuned, from the worker)
+  // and the panel's z; it plays the decoder from the keyboard (source 'keyboard') or from the
+  // microphone (liveInput), analysing the input frame by frame (engine/live.h).
+  let liveWeights = null, micStream = null, liveChain = Promise.resolve();
+  async function ensureLiveModel() {
+    if (!latent.info) await latentLoad();
+    if (liveWeights === latent.weights) return;
+    const r = await request({ type: 'exportWeights', weights: latent.weights });
+    await s.audio.liveModel(r.bytes);
+    liveWeights = latent.weights;
+    s.audio.liveZ(latent.z);
+  }
+  function updateLiveSource() {
+    // Serialised: a quick toggle must not leave an older request's source in place.
+    liveChain = liveChain.catch(() => {}).then(async () => {
+      const want = micStream ? 'input' : latentIsInstrument() ? 'keys' : 'synth';
+      if (want !== 'synth') await ensureLiveModel();
+      await s.audio.liveSource(want);
+      s.ui.setLatentLive?.(!!micStream);
+      pollLiveStats(want !== 'synth');
+    });
+    return liveChain;
+  }
+  // While the decoder plays live, the panel shows the latency and the audio thread's load.
+  let statsTimer = 0;
+  function pollLiveStats(on) {
+    clearInterval(statsTimer);
+    statsTimer = 0;
+    if (!on) return;
+    statsTimer = setInterval(async () => {
+      try {
+        const st = await s.audio.liveStats({ reset: true });
+        s.ui.setLiveStats?.(st.latencyMs, (100 * st.processMsMean) / st.budgetMs, (100 * st.processMsMax) / st.budgetMs,
+          st.input.f0Hz, st.input.voiced);
+      } catch { /* the audio engine is gone: nothing to show */ }
+    }, 500);
+  }
+  async function latentLiveInput(on) {
+    if (on && !micStream) {
+      if (!navigator.mediaDevices?.getUserMedia) throw new Error('this browser gives no microphone');
+      s.resumeAudio();
+      try {
+        micStream = await navigator.mediaDevices.getUserMedia({
+          audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false, channelCount: 1 } });
+      } catch (e) {
+        latentError(`Microphone: ${e.message}`);
+        throw e;
+      }
+      await s.audio.setInput(micStream);
+      s.ui.setLatentStatus('Live input: sing or play into the microphone; the pad and sliders move the timbre.', false);
+    } else if (!on && micStream) {
+      micStream.getTracks().forEach((t) => t.stop());
+      micStream = null;
+      await s.audio.setInput(null);
+    }
+    try {
+      await updateLiveSource();
+    } catch (e) {
+      latentError(`Live input: ${e.message}`);
+      throw e;
+    }
+    return s.audio.liveStats();
   }
 
   function latentSetTranspose(semitones) {
@@ -185,7 +251,7 @@ export function installLatent(s) {
     latent.weights = on ? 'tuned' : 'base';
     s.ui.setLatentWeights(latent.weights, latent.tuned);
     latentRenderSoon();
-    if (latentIsInstrument()) s.refreshNotesSoon();
+    if (liveWeights) { liveWeights = null; updateLiveSource().catch(() => {}); }
   }
 
   async function latentFineTune({ steps = 100, learningRate = 3e-4 } = {}) {
@@ -248,6 +314,7 @@ export function installLatent(s) {
     recordingZ: () => latent.recordingZ?.slice() ?? null,
     setZ: (z) => { latentSetZ(z, true); return latentSettled(); },
     setSource: (source) => latentSetSource(source),
+    liveInput: (on = true) => latentLiveInput(!!on),
     render: async (opts) => (await latentRenderOnce(opts)).samples,
     play: () => latentPlay(),
     fineTune: (opts) => latentFineTune(opts),
@@ -256,12 +323,12 @@ export function installLatent(s) {
     useTuned: (on = true) => latentUseTuned(!!on),
     setRecording: (samples, sampleRate, name) => latentSetRecording(samples, sampleRate, name),
     state: () => ({ loaded: !!latent.info, z: latent.z?.slice() ?? null, source: latent.source, weights: latent.weights,
-      tuned: latent.tuned, error: latent.error, notesReady: latent.notesReady,
+      tuned: latent.tuned, error: latent.error, live: !!micStream,
       fineTune: { ...latent.fineTune, losses: latent.fineTune.losses.slice() } }),
   };
 
   Object.assign(s, {
-    latent, latentApi, latentIsInstrument, latentLoad, latentRecordingChanged, latentSetZ, latentSetSource,
+    latent, latentApi, latentIsInstrument, latentLoad, latentLiveInput, latentRecordingChanged, latentSetZ, latentSetSource,
     latentSetTranspose, latentPlay, latentUseTuned, latentFineTune, latentStopFineTune, latentExportWeights,
     onFineTuneProgress, fineTuneFailed,
   });

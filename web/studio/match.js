@@ -20,7 +20,10 @@ export function installMatch(s) {
     state.itersPerS = m.itersPerS;
     if (Number.isFinite(m.initialLoss)) state.initialLoss = m.initialLoss;
     else if (state.initialLoss === null && m.history?.length) state.initialLoss = m.history[0];
-    if (m.params) state.params = m.params;
+    if (m.params) {
+      state.params = m.params;
+      s.refreshNotesSoon();  // the keyboard plays the synth as it learns
+    }
     const { recon, history, ...rest } = m;
     ui.progress(JSON.stringify(rest), history ?? null, done);
     const run = state.runs[state.runs.length - 1];

@@ -1,9 +1,7 @@
 // Listening and playing: the A/B slots (target / reconstruction) with Space to toggle, the output
-// meter, and the note bank the computer keyboard and MIDI play.
+// meter, and the live engine the computer keyboard and MIDI play (the synth's streaming kernel on
+// the audio thread, or the latent panel's decoder).
 import { Keyboard } from '../keyboard.js';
-
-// Synths that can be played from the keyboard at other pitches (their pitch is a parameter).
-const PLAYABLE = new Set(['ks', 'sine', 'ddsp']);
 
 // Adds s.play, s.refreshNotes and s.refreshNotesSoon, and feeds the UI's meter from the audio
 // engine (which also tells which slot is playing, for Space).
@@ -22,36 +20,36 @@ export function installPlayback(s) {
     audio.play?.(slot, { loop });
   }
 
-  // The note bank: the matched synth rendered at each pitch of two octaves around its own, so a
-  // key press starts sound at once (the worklet mixes; nothing is synthesised on the audio thread).
-  // With the latent panel as the instrument (its source is the keyboard), the decoder plays the
-  // notes at the panel's latent instead. A newer refresh abandons an older one.
-  let notesTimer = 0, notesGeneration = 0;
-  const refreshNotesSoon = () => { clearTimeout(notesTimer); notesTimer = setTimeout(refreshNotes, 400); };
+  // The keyboard's instrument: the current parameters as a streaming preset for the worklet's live
+  // engine (synth/stream.h kernels: any pitch, 8 voices, heard in the next quantum). The worker
+  // resolves the preset (and what the synth takes from the target: ks's residual head, ddsp's f0
+  // track). Edits while matching arrive often: the latest wins, ~150 ms after the last change.
+  // Same synth and target as the preset already playing: the new values glide in (sounding notes
+  // go on); otherwise a new preset (sounding notes stop).
+  let presetTimer = 0, presetGeneration = 0, live = { synth: null, target: null };
+  const refreshNotesSoon = () => { clearTimeout(presetTimer); presetTimer = setTimeout(refreshNotes, 150); };
   async function refreshNotes() {
-    const useLatent = s.latentIsInstrument();
-    const latent = s.latent;
-    if (!audio.setNotes || (!useLatent && (!state.params || !PLAYABLE.has(state.synth)))) return;
-    const generation = ++notesGeneration;
-    const base = 48, count = 25, seconds = 2;
-    const notes = [];
-    const z = latent.z?.slice();
-    for (let k = 0; k < count; k++) {
-      const f0Hz = 440 * 2 ** ((base + k - 69) / 12);
+    if (!audio.livePreset || !state.synth) return;
+    const generation = ++presetGeneration;
+    if (state.params && live.synth === state.synth && live.target === state.target) {
       try {
-        const r = useLatent
-          ? await s.request({ type: 'latentRender', mode: 'note', z, f0Hz, seconds, velocity: 0.8, weights: latent.weights })
-          : await s.request({ type: 'render', synth: state.synth, params: state.params, seconds, f0Hz,
-            useTarget: !!state.target, seed: s.ui.settings().seed });
-        if (generation !== notesGeneration) return;
-        notes.push(r.samples);
-        if (k === count - 1) await audio.setNotes(base, notes, r.sampleRate);
-      } catch { return; }
+        await audio.liveParams(JSON.parse(state.params).params);
+        return;
+      } catch { /* another table (duration, rate): load it whole */ }
     }
-    if (useLatent) latent.notesReady = true;
+    try {
+      const seed = s.ui?.settings?.().seed ?? 0;
+      const r = await s.request({ type: 'streamPreset', synth: state.synth, params: state.params, useTarget: !!state.target, seed });
+      if (generation !== presetGeneration) return;
+      await audio.livePreset({ params: r.params, head: r.head, f0: r.f0, seed });
+      live = { synth: state.synth, target: state.target };
+      s.livePresetInfo = { synth: state.synth, sampleRate: r.sampleRate, seconds: r.seconds, pitchHz: r.pitchHz };
+    } catch (e) {
+      if (generation === presetGeneration) console.warn(`live preset: ${e.message}`);
+    }
   }
 
-  // The computer keyboard and MIDI play the note bank; Space toggles A/B (target /
+  // The computer keyboard and MIDI play the live engine; Space toggles A/B (target /
   // reconstruction), keeping the loop setting.
   function attachKeys() {
     const keyboard = new Keyboard({
@@ -68,5 +66,21 @@ export function installPlayback(s) {
     });
   }
 
-  Object.assign(s, { play, refreshNotes, refreshNotesSoon, attachKeys });
+  // window.ddsp.live (web/README.md): the live engine for scripts and tests.
+  const liveApi = {
+    noteOn: (midi, velocity = 0.8) => { s.resumeAudio(); audio.noteOn(midi, velocity); },
+    noteOff: (midi) => audio.noteOff(midi),
+    allNotesOff: () => audio.allNotesOff(),
+    setParams: (values) => audio.liveParams(values),
+    input: (kind) => {
+      if (kind !== 'mic' && kind !== null) return Promise.reject(new Error("input takes 'mic' or null"));
+      return s.latentLiveInput(kind === 'mic');
+    },
+    stats: () => audio.liveStats(),
+    // Resolves once the current parameters are the live engine's preset.
+    refresh: () => { clearTimeout(presetTimer); return refreshNotes(); },
+    preset: () => (s.livePresetInfo ? { ...s.livePresetInfo } : null),
+  };
+
+  Object.assign(s, { play, refreshNotes, refreshNotesSoon, attachKeys, liveApi });
 }

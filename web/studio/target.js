@@ -66,6 +66,7 @@ export function installTarget(s) {
     s.ui.setTarget(name, samples, sampleRate);
     await s.audioReady;
     s.audio.loadBuffer?.('target', samples, sampleRate);
+    s.refreshNotesSoon();  // ks's residual excitation and ddsp's f0 track come from the target
     setStatus(`Loaded ${name} (${(samples.length / sampleRate).toFixed(2)} s). Press Match.`);
     return { name, seconds: samples.length / sampleRate, sampleRate };
   }
