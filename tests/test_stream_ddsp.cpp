@@ -233,6 +233,30 @@ TEST_CASE("a ddsp note sustains past the preset's end on its last frame, and not
     CHECK(live.stats().voices_active == 0);
 }
 
+TEST_CASE("a ddsp slider change is heard within 20 ms, without a step") {
+    const synth::StreamPreset preset = ddsp_preset({{"amplitude", {0.8}}, {"reverb_wet_db", {-60}}, {"noise_magnitudes", {1e-5}}}, 1.0, 3);
+    engine::LiveEngine live;
+    std::string error;
+    REQUIRE(live.init(16000, kBlock, error));
+    REQUIRE(live.load_preset(preset, error));
+    live.note_on(0, 1.0, 0.0);
+    Vec out(16000);
+    const int changed_at = 8064;  // a multiple of 128
+    run(live, out, 0, changed_at);
+    REQUIRE(live.set_params({{"amplitude", {0.2}}}, error));
+    run(live, out, changed_at);
+    // Peak over two periods of 220 Hz before, and 20 ms after the change.
+    const double before = double(out.segment(changed_at - 300, 146).abs().maxCoeff());
+    const double after = double(out.segment(changed_at + 320, 146).abs().maxCoeff());
+    MESSAGE("peak before " << before << ", 20 ms after " << after);
+    CHECK(after == doctest::Approx(before / 4).epsilon(0.03));
+    double max_step = 0;
+    for (int i = changed_at - 200; i < changed_at + 800; ++i) max_step = std::max(max_step, double(std::abs(out[i + 1] - out[i])));
+    double max_step_before = 0;
+    for (int i = changed_at - 1200; i < changed_at - 200; ++i) max_step_before = std::max(max_step_before, double(std::abs(out[i + 1] - out[i])));
+    CHECK(max_step <= max_step_before * 1.01);
+}
+
 TEST_CASE("absurd f0 frames and values: the ddsp voice stays finite") {
     synth::StreamPreset preset = ddsp_preset({}, 0.5, 3);
     const Eigen::Index frames = preset.f0_frames_hz.size();

@@ -11,7 +11,9 @@
 //              exp(-t / reverb_decay_s) over min(num_samples, 4 s) taps, unit energy;
 //              wet = 10^(reverb_wet_db / 20)
 // A note at the preset's pitch, started at sample 0, equals `ddsp render` of the preset over
-// [0, num_samples) (tests/test_stream_ddsp.cpp: within 2e-6 of the peak at the preset's rate).
+// [0, num_samples) (tests/test_stream_ddsp.cpp, native float: 3e-7 of the peak for the default
+// preset, 5e-6 for one with varying frames, a vibrato and a 0.3 s reverb: float sums in another
+// order; the same at 48 kHz against the resampled render after the converter's 102 samples).
 // After num_samples the controls hold the last frame: a sustained note, until note-off (50 ms fade).
 // start(f0_hz > 0) scales the preset's f0 contour so its median is f0_hz (as DdspSynth::set_pitch_hz
 // with follow_analysis); f0_hz <= 0 plays the preset's own frames.
@@ -20,8 +22,9 @@
 // sample is final; a preset's frames are all known, so the voice pushes frames ahead of the
 // playhead until the next hop is final, renders that hop (dry + reverb) and plays it out.
 //
-// Live changes: frame controls are read when a frame is pushed (a hop or two ahead of the playhead),
-// so a slider is heard within ~10 ms; only the reverb needs work on a change: the wet gain glides
+// Live changes: frame controls are read when a frame is pushed, up to 2.5 hops + N/2 ahead of the
+// playhead (N = the noise FIR's 128 taps), so a slider is heard within ~15 ms (the test measures the
+// new level reached 20 ms after a change); only the reverb needs work on a change: the wet gain glides
 // over a hop, a decay change rebuilds the impulse response at the next hop boundary (at most twice
 // per 5 ms glide; the IR is swapped, not cross-faded). on_values_changed itself is O(1).
 //
@@ -29,14 +32,18 @@
 // 13.8 decay_s (0.69 s at the default 0.05 s instead of the clip's 4 s). The dropped tail is
 // below -120 dB of the wet path; the energy normalisation uses the kept taps (the rest add < 1e-12).
 //
-// Cost (native -O3 -march=native, measured by tests/test_stream_ddsp.cpp at 16 kHz, 100 harmonics,
-// 65 bands): ~3 ms per second of audio for the default preset (220 Hz, 0.05 s reverb), ~6 ms per
-// second with a 0.3 s reverb; most of it is the reverb's partitions (hop-sized, 65 bins each).
-// Per frame nothing else is precomputed: the normalised harmonic amplitudes (H multiply-adds) and
-// the noise FIR spectrum (two small FFTs) are made when the frame is pushed, once per hop, never per
-// sample; tables of them for every frame would cost 12 voice slots megabytes and a full recompute on
-// every slider glide. Memory per voice: ~4 floats per reverb tap (IR noise, IR spectra, input
-// spectra): ~1 MB for a 4 s preset at 16 kHz.
+// Cost (native -O3 -march=native, one voice, measured by tests/test_stream_ddsp.cpp at 16 kHz with
+// 100 harmonics and 65 bands, 4 s presets): ~3 ms per second of audio for the default preset
+// (220 Hz, 0.05 s reverb: 0.69 s of IR kept), ~7-9 ms per second with a 0.3-0.5 s reverb (the whole
+// 4 s IR: 1000 partitions of 65 bins). Eight voices at the worst: ~70 ms per second, 7 % of a core;
+// most of it is the reverb. Nothing per frame is tabulated ahead: a frame's normalised harmonic
+// amplitudes (H multiply-adds) and noise FIR spectrum (two small FFTs) are made when it is pushed,
+// once per hop, never per sample; tables for every frame would cost each of the engine's 12 voice
+// slots megabytes and a full recompute on every slider glide.
+// Memory per voice: ~6 floats per IR tap (IR noise and scratch, IR spectra, input spectra): 1.5 MB
+// for a 4 s preset at 16 kHz, 4.6 MB at 48 kHz. Twelve slots of the latter would not fit the
+// worklet's fixed 64 MB; one reverb on the engine's mix (it is linear and the same for every voice)
+// is the way out if 48 kHz ddsp presets matter.
 #include "synth/stream.h"
 #include "synth/stream_harmonic_noise.h"
 
