@@ -3,7 +3,7 @@
 // Index
 //   [SECTION] helpers: weight copies, per-frame layers, exp_sigmoid
 //   [SECTION] init / reset / z
-//   [SECTION] push_frame: network, harmonics, noise, reverb
+//   [SECTION] push_frame: network, then the shared synthesis (synth/stream_harmonic_noise.h)
 #include "nn/stream_decoder.h"
 
 #include "nn/autoencoder.h"
@@ -175,69 +175,24 @@ bool StreamDecoder::init(const DecoderConfig& config, const std::map<std::string
     net_out_.assign(size_t(out_size_), Real(0));
     z_.assign(size_t(c.z_dims), Real(0));
 
-    // [harmonics]
-    prev_amps_.assign(size_t(harmonics_), Real(0));
-    cur_amps_.assign(size_t(harmonics_), Real(0));
-    weight_.resize(size_t(hop));
-    for (int i = 0; i < hop; ++i) weight_[size_t(i)] = Real(double(i) / hop);  // as the offline bank's
-    sin_prev_.assign(size_t(hop), 0.0);
-    sin_cur_.assign(size_t(hop), 0.0);
-    cos2_.assign(size_t(hop), 0.0);
-    count_.assign(size_t(hop), 0);
-    segment_.assign(size_t(hop), Real(0));
-
-    // [noise] the offline frequency_filter's FFT sizes, window and rotation
-    if (c.use_noise) {
-        fft_ir_ = dsp::RealFft(taps_);
-        fft_noise_ = dsp::RealFft(dsp::next_power_of_two(std::max(2, hop + hop / 2 + taps_ - 1)));
-        hann_.resize(size_t(taps_));
-        for (int j = 0; j < taps_; ++j) hann_[size_t(j)] = Real(0.5 - 0.5 * std::cos(2 * kPi * j / taps_));
-        ir_.assign(size_t(taps_), Real(0));
-        noise_buf_.assign(size_t(fft_noise_.size()), Real(0));
-        ir_spec_.assign(size_t(bands_), Complex(0, 0));
-        fir_spec_.assign(size_t(fft_noise_.num_bins()), Complex(0, 0));
-        noise_spec_.assign(size_t(fft_noise_.num_bins()), Complex(0, 0));
-    }
-    // The rings hold from the oldest unread sample (latency before the newest frame) to the furthest
-    // noise write (a block and half the FIR ahead of it).
-    const int ring_size = dsp::next_power_of_two(2 * (hop + taps_ + latency_) + 2);
-    ring_mask_ = ring_size - 1;
-    harm_ring_.assign(size_t(ring_size), Real(0));
-    noise_ring_.assign(size_t(c.use_noise ? ring_size : 0), Real(0));
-    dry_.assign(size_t(hop), Real(0));
-
-    // [reverb] partitions of hop taps; input frames of fft size (>= 2 hop), the last hop outputs valid
-    reverb_ = c.use_reverb;
-    partitions_ = 0;
-    if (reverb_) {
+    // [synthesis] the shared harmonic + noise + reverb block; the reverb IR is the Decoder's
+    synth::HarmonicNoiseConfig sc;
+    sc.sample_rate_hz = c.sample_rate_hz;
+    sc.hop = hop;
+    sc.harmonics = harmonics_;
+    sc.noise_bands = bands;
+    sc.noise_seed = c.noise_seed;
+    std::vector<Real> ir;
+    if (c.use_reverb) {
         const int ir_taps = int(std::lround(c.reverb_seconds * c.sample_rate_hz));
-        std::vector<Real> ir;
         if (!take(w, "decoder.reverb.ir", ir_taps, 1, ir, error)) return false;
         ir[0] = 0;  // the Decoder's mask: the dry path is separate
-        fft_rev_ = dsp::RealFft(dsp::next_power_of_two(2 * hop));
-        const int m = fft_rev_.size();
-        rev_bins_ = fft_rev_.num_bins();
-        partitions_ = (ir_taps + hop - 1) / hop;
-        const size_t cells = size_t(partitions_) * size_t(rev_bins_);
-        rev_h_re_.assign(cells, Real(0));
-        rev_h_im_.assign(cells, Real(0));
-        rev_x_re_.assign(cells, Real(0));
-        rev_x_im_.assign(cells, Real(0));
-        rev_acc_re_.assign(size_t(rev_bins_), Real(0));
-        rev_acc_im_.assign(size_t(rev_bins_), Real(0));
-        rev_in_.assign(size_t(m), Real(0));
-        rev_time_.assign(size_t(m), Real(0));
-        rev_spec_.assign(size_t(rev_bins_), Complex(0, 0));
-        for (int p = 0; p < partitions_; ++p) {
-            std::fill(rev_time_.begin(), rev_time_.end(), Real(0));
-            for (int q = 0; q < hop && p * hop + q < ir_taps; ++q) rev_time_[size_t(q)] = ir[size_t(p * hop + q)];
-            fft_rev_.forward(rev_time_.data(), rev_spec_.data());
-            for (int b = 0; b < rev_bins_; ++b) {
-                rev_h_re_[size_t(p) * size_t(rev_bins_) + size_t(b)] = rev_spec_[size_t(b)].real();
-                rev_h_im_[size_t(p) * size_t(rev_bins_) + size_t(b)] = rev_spec_[size_t(b)].imag();
-            }
-        }
+        sc.max_reverb_taps = ir_taps;
     }
+    if (!synth_.init(sc, error)) return false;
+    if (c.use_reverb) synth_.set_reverb_ir(ir.data(), int(ir.size()));
+    amps_.assign(size_t(harmonics_), Real(0));
+    noise_mags_.assign(size_t(bands), Real(0));
     output_gain_ = 1;
     ready_ = true;
     set_z_features();  // z = 0 until set_z
@@ -248,18 +203,7 @@ bool StreamDecoder::init(const DecoderConfig& config, const std::map<std::string
 void StreamDecoder::reset() {
     if (!ready_) return;
     std::fill(cat_.begin(), cat_.begin() + gru_units_, Real(0));  // GRU state; z's features stay
-    phase_ = 0;
-    frames_pushed_ = 0;
-    prev_f0_ = cur_f0_ = 1;
-    std::fill(prev_amps_.begin(), prev_amps_.end(), Real(0));
-    std::fill(cur_amps_.begin(), cur_amps_.end(), Real(0));
-    rng_ = dsp::Rng(config_.noise_seed);  // the offline noise from its first sample
-    std::fill(harm_ring_.begin(), harm_ring_.end(), Real(0));
-    std::fill(noise_ring_.begin(), noise_ring_.end(), Real(0));
-    std::fill(rev_x_re_.begin(), rev_x_re_.end(), Real(0));
-    std::fill(rev_x_im_.begin(), rev_x_im_.end(), Real(0));
-    std::fill(rev_in_.begin(), rev_in_.end(), Real(0));
-    fdl_head_ = 0;
+    synth_.reset(-latency_);  // phase 0, the offline noise from its first sample, buffers 0
     stats_ = StreamDecoderStats{};
 }
 
@@ -338,115 +282,12 @@ void StreamDecoder::run_network(Real f0_scaled, Real loudness_scaled, Real centr
     dense_forward(out_, mlp_out_.data(), net_out_.data());
 }
 
-// harmonic_synth's per-frame part: drop partials at or above Nyquist, normalise, scale.
-void StreamDecoder::frame_amplitudes(Real f0_clamped, Real* amps) const {
-    const double nyquist = config_.sample_rate_hz / 2;
-    const Real amplitude = exp_sigmoid(net_out_[0]);
-    Real sum = 0;
-    for (int k = 0; k < harmonics_; ++k) {
-        const Real mask = (k + 1) * double(f0_clamped) < nyquist ? Real(1) : Real(0);
-        amps[k] = exp_sigmoid(net_out_[size_t(1 + k)]) * mask;
-        sum += amps[k];
-    }
-    const Real scale = amplitude / sum;  // sum > 0: the fundamental is always below Nyquist
-    for (int k = 0; k < harmonics_; ++k) amps[k] *= scale;
-}
-
-// Segment [start, start + hop) between the previous frame and the current one, as the offline
-// oscillator bank computes it: per-sample f0 and partial count, phase in double, sines by the
-// Chebyshev recurrence, run across the samples for each partial (so the inner loop vectorises).
-void StreamDecoder::render_segment(long long start) {
-    const int hop = hop_;
-    const double sr = config_.sample_rate_hz, nyquist = sr / 2;
-    int most = 0;
-    for (int i = 0; i < hop; ++i) {
-        const double w = double(weight_[size_t(i)]);
-        const double f0 = std::max(0.0, (1 - w) * double(prev_f0_) + w * double(cur_f0_));
-        int c = harmonics_;
-        if (f0 > 0) c = int(std::min<double>(harmonics_, std::ceil(nyquist / f0) - 1));  // k f0 < nyquist
-        count_[size_t(i)] = std::max(0, c);
-        most = std::max(most, count_[size_t(i)]);
-        phase_ = std::fmod(phase_ + 2 * kPi * f0 / sr, 2 * kPi);
-        sin_prev_[size_t(i)] = 0;
-        sin_cur_[size_t(i)] = std::sin(phase_);
-        cos2_[size_t(i)] = 2 * std::cos(phase_);
-        segment_[size_t(i)] = 0;
-    }
-    const Real* w = weight_.data();
-    const int* count = count_.data();
-    double* s_prev = sin_prev_.data();
-    double* s_cur = sin_cur_.data();
-    const double* c2 = cos2_.data();
-    Real* y = segment_.data();
-    for (int k = 0; k < most; ++k) {
-        const Real c0 = prev_amps_[size_t(k)], d = cur_amps_[size_t(k)] - prev_amps_[size_t(k)];
-        for (int i = 0; i < hop; ++i) {
-            const Real s = k < count[i] ? Real(s_cur[i]) : Real(0);
-            y[i] += s * (c0 + w[i] * d);
-            const double next = c2[i] * s_cur[i] - s_prev[i];
-            s_prev[i] = s_cur[i];
-            s_cur[i] = next;
-        }
-    }
-    for (int i = 0; i < hop; ++i) harm_ring_[ring(start + i)] = y[i];
-}
-
-// frequency_filter's block for `frame`: its FIR from the current noise bands, the next noise
-// samples, one FFT convolution, overlap-added N/2 samples early.
-void StreamDecoder::filter_noise_block(long long frame) {
-    const int hop = hop_, half = taps_ / 2;
-    for (int k = 0; k < bands_; ++k)
-        ir_spec_[size_t(k)] = Complex(exp_sigmoid(net_out_[size_t(1 + harmonics_ + k)] - Real(5)), Real(0));
-    fft_ir_.inverse(ir_spec_.data(), ir_.data());
-    std::fill(noise_buf_.begin(), noise_buf_.end(), Real(0));
-    for (int j = 0; j < taps_; ++j) noise_buf_[size_t(j)] = ir_[size_t((j + half) % taps_)] * hann_[size_t(j)];
-    fft_noise_.forward(noise_buf_.data(), fir_spec_.data());
-
-    // Block f covers [f hop - hop/2, (f + 1) hop - hop/2); the first starts at 0.
-    const long long start = frame == 0 ? 0 : frame * hop - hop / 2;
-    const int len = frame == 0 ? hop - hop / 2 : hop;
-    std::fill(noise_buf_.begin(), noise_buf_.end(), Real(0));
-    for (int i = 0; i < len; ++i) noise_buf_[size_t(i)] = Real(rng_.uniform(-1, 1));
-    fft_noise_.forward(noise_buf_.data(), noise_spec_.data());
-    for (size_t b = 0; b < noise_spec_.size(); ++b) noise_spec_[b] = noise_spec_[b] * fir_spec_[b];
-    fft_noise_.inverse(noise_spec_.data(), noise_buf_.data());
-    const long long base = start - half;
-    const int span = len + taps_ - 1;
-    for (int i = 0; i < span; ++i) noise_ring_[ring(base + i)] += noise_buf_[size_t(i)];
-}
-
-// out = dry + dry * ir for one block of hop samples: the newest input frame's spectrum enters the
-// frequency-domain delay line, each partition multiplies the frame from as many blocks ago.
-void StreamDecoder::reverb_block(const Real* dry, Real* out) {
-    const int hop = hop_, m = fft_rev_.size(), bins = rev_bins_;
-    std::memmove(rev_in_.data(), rev_in_.data() + hop, sizeof(Real) * size_t(m - hop));
-    std::memcpy(rev_in_.data() + (m - hop), dry, sizeof(Real) * size_t(hop));
-    fft_rev_.forward(rev_in_.data(), rev_spec_.data());
-    Real* x_re = rev_x_re_.data() + size_t(fdl_head_) * size_t(bins);
-    Real* x_im = rev_x_im_.data() + size_t(fdl_head_) * size_t(bins);
-    for (int b = 0; b < bins; ++b) {
-        x_re[b] = rev_spec_[size_t(b)].real();
-        x_im[b] = rev_spec_[size_t(b)].imag();
-    }
-    Real* acc_re = rev_acc_re_.data();
-    Real* acc_im = rev_acc_im_.data();
-    for (int b = 0; b < bins; ++b) acc_re[b] = acc_im[b] = 0;
-    for (int p = 0; p < partitions_; ++p) {
-        const int slot = (fdl_head_ - p + partitions_) % partitions_;
-        const Real* hr = rev_h_re_.data() + size_t(p) * size_t(bins);
-        const Real* hi = rev_h_im_.data() + size_t(p) * size_t(bins);
-        const Real* xr = rev_x_re_.data() + size_t(slot) * size_t(bins);
-        const Real* xi = rev_x_im_.data() + size_t(slot) * size_t(bins);
-        for (int b = 0; b < bins; ++b) {  // split real / imaginary arrays: vectorises
-            acc_re[b] += hr[b] * xr[b] - hi[b] * xi[b];
-            acc_im[b] += hr[b] * xi[b] + hi[b] * xr[b];
-        }
-    }
-    fdl_head_ = (fdl_head_ + 1) % partitions_;
-    for (int b = 0; b < bins; ++b) rev_spec_[size_t(b)] = Complex(acc_re[b], acc_im[b]);
-    fft_rev_.inverse(rev_spec_.data(), rev_time_.data());
-    const Real* wet = rev_time_.data() + (m - hop);  // the samples free of circular wrap-around
-    for (int i = 0; i < hop; ++i) out[i] = dry[i] + wet[i];
+// The network's outputs as synthesis controls: harmonic_synth's per-frame part (drop partials at or
+// above Nyquist, normalise, scale) and the noise bands (exp_sigmoid(x - 5), as the Decoder).
+void StreamDecoder::frame_controls(Real f0_clamped) {
+    for (int k = 0; k < harmonics_; ++k) amps_[size_t(k)] = exp_sigmoid(net_out_[size_t(1 + k)]);
+    synth::normalise_harmonics(exp_sigmoid(net_out_[0]), f0_clamped, config_.sample_rate_hz, amps_.data(), harmonics_);
+    for (int k = 0; k < bands_; ++k) noise_mags_[size_t(k)] = exp_sigmoid(net_out_[size_t(1 + harmonics_ + k)] - Real(5));
 }
 
 void StreamDecoder::push_frame(double f0_hz, double loudness_db, double centroid_hz, Real* out) {
@@ -471,35 +312,14 @@ void StreamDecoder::push_frame(double f0_hz, double loudness_db, double centroid
 
     run_network(Real(scale_f0_hz(double(Real(f0_hz)))), Real(scale_loudness_db(double(Real(loudness_db)))),
                 Real(scale_f0_hz(double(Real(centroid_hz)))));
-    cur_f0_ = std::min(std::max(Real(f0_hz), Real(1)), Real(0.49 * config_.sample_rate_hz));
-    frame_amplitudes(cur_f0_, cur_amps_.data());
-
-    const long long frame = frames_pushed_;
-    if (frame > 0) render_segment((frame - 1) * hop);  // the segment that ends on this frame
-    if (config_.use_noise) filter_noise_block(frame);
+    const Real f0_clamped = synth::clamp_f0_hz(f0_hz, config_.sample_rate_hz);
+    frame_controls(f0_clamped);
+    synth_.push_frame(f0_clamped, amps_.data(), noise_mags_.data());
 
     // Emit offline samples [frame hop - latency, + hop): final now (see the header).
-    const long long t0 = frame * hop - latency_;
+    const long long t0 = synth_.next_output_sample();
+    stats_.non_finite_resets += synth_.emit(out);
     for (int i = 0; i < hop; ++i) {
-        const long long t = t0 + i;
-        const size_t slot = ring(t);
-        Real d = harm_ring_[slot];
-        harm_ring_[slot] = 0;
-        if (config_.use_noise) {
-            d = d + noise_ring_[slot];
-            noise_ring_[slot] = 0;
-        }
-        if (t < 0) d = 0;  // before the clip: offline has nothing there
-        if (!std::isfinite(d)) {
-            d = 0;
-            ++stats_.non_finite_resets;
-        }
-        dry_[size_t(i)] = d;
-    }
-    if (reverb_) reverb_block(dry_.data(), out);
-    else std::copy(dry_.begin(), dry_.end(), out);
-    for (int i = 0; i < hop; ++i) {
-        // Before the clip, 0 exactly (the reverb's FFT leaves rounding noise ~1e-9 there).
         Real y = t0 + i < 0 ? Real(0) : out[i] * output_gain_;
         if (!std::isfinite(y)) {
             y = 0;
@@ -507,10 +327,6 @@ void StreamDecoder::push_frame(double f0_hz, double loudness_db, double centroid
         }
         out[i] = y;
     }
-
-    std::swap(prev_amps_, cur_amps_);  // swaps buffers, no allocation
-    prev_f0_ = cur_f0_;
-    ++frames_pushed_;
     ++stats_.frames;
     stats_.samples += hop;
 }

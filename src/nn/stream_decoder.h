@@ -4,7 +4,9 @@
 // init(), no exceptions, no threads; for the AudioWorklet (wasm) and `ddsp stream` (native).
 //
 // Same maths as the offline path (Decoder::forward), in the same order where it matters, so the
-// stream equals the offline audio delayed by latency_samples() (tests/test_stream_decoder.cpp):
+// stream equals the offline audio delayed by latency_samples() (tests/test_stream_decoder.cpp). The
+// network is here; the harmonics, noise and reverb are synth::HarmonicNoiseStream
+// (synth/stream_harmonic_noise.h), the same code the `ddsp` synth's streaming voice plays:
 //   network    per frame: input MLPs (f0, loudness, [centroid]; z's MLP once per set_z), one GRU
 //              step, output MLP + Linear, exp_sigmoid -> amplitude, distribution, noise bands
 //   harmonics  frame f sits on sample f * hop; segment [f hop, (f + 1) hop) interpolates frames f
@@ -49,10 +51,9 @@
 //   for (each frame) sd.push_frame(f0_hz, loudness_db, centroid_hz, out);   // writes sd.hop() samples
 #pragma once
 
-#include "dsp/fft.h"
-#include "dsp/rng.h"
 #include "dsp/types.h"
 #include "nn/decoder.h"
+#include "synth/stream_harmonic_noise.h"
 
 #include <cstdint>
 #include <map>
@@ -137,45 +138,15 @@ private:
     std::vector<Real> net_out_;          // 1 + harmonics + bands
     std::vector<Real> z_;                // the current z
 
-    // [harmonics]
-    long long frames_pushed_ = 0;
-    double phase_ = 0;                   // radians, wrapped to [0, 2 pi)
-    Real prev_f0_ = 1, cur_f0_ = 1;      // clamped f0 of frames f - 1 and f
-    std::vector<Real> prev_amps_, cur_amps_;  // harmonic amplitudes of frames f - 1 and f
-    std::vector<Real> weight_;           // hop: interpolation weight of the later frame
-    std::vector<double> sin_prev_, sin_cur_, cos2_;  // hop: the Chebyshev recurrence per sample
-    std::vector<int> count_;             // hop: partials below Nyquist per sample
-    std::vector<Real> segment_;          // hop: one segment's harmonic samples
-
-    // [noise]
-    dsp::Rng rng_;
-    dsp::RealFft fft_ir_{2}, fft_noise_{2};
-    std::vector<Real> hann_, ir_, noise_buf_;
-    std::vector<Complex> ir_spec_, fir_spec_, noise_spec_;
-
-    // Harmonic and noise samples by offline time t (ring index t & ring_mask_), read and cleared
-    // when emitted.
-    std::vector<Real> harm_ring_, noise_ring_;
-    long long ring_mask_ = 0;
-
-    // [reverb] uniformly partitioned overlap-save: partitions of hop taps, FFT size fft_rev_.size()
-    bool reverb_ = false;
-    int partitions_ = 0, rev_bins_ = 0, fdl_head_ = 0;
-    dsp::RealFft fft_rev_{2};
-    std::vector<Real> rev_h_re_, rev_h_im_;    // partitions x bins: the impulse response's spectra
-    std::vector<Real> rev_x_re_, rev_x_im_;    // partitions x bins: spectra of the latest input frames
-    std::vector<Real> rev_acc_re_, rev_acc_im_;
-    std::vector<Real> rev_in_, rev_time_;      // the last fft-size dry samples; inverse FFT output
-    std::vector<Complex> rev_spec_;
-    std::vector<Real> dry_;                    // hop: the dry block being emitted
+    // [synthesis] harmonics, noise and reverb (synth/stream_harmonic_noise.h), shared with the
+    // `ddsp` synth's streaming voice
+    synth::HarmonicNoiseStream synth_;
+    std::vector<Real> amps_;             // harmonics: this frame's harmonic amplitudes
+    std::vector<Real> noise_mags_;       // bands: this frame's noise band magnitudes
 
     void set_z_features();
     void run_network(Real f0_scaled, Real loudness_scaled, Real centroid_scaled);
-    void frame_amplitudes(Real f0_clamped, Real* amps) const;
-    void render_segment(long long start);
-    void filter_noise_block(long long frame);
-    void reverb_block(const Real* dry, Real* out);
-    size_t ring(long long t) const { return size_t((t + (ring_mask_ + 1) * 4) & ring_mask_); }
+    void frame_controls(Real f0_clamped);
 };
 
 }  // namespace ddsp::nn
