@@ -122,14 +122,16 @@ class DdspPlayerProcessor extends AudioWorkletProcessor {
         case 'liveModel': {
           const bytes = msg.bytes instanceof ArrayBuffer ? new Uint8Array(msg.bytes) : msg.bytes;
           if (!(bytes instanceof Uint8Array)) throw new Error('liveModel: bytes must be an ArrayBuffer or Uint8Array');
-          m.HEAPU8.set(bytes, m._dw_staging(bytes.length));
+          const at = m._dw_staging(bytes.length);  // first: it may grow the memory (new views)
+          m.HEAPU8.set(bytes, at);
           if (!m._dw_live_load_model(bytes.length)) throw new Error(this.errorText());
           this.reply(msg, { type: 'liveModelLoaded', ...this.stats() });
           break;
         }
         case 'liveZ': {
           const z = toFloat32(msg.z ?? []);
-          m.HEAPF32.set(z, m._dw_floats(z.length) >> 2);
+          const at = m._dw_floats(z.length) >> 2;
+          m.HEAPF32.set(z, at);
           m._dw_live_set_z(z.length);
           break;
         }

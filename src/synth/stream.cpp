@@ -71,23 +71,45 @@ bool StreamVoice::load(const StreamPreset& preset, std::string& error) {
     ParamValues resolved;
     if (!resolve_stream_values(preset_.table, preset_.values, {}, resolved, error)) return false;
     preset_.values = resolved;
-    to_scaled(resolved, scaled_now_);
+    exact_target_.assign(size_t(total), Real(0));
+    to_scaled(resolved, scaled_now_, exact_target_);
     scaled_target_ = scaled_now_;
     changed_.clear();
     changed_.reserve(size_t(total));
     ramp_left_ = 0;
     ramp_samples_ = std::max(1, int(std::lround(kRampSeconds * preset_.cfg.sample_rate_hz)));
-    update_physical();
+    physical_ = exact_target_;
     return on_load(error);
 }
 
-void StreamVoice::to_scaled(const ParamValues& values, std::vector<double>& out) const {
+// The values exactly as the differentiable synth sees them (physical -> u -> bounded() on a tape,
+// in Real: a sine's frequency off by one float step drifts 1e-4 of a cycle in a second), stored in
+// the table's scale for glides (log for log parameters). Allocates (a small tape).
+void StreamVoice::to_scaled(const ParamValues& values, std::vector<double>& out, std::vector<Real>& exact) const {
+    Vec u;
+    std::string error;
+    if (to_unconstrained(preset_.table, values, u, error)) {
+        ad::Tape tape(ad::Tape::Mode::forward_only);
+        const ParamGraph graph(preset_.table, tape.constant(u));
+        for (size_t p = 0; p < preset_.table.size(); ++p) {
+            const ParamSpec& s = preset_.table[p];
+            const Arr v = graph[s.name].value();
+            for (int i = 0; i < s.size; ++i) exact[size_t(offsets_[p] + i)] = v(i, 0);
+        }
+    } else {  // values come resolved (in range), so this is only a guard: clamp them here
+        for (size_t p = 0; p < preset_.table.size(); ++p) {
+            const ParamSpec& s = preset_.table[p];
+            const auto it = values.find(s.name);
+            for (int i = 0; i < s.size; ++i) {
+                double x = it != values.end() && int(it->second.size()) == s.size ? it->second[size_t(i)] : s.default_value;
+                exact[size_t(offsets_[p] + i)] = Real(std::clamp(std::isfinite(x) ? x : s.default_value, s.min_value, s.max_value));
+            }
+        }
+    }
     for (size_t p = 0; p < preset_.table.size(); ++p) {
         const ParamSpec& s = preset_.table[p];
-        const auto it = values.find(s.name);
         for (int i = 0; i < s.size; ++i) {
-            double x = it != values.end() && int(it->second.size()) == s.size ? it->second[size_t(i)] : s.default_value;
-            x = std::clamp(std::isfinite(x) ? x : s.default_value, s.min_value, s.max_value);
+            const double x = double(exact[size_t(offsets_[p] + i)]);
             out[size_t(offsets_[p] + i)] = s.scale == ad::Scale::log ? std::log(std::max(x, 1e-30)) : x;
         }
     }
@@ -98,22 +120,14 @@ void StreamVoice::update_physical(const std::vector<int>& indices) {
     for (int i : indices) {
         while (p + 1 < preset_.table.size() && offsets_[p + 1] <= i) ++p;
         const double x = scaled_now_[size_t(i)];
-        physical_[size_t(i)] = Real(preset_.table[p].scale == ad::Scale::log ? std::exp(x) : x);
-    }
-}
-
-void StreamVoice::update_physical() {
-    for (size_t p = 0; p < preset_.table.size(); ++p) {
-        const ParamSpec& s = preset_.table[p];
-        for (int i = 0; i < s.size; ++i) {
-            const double x = scaled_now_[size_t(offsets_[p] + i)];
-            physical_[size_t(offsets_[p] + i)] = Real(s.scale == ad::Scale::log ? std::exp(x) : x);
-        }
+        // At the glide's end: exactly the value the differentiable synth would use.
+        physical_[size_t(i)] = ramp_left_ == 0 ? exact_target_[size_t(i)]
+                                               : Real(preset_.table[p].scale == ad::Scale::log ? std::exp(x) : x);
     }
 }
 
 void StreamVoice::set_values(const ParamValues& values) {
-    to_scaled(values, scaled_target_);
+    to_scaled(values, scaled_target_, exact_target_);
     changed_.clear();  // capacity reserved in load(): no allocation
     for (size_t i = 0; i < scaled_target_.size(); ++i)
         if (scaled_target_[i] != scaled_now_[i]) changed_.push_back(int(i));

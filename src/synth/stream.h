@@ -55,7 +55,7 @@ public:
     // Loads a preset; allocates every buffer the voice needs. False + one-line error.
     bool load(const StreamPreset& preset, std::string& error);
     // New values for the loaded preset's table (complete, resolved): glide there over kRampSeconds.
-    // No allocation.
+    // Allocates a little (call it from a message handler); the glide itself, in render_add, does not.
     void set_values(const ParamValues& values);
     // Starts a note: f0_hz > 0 plays at that pitch (by the synth's own rule, as Synth::set_pitch_hz),
     // else at the preset's. velocity in [0, 1] scales the output. Restarts a sounding voice.
@@ -96,13 +96,13 @@ protected:
     long long t_ = 0;
 
 private:
-    void to_scaled(const ParamValues& values, std::vector<double>& out) const;
-    void update_physical();
+    void to_scaled(const ParamValues& values, std::vector<double>& out, std::vector<Real>& exact) const;
     void update_physical(const std::vector<int>& indices);  // ascending
     std::vector<int> changed_;  // indices a glide moves
     std::vector<int> offsets_;
     std::vector<double> scaled_now_, scaled_target_;  // table scale: log for log parameters
     std::vector<Real> physical_;
+    std::vector<Real> exact_target_;  // the target values as the tape computes them
     int ramp_left_ = 0;
     int fade_left_ = 0, fade_total_ = 0;  // choke/release: linear fade to silence
     Real scratch_[kControlBlock] = {};

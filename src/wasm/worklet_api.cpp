@@ -11,8 +11,8 @@
 //   Exports         init, slots, transport, gain, live, render, levels
 //
 // process() never allocates: the player's buffers are static arrays and the live engine sizes
-// everything when a preset or a model is loaded (in a message handler, outside process()); the
-// memory is fixed (no growth), so JS views stay valid. dw_alloc_count() counts operator new calls
+// everything when a preset or a model is loaded (in a message handler, outside process(), where the
+// memory may grow; the processor then rebinds its views). dw_alloc_count() counts operator new calls
 // made inside dw_render (tests/browser/live.test.mjs checks it stays 0). Every start, stop, A/B
 // switch, loop wrap and reload is a short fade, and the output stage maps every sample into
 // [-1, 1] (NaN -> 0).
@@ -54,8 +54,9 @@ void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 namespace {
 
 // [SECTION] Memory layout ------------------------------------------------------------------------
-// Capacities are in frames at the context's rate: 30 s at 48 kHz per slot (11.5 MB of the fixed
-// 64 MB; the live engine's presets and model, the 5 MB stack and the runtime take the rest).
+// Capacities are in frames at the context's rate: 30 s at 48 kHz per slot (11.5 MB of the initial
+// 64 MB; the live engine's presets and model, the 5 MB stack and the runtime take the rest, and
+// the memory grows in message handlers if a large preset needs more).
 constexpr int kSlotCount = 2;  // 0 = 'target', 1 = 'recon'
 constexpr int64_t kSlotFrames = 30 * 48000;
 constexpr int kTransportVoices = 4;             // current playback plus crossfades

@@ -57,7 +57,7 @@ echo "== ddsp CLI tests ($D)"
 
 # [help] ---------------------------------------------------------------------------------------
 must "$D" --help
-for c in synths render loss match landscape analyse train autoencode; do
+for c in synths render loss match landscape analyse train autoencode stream; do
   must "$D" "$c" --help
   grep -q "usage: ddsp $c" out || die "$c --help prints no usage"
 done
@@ -294,5 +294,65 @@ expect_error "autoencode: missing model" "$D" autoencode --model tr_full/none.sa
 must "$D" autoencode --model tr_part/checkpoint.safetensors --target "$ROOT/assets/sounds/pluck_nylon_e3.wav" -o ae4.wav
 cmp -s ae.wav ae4.wav || die "autoencode: the final checkpoint does not play like the final model"
 ok "autoencode: a training checkpoint loads as a model"
+
+# [stream] --------------------------------------------------------------------------------------
+# The audio thread's engine natively: a note at the preset's pitch at time 0 equals `ddsp render`
+# (at the preset's rate: no converter, no latency); at 48 kHz it reports the converter's latency.
+# max_diff A.wav B.wav SKIP: max |a[i] - b[i + SKIP]| over the shorter file (float32 WAVs).
+wav_data_offset() {
+  local f="$1" off=12 total id size
+  total=$(stat -c %s "$f")
+  while [ $((off + 8)) -le "$total" ]; do
+    id=$(dd if="$f" bs=1 skip="$off" count=4 2>/dev/null)
+    size=$(od -An -tu4 -j$((off + 4)) -N4 "$f" | tr -d ' ')
+    if [ "$id" = data ]; then echo $((off + 8)); return; fi
+    off=$((off + 8 + size + size % 2))
+  done
+  echo 0
+}
+max_diff() {
+  local na nb oa ob
+  na=$(wav_frames "$1"); nb=$(wav_frames "$2"); oa=$(wav_data_offset "$1"); ob=$(wav_data_offset "$2")
+  [ "$(wav_bits "$1")" = 32 ] && [ "$(wav_bits "$2")" = 32 ] || die "max_diff: float32 WAVs only"
+  paste <(od -An -v -tf4 -w4 -j"$oa" "$1" | head -n "$na") <(od -An -v -tf4 -w4 -j$((ob + 4 * $3)) "$2" | head -n $((nb - $3))) |
+    awk 'NF == 2 { d = $1 - $2; if (d < 0) d = -d; if (d > m) m = d; a = $1 < 0 ? -$1 : $1; if (a > p) p = a }
+         END { printf "%.3g %.3g\n", m, p }'
+}
+echo '{"notes": [{"time": 0, "duration": 0.9}]}' > n0.json
+for s in ks drum808 sine ddsp; do
+  echo "{\"synth\": \"$s\", \"seconds\": 0.5, \"params\": {}}" > "p_$s.json"
+  must "$D" render --params "p_$s.json" -o "r_$s.wav"
+  sr=$(wav_rate "r_$s.wav")
+  must "$D" stream --params "p_$s.json" --notes n0.json --sr "$sr" --seconds 0.5 -o "s_$s.wav"
+  [ "$(json_num latency_samples out)" = 0 ] || die "stream $s at the preset's rate: latency $(json_num latency_samples out)"
+  read -r md pk < <(max_diff "r_$s.wav" "s_$s.wav" 0)
+  awk_check 'p + 0 > 0.01 && m + 0 <= 2e-5 * p && m == m + 0' "stream $s: streamed note differs from render (max diff $md, peak $pk)" m="$md" p="$pk"
+  ok "stream $s: a note at the preset's pitch = render within $md (peak $pk)"
+done
+must "$D" stream --synth ks --notes n0.json --seconds 1 -o s48.wav
+[ "$(wav_rate s48.wav)" = 48000 ] || die "stream: default output rate $(wav_rate s48.wav)"
+lat=$(json_num latency_ms out); rtf=$(json_num real_time_factor out)
+awk_check 'l > 0 && l < 3 && r > 0 && r < 1' "stream: latency $lat ms / real-time factor $rtf" l="$lat" r="$rtf"
+ok "stream ks at 48 kHz: latency $lat ms, real-time factor $rtf"
+cat > chord.json <<'EOF'
+{"notes": [{"time": 0, "midi": 48, "duration": 1}, {"time": 0, "midi": 52, "duration": 1}, {"time": 0, "midi": 55, "duration": 1},
+ {"time": 0.1, "midi": 60, "velocity": 0.5, "duration": 1}, {"time": 0.1, "midi": 64}, {"time": 0.2, "midi": 67},
+ {"time": 0.2, "midi": 71}, {"time": 0.3, "midi": 72}, {"time": 0.3, "midi": 76}, {"time": 0.4, "f0_hz": 1000}]}
+EOF
+must "$D" stream --synth ks --notes chord.json --block 441 --sr 44100 -o chord.wav
+[ "$(json_num steals out)" = 2 ] || die "stream: 10 held notes should steal 2 voices, got $(json_num steals out)"
+ok "stream: 10 overlapping notes on 8 voices steal 2; block 441 at 44.1 kHz"
+echo '{"notes": [{"time": 0, "midi": 60.5}]}' > badnote.json
+expect_error "stream: fractional midi" "$D" stream --synth ks --notes badnote.json -o x.wav
+echo '{"notes": [{"time": 0, "pitch": 60}]}' > badnote2.json
+expect_error "stream: unknown note key" "$D" stream --synth ks --notes badnote2.json -o x.wav
+expect_error "stream: notes not JSON" "$D" stream --synth ks --notes ae.wav -o x.wav
+expect_error "stream: bad block" "$D" stream --synth ks --notes n0.json --block 0 -o x.wav
+expect_error "stream: model and synth" "$D" stream --model "$ROOT/assets/models/ddsp_gm8.safetensors" --synth ks --input ae.wav -o x.wav
+must "$D" stream --model "$ROOT/assets/models/ddsp_gm8.safetensors" --input "$ROOT/assets/sounds/pluck_nylon_e3.wav" -o live.wav
+lat=$(json_num latency_ms out); und=$(json_num underruns out)
+awk_check 'l > 0 && l <= 30 && u == 0' "stream --model: latency $lat ms, underruns $und" l="$lat" u="$und"
+ok "stream --model (live timbre transfer from a file): latency $lat ms, no underruns, real-time factor $(json_num real_time_factor out)"
+expect_error "stream: a WAV as model" "$D" stream --model ae.wav --input "$ROOT/assets/sounds/pluck_nylon_e3.wav" -o x.wav
 
 echo "== all CLI checks passed"
