@@ -149,6 +149,15 @@ class DdspPlayerProcessor extends AudioWorkletProcessor {
             this.peakSinceStats = 0;
           }
           break;
+        case 'liveBench': {
+          // Renders `quanta` 128-frame blocks back to back, here on the audio thread, and times
+          // them (tests/bench/bench_live.mjs; the clock is coarse, so many quanta are timed at once).
+          const quanta = Math.max(1, Math.min(100000, msg.quanta | 0));
+          const t0 = clock();
+          for (let q = 0; q < quanta; q++) m._dw_render(128, 0);
+          this.reply(msg, { type: 'liveBench', quanta, ms: clock() - t0, clock: hasPerformance ? 'performance.now' : 'Date.now' });
+          break;
+        }
         case 'noteOn':
           m._dw_live_note_on(msg.note | 0, msg.velocity === undefined ? 0.8 : Number(msg.velocity));
           break;

@@ -331,6 +331,9 @@ export class AudioEngine {
   // (web/README.md). reset: start the timing and the peak afresh after this reading.
   liveStats({ reset = false } = {}) { return this.#request({ type: 'liveStats', reset }); }
 
+  // Times `quanta` blocks rendered back to back in the worklet (benchmarks): {quanta, ms, clock}.
+  liveBench(quanta) { return this.#request({ type: 'liveBench', quanta }); }
+
   // The live input: a MediaStream (the microphone) into the worklet's input, or null to disconnect.
   async setInput(stream) {
     await this.init();

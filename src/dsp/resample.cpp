@@ -271,7 +271,9 @@ bool StreamResampler::init(double from_hz, double to_hz, int max_push, const Res
     coef_ = std::move(pp.coef);
     std::int64_t cap = 1;
     while (cap < taps_ + std::int64_t(max_push) + 2) cap <<= 1;
-    ring_.assign(std::size_t(cap), Real(0));
+    // Mirrored: sample k sits at k & mask and again at (k & mask) + cap, so any taps-long window
+    // is contiguous (the dot product vectorises, also in wasm).
+    ring_.assign(std::size_t(2 * cap), Real(0));
     mask_ = cap - 1;
     // Output m (at input time m a / b) reads inputs up to floor(m a / b) + j0 + taps - 1: it is
     // known once that input arrived. Delay every output by enough that it never waits for a later
@@ -301,9 +303,12 @@ int StreamResampler::inputs_needed(int frames) const {
 }
 
 void StreamResampler::push(const Real* x, int n) {
+    const std::size_t cap = std::size_t(mask_ + 1);
     for (int i = 0; i < n; ++i) {
-        const Real v = x[i];
-        ring_[std::size_t((pushed_ + i) & mask_)] = std::isfinite(v) ? v : Real(0);
+        const Real v = std::isfinite(x[i]) ? x[i] : Real(0);
+        const std::size_t at = std::size_t((pushed_ + i) & mask_);
+        ring_[at] = v;
+        ring_[at + cap] = v;
     }
     pushed_ += n;
 }
@@ -317,10 +322,17 @@ int StreamResampler::pull(Real* out, int max_frames) {
             const std::int64_t num = m * a_, q = num / b_, r = num % b_;
             const double* c = coef_.data() + r * taps_;
             const std::int64_t k0 = q + j0_;
-            for (std::int64_t j = 0; j < taps_; ++j) {
-                const std::int64_t k = k0 + j;
-                if (k >= 0) acc += double(ring_[std::size_t(k & mask_)]) * c[j];
+            // Inputs before the first are 0 (the ring starts zeroed and k & mask wraps to slots
+            // not yet written), so the window is read whole.
+            const Real* xs = ring_.data() + (k0 & mask_);
+            double s0 = 0, s1 = 0;
+            std::int64_t j = 0;
+            for (; j + 2 <= taps_; j += 2) {
+                s0 += double(xs[j]) * c[j];
+                s1 += double(xs[j + 1]) * c[j + 1];
             }
+            if (j < taps_) s0 += double(xs[j]) * c[j];
+            acc = s0 + s1;
         }
         out[count++] = Real(acc);
         ++emitted_;
