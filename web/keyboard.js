@@ -30,10 +30,12 @@ function isTextTarget(el) {
 
 export class Keyboard {
   // onNoteOn(note, velocity 0..1) / onNoteOff(note); `noteOn` / `noteOff` are accepted as well.
-  constructor({ onNoteOn, onNoteOff, noteOn, noteOff, baseMidi = 60, target = globalThis.window,
+  // onControlChange(controller 0..127, value 0..1): MIDI CC messages.
+  constructor({ onNoteOn, onNoteOff, noteOn, noteOff, onControlChange, baseMidi = 60, target = globalThis.window,
     midi = true, minMidi = 0, maxMidi = 127 } = {}) {
     this.onNoteOn = onNoteOn ?? noteOn ?? (() => {});
     this.onNoteOff = onNoteOff ?? noteOff ?? (() => {});
+    this.onControlChange = onControlChange ?? (() => {});
     this.baseMidi = baseMidi;  // the note on A
     this.target = target;
     this.useMidi = midi;
@@ -46,7 +48,7 @@ export class Keyboard {
     this.onKeyDown = (e) => this.#keyDown(e);
     this.onKeyUp = (e) => this.#keyUp(e);
     this.onBlur = () => this.releaseAll();
-    this.onMidiMessage = (e) => this.#midiMessage(e.data);
+    this.onMidiMessage = (e) => this.midiMessage(e.data);
     this.onMidiState = () => this.#bindMidiInputs();
   }
 
@@ -124,11 +126,13 @@ export class Keyboard {
     }
   }
 
-  // Note on (0x9n, velocity > 0) and note off (0x8n, or 0x9n with velocity 0), any channel.
-  #midiMessage(data) {
+  // Note on (0x9n, velocity > 0), note off (0x8n, or 0x9n with velocity 0) and control change
+  // (0xBn), any channel. Public so tests (and other MIDI sources) can feed raw messages.
+  midiMessage(data) {
     if (!data || data.length < 3) return;
-    const kind = data[0] & 0xf0, note = data[1] & 0x7f, velocity = data[2] & 0x7f;
-    if (kind === 0x90 && velocity > 0) this.onNoteOn(note, velocity / 127);
+    const kind = data[0] & 0xf0, note = data[1] & 0x7f, value = data[2] & 0x7f;
+    if (kind === 0x90 && value > 0) this.onNoteOn(note, value / 127);
     else if (kind === 0x80 || kind === 0x90) this.onNoteOff(note);
+    else if (kind === 0xb0) this.onControlChange(note, value / 127);
   }
 }

@@ -18,8 +18,9 @@ let tmp, server, studioServer, browser, micBrowser, page;
 const consoleErrors = [];
 const MIC_F0_HZ = 220;
 
-// A sung-like tone (harmonics, 5 Hz vibrato of 20 cents, 10 ms attack) as 16-bit mono WAV: the
-// fake microphone's input.
+// A sung-like tone (harmonics, 5 Hz vibrato of 5 cents, 10 ms attack) as 16-bit mono WAV: the
+// fake microphone's input. (The vibrato is small so that a snapshot's pitch is the tone's within
+// 1 %; the decoder follows it.)
 function sungWav(f0, seconds, sr) {
   const n = Math.round(seconds * sr);
   const data = Buffer.alloc(44 + 2 * n);
@@ -30,7 +31,7 @@ function sungWav(f0, seconds, sr) {
   let phase = 0;
   for (let i = 0; i < n; i++) {
     const t = i / sr;
-    phase += (2 * Math.PI * f0 * 2 ** ((0.2 / 12) * Math.sin(2 * Math.PI * 5 * t))) / sr;
+    phase += (2 * Math.PI * f0 * 2 ** ((0.05 / 12) * Math.sin(2 * Math.PI * 5 * t))) / sr;
     let v = 0;
     for (let k = 1; k <= 8; k++) v += Math.sin(k * phase) / k ** 1.5;
     data.writeInt16LE(Math.round(32767 * 0.3 * Math.min(1, t / 0.01) * v), 44 + 2 * i);
@@ -91,7 +92,7 @@ before(async () => {
       for (let i = 0; i < x.length; i++) {
         const t = i / sr;
         if (t < onset) continue;
-        phase += (2 * Math.PI * f0 * 2 ** ((0.2 / 12) * Math.sin(2 * Math.PI * 5 * t))) / sr;
+        phase += (2 * Math.PI * f0 * 2 ** ((0.05 / 12) * Math.sin(2 * Math.PI * 5 * t))) / sr;
         let v = 0;
         for (let k = 1; k <= 8; k++) v += Math.sin(k * phase) / k ** 1.5;
         x[i] = level * Math.min(1, (t - onset) / 0.01) * v;
@@ -250,6 +251,27 @@ test('the studio: window.ddsp.live plays notes, and the fake microphone sings th
   assert.ok(notes.hasPreset && notes.voices >= 1);
   const bad = await studio.evaluate(() => window.ddsp.live.setParams({ decay_s: NaN }).then(() => 'accepted', (e) => e.message));
   assert.match(bad, /decay_s/);
+  // MIDI: a note from a MIDI message, then CC 22 (the sine's second parameter, amplitude) to 0.
+  const cc = await studio.evaluate(async () => {
+    const live = window.ddsp.live, wait = (ms) => new Promise((r) => setTimeout(r, ms));
+    window.ddsp.setSynth('sine');
+    await live.refresh();
+    live.midi([0x90, 69, 100]);
+    await wait(300);
+    const before = (await live.stats({ reset: true })).outputPeak;
+    await live.stats({ reset: true });
+    live.midi([0xb0, 22, 0]);
+    await wait(150);
+    await live.stats({ reset: true });
+    await wait(250);
+    const after = (await live.stats()).outputPeak;
+    live.midi([0x80, 69, 0]);
+    window.ddsp.setSynth('ks');
+    await live.refresh();
+    return { before, after };
+  });
+  assert.ok(cc.before > 0.1, `a MIDI note sounds (peak ${cc.before})`);
+  assert.ok(cc.after < 1e-3, `CC 22 at 0 silences the sine's amplitude (peak ${cc.after})`);
 
   // Live input: the fake microphone sings MIC_F0_HZ; tap the output with an analyser.
   await studio.evaluate(() => window.ddsp.latent.load());

@@ -49,13 +49,45 @@ export function installPlayback(s) {
     }
   }
 
+  // MIDI CC: knobs 21..28 set the current synth's first eight parameters over their ranges (log
+  // parameters on a log scale; a frame-wise parameter moves as a whole), heard through the live
+  // engine's 5 ms glide; CC 1 and 2 (mod wheel, breath) move the latent panel's z along the two
+  // axes of its pad while the decoder plays.
+  let ccTimer = 0, ccValues = {};
+  function controlChange(cc, value) {
+    if (cc === 1 || cc === 2) {
+      const space = s.latent?.info?.latentSpace;
+      if (!space?.axes || !s.latent.z) return;
+      const axis = cc - 1, z = s.latent.z.slice();
+      // The component along the axis goes to (value * 2 - 1) * the pad's extent; the rest stays.
+      const along = space.axes[axis].reduce((acc, a, i) => acc + a * (z[i] - space.origin[i]), 0);
+      const want = (2 * value - 1) * space.scale[axis];
+      s.latentSetZ(z.map((v, i) => v + (want - along) * space.axes[axis][i]), true);
+      return;
+    }
+    if (cc < 21 || cc > 28) return;
+    const table = state.synths.find((x) => x.name === state.synth)?.params ?? [];
+    const p = table[cc - 21];
+    if (!p) return;
+    ccValues[p.name] = p.scale === 'log' ? p.min * (p.max / p.min) ** value : p.min + (p.max - p.min) * value;
+    // Coalesce a knob's burst of messages into one change per 10 ms.
+    if (!ccTimer) ccTimer = setTimeout(() => {
+      const values = ccValues;
+      ccValues = {};
+      ccTimer = 0;
+      audio.liveParams?.(values).catch((e) => console.warn(`MIDI CC: ${e.message}`));
+    }, 10);
+  }
+
   // The computer keyboard and MIDI play the live engine; Space toggles A/B (target /
   // reconstruction), keeping the loop setting.
   function attachKeys() {
     const keyboard = new Keyboard({
       noteOn: (note, velocity) => { s.resumeAudio(); audio.noteOn?.(note, velocity); },
       noteOff: (note) => audio.noteOff?.(note),
+      onControlChange: controlChange,
     });
+    s.keyboard = keyboard;
     keyboard.attach?.();
     window.addEventListener('keydown', (e) => {
       if (e.code !== 'Space' || e.repeat || e.target instanceof HTMLInputElement) return;
@@ -76,7 +108,9 @@ export function installPlayback(s) {
       if (kind !== 'mic' && kind !== null) return Promise.reject(new Error("input takes 'mic' or null"));
       return s.latentLiveInput(kind === 'mic');
     },
-    stats: () => audio.liveStats(),
+    stats: (opts) => audio.liveStats(opts),  // {reset: true}: timing and peak start afresh after this reading
+    // Raw MIDI messages, as from a Web MIDI input ([status, data1, data2]: notes and CC).
+    midi: (bytes) => s.keyboard?.midiMessage(Uint8Array.from(bytes)),
     // Resolves once the current parameters are the live engine's preset.
     refresh: () => { clearTimeout(presetTimer); return refreshNotes(); },
     preset: () => (s.livePresetInfo ? { ...s.livePresetInfo } : null),
