@@ -132,6 +132,22 @@ test('notes from noteOn play at the requested pitch (YIN within 1 %), for every 
   }
 });
 
+test('unusual device rates (8, 22.05, 96 and 192 kHz): notes still play at their pitch', async () => {
+  const r = await page.evaluate(async () => {
+    const out = [];
+    for (const sr of [8000, 22050, 96000, 192000]) {
+      const y = await AudioEngine.renderOffline({ seconds: 0.4, sampleRate: sr, preset: preset('ks'),
+        events: [{ time: 0, type: 'noteOn', note: 57, velocity: 1 }] });
+      out.push({ sr, got: yinHz(y, sr, Math.round(0.1 * sr), Math.round(0.35 * sr), 50, Math.min(2000, sr / 4)), peak: maxAbs(y) });
+    }
+    return out;
+  });
+  for (const n of r) {
+    assert.ok(n.peak > 0.01 && n.peak <= 1, `${n.sr} Hz: peak ${n.peak}`);
+    assert.ok(Math.abs(n.got / 220 - 1) < 0.01, `${n.sr} Hz: ${n.got} Hz`);
+  }
+});
+
 test('a slider move changes the output within 10 ms, gliding (no click)', async () => {
   const r = await page.evaluate(async () => {
     const sr = 48000, at = 0.2;
@@ -164,6 +180,8 @@ test('NaN and absurd values: clear errors, nothing non-finite or beyond 1 reache
     await expectError(engine.livePreset({ params: '{"synth": "ks", "params": {' }));
     await expectError(engine.livePreset({ params: '{"synth": "organ", "params": {}}' }));
     await expectError(engine.liveSource('input'));  // no model yet
+    await expectError(engine.liveModel(new TextEncoder().encode('this is not a model').buffer));
+    await expectError(engine.liveModel(new ArrayBuffer(0)));
     const clampedOk = await engine.liveParams({ decay_s: 1e300, f0_hz: -5, exc_gain_db: 1e9 }).then(() => true, () => false);
     await engine.close();
     const events = [{ time: 0, type: 'liveParams', params: { decay_s: 1e300, exc_gain_db: 1e9 } }];
@@ -181,6 +199,8 @@ test('NaN and absurd values: clear errors, nothing non-finite or beyond 1 reache
   assert.match(r.errors[4], /^params: /);
   assert.match(r.errors[5], /organ/);
   assert.match(r.errors[6], /no decoder model/);
+  assert.match(r.errors[7], /safetensors|model/);
+  assert.match(r.errors[8], /model/);
   assert.ok(r.clampedOk, 'finite absurd values are clamped, not refused');
   assert.equal(r.bad, 0, 'non-finite output samples');
   assert.equal(r.over, 0, 'output samples beyond [-1, 1]');
