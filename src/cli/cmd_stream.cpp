@@ -176,7 +176,8 @@ int cmd_stream(int argc, char** argv) {
         "Runs the studio's audio-thread engine natively, block by block: the synth's streaming kernel\n"
         "(8 voices, the same code as the AudioWorklet) plays the notes of N.json,\n"
         "  {\"notes\": [{\"time\": 0, \"duration\": 0.5, \"midi\": 60, \"velocity\": 0.8}, ...]}\n"
-        "(without midi or f0_hz a note plays at the preset's own pitch; a drum note tunes the hit). The\n"
+        "(without midi or f0_hz a note plays at the preset's own pitch; on a drum a key transposes the\n"
+        "preset's tuning, the key nearest it playing the preset as it is). The\n"
         "synth runs at the preset's rate and is resampled to --sr (default 48000). --target gives the\n"
         "recording a preset was matched to (ks's residual excitation, ddsp's f0 track), as in render.\n"
         "A note at the preset's pitch at time 0 equals `ddsp render` of the preset (after the latency).\n"
@@ -272,7 +273,7 @@ int cmd_stream(int argc, char** argv) {
             const Event& e = events[next++];
             const NoteEvent& n = notes[e.note];
             if (e.on) {
-                const double f0 = n.f0_hz > 0 ? n.f0_hz : n.midi >= 0 ? engine::midi_to_hz(n.midi) : 0.0;
+                const double f0 = n.f0_hz > 0 ? n.f0_hz : n.midi >= 0 ? live.note_pitch_hz(n.midi) : 0.0;
                 live.note_on(key_of(e.note), n.velocity, f0);
             } else {
                 live.note_off(key_of(e.note));

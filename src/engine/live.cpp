@@ -191,6 +191,14 @@ int LiveEngine::allocate_voice() {
     return best >= 0 ? best : 0;
 }
 
+double LiveEngine::note_pitch_hz(int midi) const {
+    if (loaded_ && preset_.synth == "drum808" && preset_.pitch_hz > 0) {
+        const double home = std::round(69 + 12 * std::log2(preset_.pitch_hz / 440.0));
+        return preset_.pitch_hz * std::pow(2.0, (midi - home) / 12.0);
+    }
+    return midi_to_hz(midi);
+}
+
 void LiveEngine::note_on(int midi, double velocity, double f0_hz) {
     if (midi < 0 || midi > 127) return;
     if (!(velocity > 0)) {  // also NaN

@@ -89,7 +89,10 @@ public:
     bool set_params(const synth::ParamValues& changes, std::string& error);
     // midi in [0, 127]; velocity in (0, 1] (0 means note-off, as MIDI). A drum plays a hit tuned
     // to the note; a repeated note retriggers its voice.
-    void note_on(int midi, double velocity) { note_on(midi, velocity, midi_to_hz(midi)); }
+    void note_on(int midi, double velocity) { note_on(midi, velocity, note_pitch_hz(midi)); }
+    // The pitch a key plays: its equal-tempered pitch (A4 = 440 Hz), except on a drum, where keys
+    // transpose the preset's tuning: the key nearest the preset's pitch plays it unchanged.
+    double note_pitch_hz(int midi) const;
     // The same with the pitch given (f0_hz <= 0: the preset's own pitch); `key` names the note for
     // note_off.
     void note_on(int key, double velocity, double f0_hz);
