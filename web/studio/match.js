@@ -22,7 +22,10 @@ export function installMatch(s) {
     else if (state.initialLoss === null && m.history?.length) state.initialLoss = m.history[0];
     if (m.params) {
       state.params = m.params;
-      s.refreshNotesSoon();  // the keyboard plays the synth as it learns
+      // The keyboard plays the synth as it learns; not ddsp's frame-wise values (~166k numbers,
+      // parsed on the audio thread: tens of ms), which reach the keys when the match ends.
+      const table = state.synths.find((x) => x.name === state.synth)?.params ?? [];
+      if (table.reduce((n, p) => n + p.size, 0) <= 4096) s.refreshNotesSoon();
     }
     const { recon, history, ...rest } = m;
     ui.progress(JSON.stringify(rest), history ?? null, done);
