@@ -144,7 +144,7 @@ bool LiveEngine::load_preset(const synth::StreamPreset& preset, std::string& err
             error = "live: the '" + preset.synth + "' synth has no streaming kernel";
             return false;
         }
-        if (!v->load(preset, error)) return false;
+        if (!v->load(preset, error, voices.empty() ? nullptr : voices[0].get())) return false;
         voices.push_back(std::move(v));
     }
     dsp::StreamResampler rs;
@@ -171,7 +171,7 @@ bool LiveEngine::set_params(const synth::ParamValues& changes, std::string& erro
     synth::ParamValues next;
     if (!synth::resolve_stream_values(preset_.table, values_, changes, next, error)) return false;
     values_ = std::move(next);
-    for (auto& v : voices_) v->set_values(values_);
+    for (size_t i = 0; i < voices_.size(); ++i) voices_[i]->set_values(values_, i ? voices_[0].get() : nullptr);
     return true;
 }
 

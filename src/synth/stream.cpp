@@ -55,8 +55,10 @@ bool resolve_stream_values(const std::vector<ParamSpec>& table, const ParamValue
 
 // [SECTION] the voice machinery
 
-bool StreamVoice::load(const StreamPreset& preset, std::string& error) {
-    preset_ = preset;
+bool StreamVoice::load(const StreamPreset& preset, std::string& error, const StreamVoice* loaded_alike) {
+    if (loaded_alike && (loaded_alike->preset_.synth != preset.synth || loaded_alike->scaled_target_.empty()))
+        loaded_alike = nullptr;
+    preset_ = loaded_alike ? loaded_alike->preset_ : preset;
     active_ = false;
     released_ = false;
     if (!(preset_.cfg.sample_rate_hz >= 1000 && preset_.cfg.sample_rate_hz <= 384000)) {
@@ -68,11 +70,16 @@ bool StreamVoice::load(const StreamPreset& preset, std::string& error) {
     const int total = table_size(preset_.table);
     scaled_now_.assign(size_t(total), 0.0);
     physical_.assign(size_t(total), Real(0));
-    ParamValues resolved;
-    if (!resolve_stream_values(preset_.table, preset_.values, {}, resolved, error)) return false;
-    preset_.values = resolved;
-    exact_target_.assign(size_t(total), Real(0));
-    to_scaled(resolved, scaled_now_, exact_target_);
+    if (loaded_alike) {  // the same preset, already resolved and converted by another voice
+        scaled_now_ = loaded_alike->scaled_target_;
+        exact_target_ = loaded_alike->exact_target_;
+    } else {
+        ParamValues resolved;
+        if (!resolve_stream_values(preset_.table, preset_.values, {}, resolved, error)) return false;
+        preset_.values = std::move(resolved);
+        exact_target_.assign(size_t(total), Real(0));
+        to_scaled(preset_.values, scaled_now_, exact_target_);
+    }
     scaled_target_ = scaled_now_;
     changed_.clear();
     changed_.reserve(size_t(total));
@@ -126,8 +133,13 @@ void StreamVoice::update_physical(const std::vector<int>& indices) {
     }
 }
 
-void StreamVoice::set_values(const ParamValues& values) {
-    to_scaled(values, scaled_target_, exact_target_);
+void StreamVoice::set_values(const ParamValues& values, const StreamVoice* set_alike) {
+    if (set_alike && set_alike->scaled_target_.size() == scaled_target_.size()) {
+        scaled_target_ = set_alike->scaled_target_;  // same sizes: no allocation
+        exact_target_ = set_alike->exact_target_;
+    } else {
+        to_scaled(values, scaled_target_, exact_target_);
+    }
     changed_.clear();  // capacity reserved in load(): no allocation
     for (size_t i = 0; i < scaled_target_.size(); ++i)
         if (scaled_target_[i] != scaled_now_[i]) changed_.push_back(int(i));

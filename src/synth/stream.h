@@ -53,10 +53,13 @@ public:
 
     virtual ~StreamVoice() = default;
     // Loads a preset; allocates every buffer the voice needs. False + one-line error.
-    bool load(const StreamPreset& preset, std::string& error);
+    // loaded_alike: a voice of the same synth that has just loaded this preset; its resolved and
+    // converted values are copied instead of recomputed (a ddsp preset has ~166k values).
+    bool load(const StreamPreset& preset, std::string& error, const StreamVoice* loaded_alike = nullptr);
     // New values for the loaded preset's table (complete, resolved): glide there over kRampSeconds.
     // Allocates a little (call it from a message handler); the glide itself, in render_add, does not.
-    void set_values(const ParamValues& values);
+    // set_alike: a voice of the same preset that was just given these values (copied, not recomputed).
+    void set_values(const ParamValues& values, const StreamVoice* set_alike = nullptr);
     // Starts a note: f0_hz > 0 plays at that pitch (by the synth's own rule, as Synth::set_pitch_hz),
     // else at the preset's. velocity in [0, 1] scales the output. Restarts a sounding voice.
     void start(double f0_hz, double velocity);
