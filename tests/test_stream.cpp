@@ -18,26 +18,12 @@
 #include <cmath>
 #include <cstdlib>
 #include <new>
+#include "alloc_counter.h"  // counts operator new: the no-allocation checks
 
 using namespace ddsp;
 
-// [SECTION] allocation counter (this test binary only)
-namespace {
-std::atomic<long> g_allocations{0};
-std::atomic<bool> g_counting{false};
-}  // namespace
-
-// Counting replacements of the global operator new/delete (malloc/free underneath).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t n) {
-    if (g_counting.load()) ++g_allocations;
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+using alloc_counter::g_allocations;
+using alloc_counter::g_counting;
 
 namespace {
 

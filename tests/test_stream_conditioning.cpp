@@ -20,38 +20,10 @@
 #include <random>
 #include <string>
 #include <vector>
+#include "alloc_counter.h"  // counts operator new: the no-allocation checks
 
-// [SECTION] Allocation counter: every global operator new of this executable goes through here.
-// (Eigen's aligned_allocator calls malloc directly; nothing in the streaming path uses it after init.)
-namespace {
-std::atomic<long> g_allocations{0};
-std::atomic<bool> g_counting{false};
-void* counted_alloc(std::size_t n) {
-    if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void* counted_aligned_alloc(std::size_t n, std::align_val_t al) {
-    if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
-    const std::size_t a = std::max(sizeof(void*), std::size_t(al));
-    void* p = nullptr;
-    if (posix_memalign(&p, a, n ? n : 1) == 0) return p;
-    throw std::bad_alloc();
-}
-}  // namespace
-
-void* operator new(std::size_t n) { return counted_alloc(n); }
-void* operator new[](std::size_t n) { return counted_alloc(n); }
-void* operator new(std::size_t n, std::align_val_t al) { return counted_aligned_alloc(n, al); }
-void* operator new[](std::size_t n, std::align_val_t al) { return counted_aligned_alloc(n, al); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+using alloc_counter::g_allocations;
+using alloc_counter::g_counting;
 
 using namespace ddsp;
 
