@@ -1,0 +1,402 @@
+// Timbre remapping; see remap.h.
+#include "nn/remap.h"
+
+#include "ad/ops.h"
+#include "dsp/fft.h"
+#include "dsp/onset.h"
+#include "match/feature_loss.h"
+#include "nn/autoencoder.h"
+#include "util/json.h"
+#include "synth/synth.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace ddsp::nn {
+
+const char* const kHitFeatureNames[kHitFeatures] = {"loudness_db", "centroid_oct", "flatness_db", "temporal_centroid_s"};
+
+// [SECTION] features
+
+std::array<double, kOnsetFeatures> onset_features(const Real* x, int n, int start, int window, double sample_rate_hz) {
+    window = std::max(2, window);
+    int size = 2;
+    while (size < window) size <<= 1;
+    std::vector<Real> buf(size_t(size), Real(0));
+    double energy = 0;
+    for (int i = 0; i < window; ++i) {
+        const int k = start + i;
+        const double v = k >= 0 && k < n && std::isfinite(x[k]) ? double(x[k]) : 0.0;
+        energy += v * v;
+        // Hann window for the spectrum (the RMS is of the plain samples).
+        buf[size_t(i)] = Real(v * (0.5 - 0.5 * std::cos(2 * kPi * (i + 0.5) / window)));
+    }
+    dsp::RealFft fft(size);
+    std::vector<Complex> spec(size_t(fft.num_bins()));
+    fft.forward(buf.data(), spec.data());
+    double sum_s = 0, sum_fs = 0, sum_p = 0, sum_logp = 0;
+    const int bins = fft.num_bins();
+    for (int k = 0; k < bins; ++k) {
+        const double s = std::abs(spec[size_t(k)]);
+        sum_s += s;
+        sum_fs += s * k * sample_rate_hz / size;
+        sum_p += s * s;
+    }
+    const double mean_p = sum_p / bins;
+    for (int k = 0; k < bins; ++k) {
+        const double p = std::norm(spec[size_t(k)]);
+        sum_logp += 10 * std::log10(p + 1e-6 * mean_p + 1e-30);
+    }
+    std::array<double, kOnsetFeatures> f{};
+    f[0] = 10 * std::log10(energy / window + 1e-10);
+    f[1] = std::log2((sum_s > 0 ? sum_fs / sum_s : 0.0) / 1000 + 0.05);
+    f[2] = sum_p > 0 ? sum_logp / bins - 10 * std::log10(mean_p + 1e-30) : 0.0;
+    return f;
+}
+
+ad::Var hit_features(ad::Var hit, double sample_rate_hz) {
+    ad::Tape& tape = *hit.tape;
+    match::FeatureLossParams fp;
+    fp.sample_rate_hz = sample_rate_hz;
+    fp.fft_size = 1024;
+    fp.hop = 256;
+    const match::TimbreFeatures t = match::timbre_features(hit, fp);
+    // Energy-weighted means over frames: the attack, where the energy is, dominates.
+    const ad::Var w = t.energy / (ad::sum(t.energy) + Real(1e-12));
+    const ad::Var loudness = ad::sum(w * t.loudness_db);
+    const ad::Var centroid = ad::sum(w * t.centroid_oct);
+    const ad::Var flatness = ad::sum(w * t.flatness_db);
+    (void)tape;
+    return ad::concat({loudness, centroid, flatness, t.temporal_centroid_s});  // kHitFeatures x 1
+}
+
+bool analyse_hits(const Vec& x, const RemapParams& params, std::vector<Hit>& hits, std::string& error) {
+    hits.clear();
+    if (x.size() == 0) {
+        error = "the performance is empty";
+        return false;
+    }
+    if (!x.allFinite()) {
+        error = "the performance contains non-finite samples";
+        return false;
+    }
+    const double sr = params.sample_rate_hz;
+    std::vector<double> onsets;
+    if (!dsp::detect_onsets(x, sr, dsp::OnsetParams{}, onsets, error)) return false;
+    const int hit_n = std::max(1, int(std::lround(params.hit_seconds * sr)));
+    const int window = std::max(2, int(std::lround(params.onset_window_s * sr)));
+    ad::Tape tape(ad::Tape::Mode::forward_only);
+    for (size_t k = 0; k < onsets.size(); ++k) {
+        const int start = int(std::lround(onsets[k] * sr));
+        const int stop = k + 1 < onsets.size() ? int(std::lround(onsets[k + 1] * sr)) : int(x.size());
+        Arr seg = Arr::Zero(hit_n, 1);
+        for (int i = 0; i < hit_n && start + i < std::min<int>(stop, int(x.size())); ++i) seg(i, 0) = x[start + i];
+        Hit h;
+        h.onset_s = onsets[k];
+        h.onset = onset_features(x.data(), int(x.size()), start, window, sr);
+        tape.truncate(0);
+        const Arr f = hit_features(tape.constant(seg), sr).value();
+        for (int j = 0; j < kHitFeatures; ++j) h.timbre[size_t(j)] = double(f(j, 0));
+        hits.push_back(h);
+    }
+    return true;
+}
+
+// [SECTION] the network
+
+bool remap_model_kind(const std::string& name, RemapModelKind& out, std::string& error) {
+    if (name == "linear") out = RemapModelKind::linear;
+    else if (name == "mlp") out = RemapModelKind::mlp;
+    else if (name == "mlp-large") out = RemapModelKind::mlp_large;
+    else {
+        error = "unknown model '" + name + "' (linear, mlp, mlp-large)";
+        return false;
+    }
+    return true;
+}
+
+const char* remap_model_name(RemapModelKind kind) {
+    return kind == RemapModelKind::linear ? "linear" : kind == RemapModelKind::mlp ? "mlp" : "mlp-large";
+}
+
+RemapNet::RemapNet(ad::Tape& tape, RemapModelKind kind, int outputs, double max_modulation, uint64_t seed)
+    : kind_(kind), store_(tape, seed), max_modulation_(max_modulation) {
+    int width = kOnsetFeatures;
+    if (kind != RemapModelKind::linear) {
+        const int hidden = kind == RemapModelKind::mlp ? 32 : 128;
+        const int layers = kind == RemapModelKind::mlp ? 2 : 3;
+        mlp_ = Mlp(store_, "remap.mlp", kOnsetFeatures, hidden, layers);
+        width = hidden;
+    }
+    out_ = Linear(store_, "remap.out", width, outputs);
+    // Start from "no modulation": the output layer's weights small, so d ~ 0 at first.
+    Arr w = out_.w.value() * Real(0.1);
+    store_.set("remap.out.w", w);
+}
+
+ad::Var RemapNet::operator()(ad::Var x) const {
+    ad::Tape& tape = *x.tape;
+    Arr m(1, kOnsetFeatures), s(1, kOnsetFeatures);
+    for (int j = 0; j < kOnsetFeatures; ++j) {
+        m(0, j) = Real(mean[size_t(j)]);
+        s(0, j) = Real(1.0 / std::max(1e-6, scale[size_t(j)]));
+    }
+    ad::Var h = (x - tape.constant(m)) * tape.constant(s);
+    if (kind_ != RemapModelKind::linear) h = mlp_(h);
+    return ad::tanh(out_(h)) * Real(max_modulation_);
+}
+
+// [SECTION] the problem
+
+bool RemapProblem::init(const synth::ParamValues& preset, const std::vector<Hit>& hits, const RemapParams& params,
+                        std::string& error) {
+    params_ = params;
+    hits_ = hits;
+    synth_ = synth::make_synth("drum808");
+    cfg_.sample_rate_hz = params.sample_rate_hz;
+    cfg_.num_samples = std::max(64, int(std::lround(params.hit_seconds * params.sample_rate_hz)));
+    cfg_.seed = 0;
+    if (!synth::to_unconstrained(synth_->param_table(cfg_), preset, u0_, error)) return false;
+    if (hits_.empty()) {
+        error = "the performance has no hits (no onsets found)";
+        return false;
+    }
+    ad::Tape tape(ad::Tape::Mode::forward_only);
+    const Arr f = hit_features(synth_->build(tape.constant(u0_), cfg_), cfg_.sample_rate_hz).value();
+    for (int j = 0; j < kHitFeatures; ++j) preset_features_[size_t(j)] = double(f(j, 0));
+    mean_.fill(0);
+    for (const Hit& h : hits_)
+        for (int j = 0; j < kHitFeatures; ++j) mean_[size_t(j)] += h.timbre[size_t(j)] / double(hits_.size());
+    return true;
+}
+
+ad::Var RemapProblem::loss(ad::Var d, const std::vector<int>& which, std::vector<ad::Var>* per_feature) const {
+    ad::Tape& tape = *d.tape;
+    const int p = num_params();
+    const ad::Var identity = tape.constant(Arr(Mat::Identity(p, p).array()));
+    const ad::Var u0 = tape.constant(u0_);
+    Arr inv_scale(kHitFeatures, 1), base(kHitFeatures, 1);
+    for (int j = 0; j < kHitFeatures; ++j) {
+        inv_scale(j, 0) = Real(1.0 / kHitFeatureScale[j]);
+        base(j, 0) = Real(preset_features_[size_t(j)] - mean_[size_t(j)]);
+    }
+    const ad::Var inv = tape.constant(inv_scale);
+    ad::Var total_abs;
+    for (size_t r = 0; r < which.size(); ++r) {
+        const Hit& h = hits_[size_t(which[r])];
+        // Row r of d as a column: sum_cols(I * row).
+        const ad::Var d_col = ad::sum_cols(identity * ad::slice(d, int(r), 1));
+        const ad::Var f = hit_features(synth_->build(u0 + d_col, cfg_), cfg_.sample_rate_hz);
+        // Wanted: f - preset features = h - mean, i.e. f - (preset - mean) - h = 0.
+        Arr target(kHitFeatures, 1);
+        for (int j = 0; j < kHitFeatures; ++j) target(j, 0) = Real(h.timbre[size_t(j)]) + base(j, 0);
+        const ad::Var err = ad::abs(f - tape.constant(target));
+        total_abs = r == 0 ? err : total_abs + err;
+    }
+    const Real n = Real(std::max<size_t>(1, which.size()));
+    if (per_feature) {
+        per_feature->clear();
+        for (int j = 0; j < kHitFeatures; ++j) per_feature->push_back(ad::slice(total_abs, j, 1) / n);
+    }
+    return ad::sum(total_abs * inv) / (n * Real(kHitFeatures));
+}
+
+// [SECTION] training and baselines
+
+namespace {
+
+Arr onset_matrix(const RemapProblem& problem, const std::vector<int>& which) {
+    Arr x(int(which.size()), kOnsetFeatures);
+    for (size_t r = 0; r < which.size(); ++r)
+        for (int j = 0; j < kOnsetFeatures; ++j) x(int(r), j) = Real(problem.hits()[size_t(which[r])].onset[size_t(j)]);
+    return x;
+}
+
+}  // namespace
+
+void train_remap(const RemapProblem& problem, const std::vector<int>& train, const RemapTrainOptions& options,
+                 RemapNet& net, std::vector<double>& losses) {
+    losses.clear();
+    if (train.empty()) return;
+    // Input normalisation from the training hits.
+    for (int j = 0; j < kOnsetFeatures; ++j) {
+        double m = 0, v = 0;
+        for (int i : train) m += problem.hits()[size_t(i)].onset[size_t(j)] / double(train.size());
+        for (int i : train) v += std::pow(problem.hits()[size_t(i)].onset[size_t(j)] - m, 2) / double(train.size());
+        net.mean[size_t(j)] = m;
+        net.scale[size_t(j)] = std::max(1e-3, std::sqrt(v));
+    }
+    ad::Tape& tape = net.store().tape();
+    ad::AdamParams ap;
+    ap.learning_rate = options.learning_rate;
+    ap.clip_norm = 1.0;
+    ad::Adam adam(ap);
+    net.store().add_to(adam);
+    const int mark = tape.num_nodes();
+    dsp::Rng rng(options.seed ^ 0x5EEDull);
+    const int batch = std::max(1, std::min(options.batch, int(train.size())));
+    std::vector<int> order = train;
+    std::vector<int> pick(static_cast<size_t>(batch));
+    size_t cursor = order.size();
+    for (int step = 0; step < options.steps; ++step) {
+        for (int b = 0; b < batch; ++b) {  // epochs of shuffled hits
+            if (cursor >= order.size()) {
+                for (size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[size_t(rng.below(int(i + 1)))]);
+                cursor = 0;
+            }
+            pick[size_t(b)] = order[cursor++];
+        }
+        tape.truncate(mark);
+        const ad::Var loss = problem.loss(net(tape.constant(onset_matrix(problem, pick))), pick);
+        tape.backward(loss);
+        adam.step();
+        losses.push_back(double(loss.item()));
+    }
+    tape.truncate(mark);
+}
+
+std::array<double, kHitFeatures> remap_errors(const RemapProblem& problem, const std::vector<int>& which,
+                                              const RemapNet* net) {
+    std::array<double, kHitFeatures> out{};
+    if (which.empty()) return out;
+    ad::Tape scratch(ad::Tape::Mode::forward_only);
+    ad::Tape& tape = net ? net->store().tape() : scratch;
+    const int mark = tape.num_nodes();
+    const ad::Var d = net ? (*net)(tape.constant(onset_matrix(problem, which)))
+                          : tape.constant(Arr(Arr::Zero(int(which.size()), problem.num_params())));
+    std::vector<ad::Var> per;
+    problem.loss(d, which, &per);
+    for (int j = 0; j < kHitFeatures; ++j) out[size_t(j)] = double(per[size_t(j)].item());
+    tape.truncate(mark);
+    return out;
+}
+
+std::array<double, kHitFeatures> remap_direct_errors(const RemapProblem& problem, const std::vector<int>& which,
+                                                     int steps, double learning_rate) {
+    std::array<double, kHitFeatures> out{};
+    if (which.empty()) return out;
+    ad::Tape tape;
+    const ad::Var raw = tape.variable(Arr(Arr::Zero(int(which.size()), problem.num_params())));
+    // Bounded as the network's output is: d = max * tanh(raw).
+    const ad::Var d = ad::tanh(raw) * Real(problem.params().max_modulation);
+    std::vector<ad::Var> per;
+    const ad::Var loss = problem.loss(d, which, &per);
+    ad::AdamParams ap;
+    ap.learning_rate = learning_rate;
+    ad::Adam adam(ap);
+    adam.add(raw);
+    for (int s = 0; s < steps; ++s) {
+        tape.backward(loss);
+        adam.step();
+        tape.forward();
+    }
+    for (int j = 0; j < kHitFeatures; ++j) out[size_t(j)] = double(per[size_t(j)].item());
+    return out;
+}
+
+// [SECTION] the model file
+
+namespace {
+std::string json_array(const std::array<double, kOnsetFeatures>& a) {
+    std::string s = "[";
+    for (size_t i = 0; i < a.size(); ++i) s += (i ? ", " : "") + util::json_number(a[i]);
+    return s + "]";
+}
+bool read_array(const std::string& text, std::array<double, kOnsetFeatures>& out, std::string& error) {
+    util::JsonValue v;
+    if (!util::json_parse(text, v, error)) return false;
+    if (v.type != util::JsonValue::Type::array || v.array.size() != size_t(kOnsetFeatures)) {
+        error = "expected an array of " + std::to_string(kOnsetFeatures) + " numbers";
+        return false;
+    }
+    for (size_t i = 0; i < out.size(); ++i) {
+        if (v.array[i].type != util::JsonValue::Type::number || !std::isfinite(v.array[i].number)) {
+            error = "expected numbers";
+            return false;
+        }
+        out[i] = v.array[i].number;
+    }
+    return true;
+}
+}  // namespace
+
+TensorFile remap_to_file(const RemapNet& net, const std::string& preset_json, const RemapParams& params) {
+    TensorFile file;
+    std::map<std::string, Arr> state;
+    for (const Param& p : net.store().params()) state[p.name] = p.var.value();
+    state_to_tensors(state, file);
+    file.metadata["format"] = "ddsp.cpp/remap/1";
+    file.metadata["model"] = remap_model_name(net.kind());
+    file.metadata["preset"] = preset_json;
+    file.metadata["input_mean"] = json_array(net.mean);
+    file.metadata["input_scale"] = json_array(net.scale);
+    file.metadata["params"] = "{\"sample_rate\": " + util::json_number(params.sample_rate_hz) +
+                              ", \"hit_seconds\": " + util::json_number(params.hit_seconds) +
+                              ", \"onset_window_s\": " + util::json_number(params.onset_window_s) +
+                              ", \"max_modulation\": " + util::json_number(params.max_modulation) + "}";
+    return file;
+}
+
+bool remap_from_file(const TensorFile& file, RemapModelFile& out, std::string& error) {
+    auto meta = [&](const char* key, std::string& value) {
+        const auto it = file.metadata.find(key);
+        if (it == file.metadata.end()) {
+            error = std::string("not a remap model: no '") + key + "' metadata";
+            return false;
+        }
+        value = it->second;
+        return true;
+    };
+    std::string format, model, mean, scale, params;
+    RemapModelFile r;
+    if (!meta("format", format) || !meta("model", model) || !meta("preset", r.preset_json) ||
+        !meta("input_mean", mean) || !meta("input_scale", scale) || !meta("params", params))
+        return false;
+    if (format != "ddsp.cpp/remap/1") {
+        error = "not a remap model (format '" + format + "')";
+        return false;
+    }
+    if (!remap_model_kind(model, r.kind, error)) return false;
+    if (!read_array(mean, r.mean, error) || !read_array(scale, r.scale, error)) {
+        error = "input normalisation: " + error;
+        return false;
+    }
+    util::JsonValue pv;
+    if (!util::json_parse(params, pv, error)) return false;
+    auto num = [&](const char* key, double lo, double hi, double& v) {
+        const util::JsonValue* x = pv.find(key);
+        if (!x || x->type != util::JsonValue::Type::number || !(x->number >= lo && x->number <= hi)) {
+            error = std::string("params: '") + key + "' missing or out of range";
+            return false;
+        }
+        v = x->number;
+        return true;
+    };
+    if (!num("sample_rate", 8000, 192000, r.params.sample_rate_hz) || !num("hit_seconds", 0.01, 2, r.params.hit_seconds) ||
+        !num("onset_window_s", 1e-4, 0.1, r.params.onset_window_s) ||
+        !num("max_modulation", 0, 10, r.params.max_modulation))
+        return false;
+    r.weights = tensors_to_state(file);
+    out = std::move(r);
+    return true;
+}
+
+std::unique_ptr<RemapNet> make_remap_net(ad::Tape& tape, const RemapModelFile& file, int outputs, std::string& error) {
+    auto net = std::make_unique<RemapNet>(tape, file.kind, outputs, file.params.max_modulation, 0);
+    if (file.weights.size() != net->store().params().size()) {
+        error = "the model's weights do not fit a '" + std::string(remap_model_name(file.kind)) + "' network";
+        return nullptr;
+    }
+    for (const Param& p : net->store().params()) {
+        const auto it = file.weights.find(p.name);
+        if (it == file.weights.end() || !net->store().set(p.name, it->second) || !it->second.allFinite()) {
+            error = "weight '" + p.name + "' is missing, has the wrong shape or is not finite";
+            return nullptr;
+        }
+    }
+    net->mean = file.mean;
+    net->scale = file.scale;
+    return net;
+}
+
+}  // namespace ddsp::nn
