@@ -128,6 +128,32 @@ TEST_CASE("a trained mapping beats no modulation on held-out hits; the model fil
         REQUIRE_MESSAGE(net2, error);
         const auto again = nn::remap_errors(problem, held, net2.get());
         for (int j = 0; j < nn::kHitFeatures; ++j) CHECK(again[size_t(j)] == doctest::Approx(got[size_t(j)]).epsilon(1e-5));
+
+        // Playing the performance: a hit at every input onset (within 10 ms), loudnesses ranked as
+        // the input's (Spearman's rank correlation).
+        Vec played;
+        REQUIRE_MESSAGE(nn::remap_render(back, preset, x, hits, played, error), error);
+        std::vector<nn::Hit> out_hits;
+        REQUIRE(nn::analyse_hits(played, params, out_hits, error));
+        REQUIRE(out_hits.size() == hits.size());
+        for (size_t k = 0; k < hits.size(); ++k) CHECK(std::abs(out_hits[k].onset_s - hits[k].onset_s) < 0.010);
+        auto ranks = [](const std::vector<double>& v) {
+            std::vector<double> r(v.size());
+            for (size_t i = 0; i < v.size(); ++i)
+                for (size_t j = 0; j < v.size(); ++j) r[i] += v[j] < v[i] ? 1 : 0;
+            return r;
+        };
+        std::vector<double> in_l, out_l;
+        for (size_t k = 0; k < hits.size(); ++k) {
+            in_l.push_back(hits[k].timbre[0]);
+            out_l.push_back(out_hits[k].timbre[0]);
+        }
+        const auto ri = ranks(in_l), ro = ranks(out_l);
+        double d2 = 0;
+        for (size_t k = 0; k < ri.size(); ++k) d2 += (ri[k] - ro[k]) * (ri[k] - ro[k]);
+        const double n = double(ri.size()), rho = 1 - 6 * d2 / (n * (n * n - 1));
+        MESSAGE(model_name << ": hit loudness rank correlation, played vs input: " << rho);
+        CHECK(rho > 0.8);
     }
     nn::TensorFile bad;
     nn::RemapModelFile out;

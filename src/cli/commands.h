@@ -12,5 +12,7 @@ int cmd_analyse(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_autoencode(int argc, char** argv);
 int cmd_stream(int argc, char** argv);
+int cmd_remap_train(int argc, char** argv);
+int cmd_remap(int argc, char** argv);
 
 }  // namespace ddsp::cli

@@ -9,6 +9,7 @@
 //   ddsp train     --data D -o OUT   train the DDSP autoencoder (checkpoints, resume, test report)
 //   ddsp autoencode --model M ...    resynthesise a recording through a trained autoencoder
 //   ddsp stream    ... -o out.wav    the audio thread's engine, block by block
+//   ddsp remap-train / remap          timbre remapping of a drum performance onto the 808
 //
 // Exit codes: 0 success, 1 bad input (files, parameter values), 2 usage errors. Every error is
 // one line on stderr; results go to stdout or files.
@@ -36,6 +37,8 @@ const Command kCommands[] = {
     {"analyse", ddsp::cli::cmd_analyse, "frame-wise f0, A-weighted loudness and spectral centroid of a recording (JSON)"},
     {"train", ddsp::cli::cmd_train, "train the DDSP autoencoder on a dataset (checkpoints, resume, test report)"},
     {"autoencode", ddsp::cli::cmd_autoencode, "resynthesise a recording through a trained autoencoder (timbre transfer)"},
+    {"remap-train", ddsp::cli::cmd_remap_train, "train a timbre-remapping network: a drum performance modulates an 808 preset"},
+    {"remap", ddsp::cli::cmd_remap, "play a drum performance on the 808 through a remap model"},
     {"stream", ddsp::cli::cmd_stream, "run the audio-thread engine natively, block by block (synth notes, live decoder)"},
 };
 

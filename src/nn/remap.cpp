@@ -7,6 +7,7 @@
 #include "match/feature_loss.h"
 #include "nn/autoencoder.h"
 #include "util/json.h"
+#include "synth/stream.h"
 #include "synth/synth.h"
 
 #include <algorithm>
@@ -349,13 +350,14 @@ bool remap_from_file(const TensorFile& file, RemapModelFile& out, std::string& e
     };
     std::string format, model, mean, scale, params;
     RemapModelFile r;
-    if (!meta("format", format) || !meta("model", model) || !meta("preset", r.preset_json) ||
-        !meta("input_mean", mean) || !meta("input_scale", scale) || !meta("params", params))
-        return false;
+    if (!meta("format", format)) return false;
     if (format != "ddsp.cpp/remap/1") {
         error = "not a remap model (format '" + format + "')";
         return false;
     }
+    if (!meta("model", model) || !meta("preset", r.preset_json) || !meta("input_mean", mean) ||
+        !meta("input_scale", scale) || !meta("params", params))
+        return false;
     if (!remap_model_kind(model, r.kind, error)) return false;
     if (!read_array(mean, r.mean, error) || !read_array(scale, r.scale, error)) {
         error = "input normalisation: " + error;
@@ -397,6 +399,49 @@ std::unique_ptr<RemapNet> make_remap_net(ad::Tape& tape, const RemapModelFile& f
     net->mean = file.mean;
     net->scale = file.scale;
     return net;
+}
+
+// [SECTION] playing a performance
+
+bool remap_render(const RemapModelFile& model, const synth::ParamValues& preset_values, const Vec& x,
+                  const std::vector<Hit>& hits, Vec& out, std::string& error) {
+    const double sr = model.params.sample_rate_hz;
+    synth::StreamPreset preset;
+    preset.synth = "drum808";
+    preset.cfg.sample_rate_hz = sr;
+    preset.cfg.num_samples = std::max(1, int(std::lround(model.params.hit_seconds * sr)));
+    preset.table = synth::make_synth("drum808")->param_table(preset.cfg);
+    Vec u0;
+    if (!synth::to_unconstrained(preset.table, preset_values, u0, error)) {
+        error = "preset: " + error;
+        return false;
+    }
+    ad::Tape tape(ad::Tape::Mode::forward_only);
+    auto net = make_remap_net(tape, model, int(u0.size()), error);
+    if (!net) return false;
+    out = Vec::Zero(x.size() + preset.cfg.num_samples);
+    if (hits.empty()) return true;
+    Arr onset(int(hits.size()), kOnsetFeatures);
+    for (size_t i = 0; i < hits.size(); ++i)
+        for (int j = 0; j < kOnsetFeatures; ++j) onset(int(i), j) = Real(hits[i].onset[size_t(j)]);
+    const Arr d = (*net)(tape.constant(onset)).value();
+    std::vector<Real> block(256);
+    auto voice = synth::make_stream_voice("drum808");
+    for (size_t i = 0; i < hits.size(); ++i) {
+        Vec u = u0;
+        for (int k = 0; k < int(u.size()); ++k) u[k] += d(int(i), k);
+        preset.values = synth::to_physical(preset.table, u);
+        if (!voice->load(preset, error)) return false;
+        voice->start(0, 1);
+        const long long at = std::llround(hits[i].onset_s * sr);
+        for (long long pos = at; pos < out.size() && voice->active(); pos += static_cast<long long>(block.size())) {
+            const int n = int(std::min<long long>(static_cast<long long>(block.size()), out.size() - pos));
+            std::fill(block.begin(), block.end(), Real(0));
+            voice->render_add(block.data(), n);
+            for (int k = 0; k < n; ++k) out[Eigen::Index(pos + k)] += block[size_t(k)];
+        }
+    }
+    return true;
 }
 
 }  // namespace ddsp::nn

@@ -154,4 +154,10 @@ bool remap_from_file(const TensorFile& file, RemapModelFile& out, std::string& e
 // A net on `tape` with the file's weights.
 std::unique_ptr<RemapNet> make_remap_net(ad::Tape& tape, const RemapModelFile& file, int outputs, std::string& error);
 
+// Plays a performance (at the model's rate; its hits from analyse_hits) on the 808: at every onset
+// the network's modulations of `preset` (physical drum808 values) and a hit from the audio
+// thread's drum kernel (synth/stream.h), mixed. out has x's length plus one hit.
+bool remap_render(const RemapModelFile& model, const synth::ParamValues& preset, const Vec& x,
+                  const std::vector<Hit>& hits, Vec& out, std::string& error);
+
 }  // namespace ddsp::nn

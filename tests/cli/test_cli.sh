@@ -57,7 +57,7 @@ echo "== ddsp CLI tests ($D)"
 
 # [help] ---------------------------------------------------------------------------------------
 must "$D" --help
-for c in synths render loss match landscape analyse train autoencode stream; do
+for c in synths render loss match landscape analyse train autoencode stream remap-train remap; do
   must "$D" "$c" --help
   grep -q "usage: ddsp $c" out || die "$c --help prints no usage"
 done
@@ -354,5 +354,32 @@ lat=$(json_num latency_ms out); und=$(json_num underruns out)
 awk_check 'l > 0 && l <= 30 && u == 0' "stream --model: latency $lat ms, underruns $und" l="$lat" u="$und"
 ok "stream --model (live timbre transfer from a file): latency $lat ms, no underruns, real-time factor $(json_num real_time_factor out)"
 expect_error "stream: a WAV as model" "$D" stream --model ae.wav --input "$ROOT/assets/sounds/pluck_nylon_e3.wav" -o x.wav
+
+# [remap] ---------------------------------------------------------------------------------------
+# A "performance" as a folder of hits: the 808 itself at eight strengths (louder and brighter
+# together), plus the bundled snares.
+mkdir -p perf
+for k in 0 1 2 3 4 5 6 7; do
+  echo "{\"synth\": \"drum808\", \"sample_rate\": 44100, \"seconds\": 0.4, \"params\": {\"noise_gain_db\": $((-24 + 3 * k)), \"osc1_gain_db\": $((-22 + 2 * k)), \"noise_cutoff_hz\": $((1000 + 400 * k))}}" > "perf/h$k.json"
+  must "$D" render --params "perf/h$k.json" -o "perf/h$k.wav"
+done
+cp "$ROOT/assets/sounds/snare_audiophob_1.wav" "$ROOT/assets/sounds/snare_audiophob_2.wav" perf/
+must "$D" remap-train --preset snare_2 --input perf --steps 60 -o rmp
+for f in model.safetensors report.json; do [ -s "rmp/$f" ] || die "remap-train: no $f"; done
+none=$(grep -o '"none": {"loudness_db": [-+0-9.eE]*' rmp/report.json | sed 's/.*: //')
+mlp=$(grep -o '"mlp": {"loudness_db": [-+0-9.eE]*' rmp/report.json | sed 's/.*: //')
+awk_check 'm + 0 < n + 0 && m == m + 0' "remap-train: held-out loudness error of mlp ($mlp dB) not below no modulation ($none dB)" m="$mlp" n="$none"
+ok "remap-train: 10 hits, held-out loudness error $mlp dB (no modulation $none dB)"
+must "$D" remap --model rmp/model.safetensors --input "$ROOT/assets/sounds/snare_audiophob_1.wav" -o rmp/out.wav
+[ "$(json_num hits out)" = 1 ] || die "remap: expected 1 hit in snare_audiophob_1.wav, got $(json_num hits out)"
+[ "$(wav_rate rmp/out.wav)" = 44100 ] || die "remap: output rate $(wav_rate rmp/out.wav)"
+ok "remap: one snare hit -> one 808 hit at 44.1 kHz"
+expect_error "remap-train: no preset" "$D" remap-train --input perf -o rmp2
+expect_error "remap-train: unknown preset" "$D" remap-train --preset cowbell --input perf -o rmp2
+expect_error "remap-train: unknown model" "$D" remap-train --preset snare_1 --model transformer --input perf -o rmp2
+expect_error "remap-train: a ks preset" "$D" remap-train --params t_sine.json --input perf -o rmp2
+expect_error "remap-train: too few hits" "$D" remap-train --preset snare_1 --input "$ROOT/assets/sounds/snare_audiophob_1.wav" -o rmp2
+expect_error "remap: an autoencoder as model" "$D" remap --model "$ROOT/assets/models/ddsp_gm8.safetensors" --input perf/h0.wav -o x.wav
+expect_error "remap: a WAV as model" "$D" remap --model perf/h0.wav --input perf/h0.wav -o x.wav
 
 echo "== all CLI checks passed"
