@@ -268,6 +268,8 @@ void LiveEngine::process(const Real* input, Real* out, int frames) {
     int done = 0;
     while (done < frames) {
         const int n = std::min(frames - done, max_block_);
+        // Onsets of this block trigger their hits before the block renders.
+        if (remap_loaded_ && source_ == Source::remap_input) run_remap_detector(input ? input + done : nullptr, n);
         int produced = 0;
         if (loaded_) {
             // Render what the rate converter needs for n outputs, in pieces that fit the mix buffer.
@@ -355,15 +357,113 @@ void LiveEngine::set_z(const Real* z, int n) {
 }
 
 bool LiveEngine::set_source(Source source, std::string& error) {
-    if (source != Source::synth && !model_loaded_) {
+    if (source == Source::remap_input && !remap_loaded_) {
+        error = "live: no remap model loaded";
+        return false;
+    }
+    if ((source == Source::decoder_keys || source == Source::decoder_input) && !model_loaded_) {
         error = "live: no decoder model loaded";
         return false;
     }
     if (source != source_) {
         source_ = source;
         if (model_loaded_) reset_decoder_path();
+        remap_pending_at_ = -1;
     }
     return true;
+}
+
+// [SECTION] timbre remapping
+
+namespace {
+constexpr double kOnsetFastS = 0.001, kOnsetSlowS = 0.3;  // energy envelopes' time constants
+constexpr double kOnsetRatio = 8;                         // fast over slow: +9 dB
+constexpr double kOnsetFloor = 1e-5;                      // -50 dBFS mean square
+constexpr double kOnsetGapS = 0.05;                       // at most 20 hits a second
+}  // namespace
+
+bool LiveEngine::load_remap(const nn::RemapModelFile& model, std::string& error) {
+    match::ParamFile file;
+    if (!match::params_parse(model.preset_json, file, error) || file.synth != "drum808") {
+        error = "remap: the model's preset is not a drum808 parameter file";
+        return false;
+    }
+    file.seconds = model.params.hit_seconds;
+    synth::StreamPreset preset;
+    if (!make_stream_preset(file, model.params.sample_rate_hz, 0, Vec(), Vec(), preset, error)) return false;
+    Vec u0;
+    if (!synth::to_unconstrained(preset.table, preset.values, u0, error)) return false;
+    nn::RemapForward net;
+    if (!net.init(model, int(u0.size()), error)) return false;
+    if (!load_preset(preset, error)) return false;
+    remap_net_ = std::move(net);
+    remap_u0_.assign(u0.data(), u0.data() + u0.size());
+    remap_d_.assign(remap_u0_.size(), 0.0);
+    remap_u_.assign(remap_u0_.size(), 0.0);
+    const int window = std::max(16, int(std::lround(model.params.onset_window_s * output_rate_hz_)));
+    onset_analyser_.init(window, output_rate_hz_);
+    int cap = 1;
+    while (cap < window + 2 * max_block_ + 16) cap <<= 1;
+    remap_ring_.assign(size_t(cap), Real(0));
+    remap_window_.assign(size_t(window), Real(0));
+    env_fast_k_ = 1 - std::exp(-1 / (kOnsetFastS * output_rate_hz_));
+    env_slow_k_ = 1 - std::exp(-1 / (kOnsetSlowS * output_rate_hz_));
+    env_fast_ = env_slow_ = 0;
+    remap_pos_ = 0;
+    remap_pending_at_ = -1;
+    remap_last_onset_ = -1000000;
+    remap_loaded_ = true;
+    return true;
+}
+
+int LiveEngine::remap_latency_samples() const {
+    return remap_loaded_ ? onset_analyser_.window() + note_latency_samples() : 0;
+}
+
+void LiveEngine::run_remap_detector(const Real* input, int frames) {
+    const long long mask = static_cast<long long>(remap_ring_.size()) - 1;
+    const int window = onset_analyser_.window();
+    const long long gap = std::llround(kOnsetGapS * output_rate_hz_);
+    for (int i = 0; i < frames; ++i) {
+        const Real x = input && std::isfinite(input[i]) ? input[i] : Real(0);
+        remap_ring_[size_t(remap_pos_ & mask)] = x;
+        const double e = double(x) * double(x);
+        const double slow_before = env_slow_;
+        env_fast_ += env_fast_k_ * (e - env_fast_);
+        env_slow_ += env_slow_k_ * (e - env_slow_);
+        if (remap_pending_at_ < 0 && remap_pos_ - remap_last_onset_ >= gap && env_fast_ > kOnsetFloor &&
+            env_fast_ > kOnsetRatio * slow_before) {
+            // The attack began about one fast time constant ago.
+            remap_pending_at_ = std::max(0LL, remap_pos_ - std::llround(kOnsetFastS * output_rate_hz_));
+            remap_last_onset_ = remap_pos_;
+        }
+        if (remap_pending_at_ >= 0 && remap_pos_ - remap_pending_at_ + 1 >= window) {
+            for (int k = 0; k < window; ++k) remap_window_[size_t(k)] = remap_ring_[size_t((remap_pending_at_ + k) & mask)];
+            const std::array<double, nn::kOnsetFeatures> f = onset_analyser_(remap_window_.data());
+            remap_net_(f.data(), remap_d_.data());
+            for (size_t k = 0; k < remap_u_.size(); ++k) remap_u_[k] = remap_u0_[k] + remap_d_[k];
+            // A hit: a free voice, else the oldest (one-shots: stealing fades it in 5 ms).
+            int held = 0, oldest = -1;
+            for (int v = 0; v < int(voices_.size()); ++v)
+                if (voices_[size_t(v)]->active() && !voices_[size_t(v)]->released()) {
+                    ++held;
+                    if (oldest < 0 || voice_age_[v] < voice_age_[oldest]) oldest = v;
+                }
+            if (held >= kPolyphony && oldest >= 0) {
+                voices_[size_t(oldest)]->choke(kStealSeconds);
+                ++stats_.steals;
+            }
+            const int slot = allocate_voice();
+            voices_[size_t(slot)]->set_unconstrained(remap_u_.data());
+            voices_[size_t(slot)]->start(0, 1);
+            voices_[size_t(slot)]->release();  // a hit rings out (no note to lift)
+            voice_note_[slot] = -1;
+            voice_age_[slot] = ++age_counter_;
+            ++stats_.onsets;
+            remap_pending_at_ = -1;
+        }
+        ++remap_pos_;
+    }
 }
 
 void LiveEngine::reset_decoder_path() {

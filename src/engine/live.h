@@ -24,6 +24,7 @@
 #include "dsp/resample.h"
 #include "engine/synth_job.h"
 #include "match/params_json.h"
+#include "nn/remap.h"
 #include "nn/stream_conditioning.h"
 #include "nn/stream_decoder.h"
 #include "synth/stream.h"
@@ -67,6 +68,7 @@ struct LiveStats {
     long long clipped = 0;       // samples beyond +-1 (clipped)
     long long decoder_frames = 0;   // frames the decoder played
     long long decoder_underruns = 0;  // output samples the decoder path could not deliver in time
+    long long onsets = 0;        // onsets the remap path detected in the live input
     double input_f0_hz = 0;      // the live input's latest analysed frame
     double input_loudness_db = -120;
     bool input_voiced = false;
@@ -74,7 +76,7 @@ struct LiveStats {
 
 class LiveEngine {
 public:
-    enum class Source { synth, decoder_keys, decoder_input };
+    enum class Source { synth, decoder_keys, decoder_input, remap_input };
     static constexpr int kPolyphony = 8;        // notes held at once
     static constexpr int kVoiceSlots = 12;      // plus voices still fading after a steal
     static constexpr double kStealSeconds = 0.005;
@@ -116,6 +118,14 @@ public:
     double input_latency_ms() const { return 1000.0 * input_latency_samples() / output_rate_hz_; }
     int decoder_key_latency_samples() const;
 
+    // [timbre remapping] A remap model (nn/remap.h): its 808 preset becomes the live preset and,
+    // with Source::remap_input, every onset of the live input triggers a hit modulated by the
+    // network from the input's first onset_window_s (allocates; outside the audio callback).
+    bool load_remap(const nn::RemapModelFile& model, std::string& error);
+    bool has_remap() const { return remap_loaded_; }
+    // Onset to sound: the analysis window plus the converter (detection itself adds ~1 ms).
+    int remap_latency_samples() const;
+
     double output_rate_hz() const { return output_rate_hz_; }
     int note_latency_samples() const { return resampler_.latency_samples(); }
     const LiveStats& stats() const { return stats_; }
@@ -126,6 +136,7 @@ private:
     int allocate_voice();
     void reset_decoder_path();
     void run_decoder(const Real* input, Real* out, int frames);
+    void run_remap_detector(const Real* input, int frames);
     void fifo_push(const Real* x, int n);
     int fifo_pop(Real* x, int n);
 
@@ -152,6 +163,16 @@ private:
     std::vector<Real> fifo_;                         // decoded samples waiting for the up-converter
     int fifo_read_ = 0, fifo_count_ = 0;
     int prefill_ = 0;                                // samples of silence the input path starts with
+    // [timbre remapping] the network, the preset's u, the onset detector on the live input.
+    bool remap_loaded_ = false;
+    nn::RemapForward remap_net_;
+    nn::OnsetFeatureAnalyser onset_analyser_;
+    std::vector<double> remap_u0_, remap_d_, remap_u_;
+    std::vector<Real> remap_ring_, remap_window_;
+    long long remap_pos_ = 0;          // input samples seen
+    long long remap_pending_at_ = -1;  // onset position whose window is being collected
+    long long remap_last_onset_ = -1000000;
+    double env_fast_ = 0, env_slow_ = 0, env_fast_k_ = 0, env_slow_k_ = 0;
     // Keyboard source: the held notes (most recent last), the loudness envelope.
     int key_stack_[16] = {};
     int key_count_ = 0;

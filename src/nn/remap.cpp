@@ -19,40 +19,53 @@ const char* const kHitFeatureNames[kHitFeatures] = {"loudness_db", "centroid_oct
 
 // [SECTION] features
 
-std::array<double, kOnsetFeatures> onset_features(const Real* x, int n, int start, int window, double sample_rate_hz) {
-    window = std::max(2, window);
+void OnsetFeatureAnalyser::init(int window, double sample_rate_hz) {
+    window_ = std::max(2, window);
+    sample_rate_hz_ = sample_rate_hz;
     int size = 2;
-    while (size < window) size <<= 1;
-    std::vector<Real> buf(size_t(size), Real(0));
+    while (size < window_) size <<= 1;
+    fft_ = std::make_unique<dsp::RealFft>(size);
+    buf_.assign(size_t(size), Real(0));
+    spec_.assign(size_t(fft_->num_bins()), Complex(0, 0));
+}
+
+std::array<double, kOnsetFeatures> OnsetFeatureAnalyser::operator()(const Real* x) {
+    const int size = fft_->size(), window = window_;
+    std::fill(buf_.begin(), buf_.end(), Real(0));
     double energy = 0;
     for (int i = 0; i < window; ++i) {
-        const int k = start + i;
-        const double v = k >= 0 && k < n && std::isfinite(x[k]) ? double(x[k]) : 0.0;
+        const double v = std::isfinite(x[i]) ? double(x[i]) : 0.0;
         energy += v * v;
         // Hann window for the spectrum (the RMS is of the plain samples).
-        buf[size_t(i)] = Real(v * (0.5 - 0.5 * std::cos(2 * kPi * (i + 0.5) / window)));
+        buf_[size_t(i)] = Real(v * (0.5 - 0.5 * std::cos(2 * kPi * (i + 0.5) / window)));
     }
-    dsp::RealFft fft(size);
-    std::vector<Complex> spec(size_t(fft.num_bins()));
-    fft.forward(buf.data(), spec.data());
+    fft_->forward(buf_.data(), spec_.data());
     double sum_s = 0, sum_fs = 0, sum_p = 0, sum_logp = 0;
-    const int bins = fft.num_bins();
+    const int bins = fft_->num_bins();
     for (int k = 0; k < bins; ++k) {
-        const double s = std::abs(spec[size_t(k)]);
+        const double s = std::abs(spec_[size_t(k)]);
         sum_s += s;
-        sum_fs += s * k * sample_rate_hz / size;
+        sum_fs += s * k * sample_rate_hz_ / size;
         sum_p += s * s;
     }
     const double mean_p = sum_p / bins;
-    for (int k = 0; k < bins; ++k) {
-        const double p = std::norm(spec[size_t(k)]);
-        sum_logp += 10 * std::log10(p + 1e-6 * mean_p + 1e-30);
-    }
+    for (int k = 0; k < bins; ++k) sum_logp += 10 * std::log10(std::norm(spec_[size_t(k)]) + 1e-6 * mean_p + 1e-30);
     std::array<double, kOnsetFeatures> f{};
     f[0] = 10 * std::log10(energy / window + 1e-10);
     f[1] = std::log2((sum_s > 0 ? sum_fs / sum_s : 0.0) / 1000 + 0.05);
     f[2] = sum_p > 0 ? sum_logp / bins - 10 * std::log10(mean_p + 1e-30) : 0.0;
     return f;
+}
+
+std::array<double, kOnsetFeatures> onset_features(const Real* x, int n, int start, int window, double sample_rate_hz) {
+    OnsetFeatureAnalyser a;
+    a.init(window, sample_rate_hz);
+    std::vector<Real> seg(size_t(a.window()), Real(0));
+    for (int i = 0; i < a.window(); ++i) {
+        const int k = start + i;
+        if (k >= 0 && k < n) seg[size_t(i)] = x[k];
+    }
+    return a(seg.data());
 }
 
 ad::Var hit_features(ad::Var hit, double sample_rate_hz) {
@@ -399,6 +412,76 @@ std::unique_ptr<RemapNet> make_remap_net(ad::Tape& tape, const RemapModelFile& f
     net->mean = file.mean;
     net->scale = file.scale;
     return net;
+}
+
+// [SECTION] the network without a tape
+
+bool RemapForward::init(const RemapModelFile& model, int outputs, std::string& error) {
+    // The architecture from a net built the same way (names and shapes), the values from the file.
+    ad::Tape tape(ad::Tape::Mode::forward_only);
+    auto net = make_remap_net(tape, model, outputs, error);
+    if (!net) return false;
+    auto get = [&](const std::string& name, std::vector<double>& out, int& rows, int& cols) {
+        const Param* p = net->store().find(name);
+        if (!p) return false;
+        const Arr& v = p->var.value();
+        rows = int(v.rows());
+        cols = int(v.cols());
+        out.resize(size_t(v.size()));
+        for (int r = 0; r < rows; ++r)
+            for (int c = 0; c < cols; ++c) out[size_t(r * cols + c)] = double(v(r, c));
+        return true;
+    };
+    layers_.clear();
+    int rows = 0, cols = 0;
+    for (int i = 0;; ++i) {
+        const std::string prefix = "remap.mlp." + std::to_string(i);
+        Layer l;
+        if (!get(prefix + ".linear.w", l.w, l.in, l.out)) break;
+        get(prefix + ".linear.b", l.b, rows, cols);
+        get(prefix + ".norm.gain", l.gain, rows, cols);
+        get(prefix + ".norm.bias", l.bias, rows, cols);
+        layers_.push_back(std::move(l));
+    }
+    Layer out;
+    if (!get("remap.out.w", out.w, out.in, out.out) || !get("remap.out.b", out.b, rows, cols)) {
+        error = "the model has no output layer";
+        return false;
+    }
+    layers_.push_back(std::move(out));
+    mean_ = net->mean;
+    scale_ = net->scale;
+    max_modulation_ = model.params.max_modulation;
+    outputs_ = outputs;
+    size_t widest = size_t(kOnsetFeatures);
+    for (const Layer& l : layers_) widest = std::max(widest, size_t(l.out));
+    a_.assign(widest, 0.0);
+    b_.assign(widest, 0.0);
+    return true;
+}
+
+void RemapForward::operator()(const double* onset, double* d) {
+    for (int j = 0; j < kOnsetFeatures; ++j)
+        a_[size_t(j)] = (std::isfinite(onset[j]) ? onset[j] - mean_[size_t(j)] : 0.0) / std::max(1e-6, scale_[size_t(j)]);
+    for (const Layer& l : layers_) {
+        for (int o = 0; o < l.out; ++o) {
+            double acc = l.b[size_t(o)];
+            for (int i = 0; i < l.in; ++i) acc += a_[size_t(i)] * l.w[size_t(i * l.out + o)];
+            b_[size_t(o)] = acc;
+        }
+        if (!l.gain.empty()) {  // LayerNorm (eps 1e-5, biased variance), then leaky ReLU (0.01)
+            double m = 0, v = 0;
+            for (int o = 0; o < l.out; ++o) m += b_[size_t(o)] / l.out;
+            for (int o = 0; o < l.out; ++o) v += (b_[size_t(o)] - m) * (b_[size_t(o)] - m) / l.out;
+            const double inv = 1.0 / std::sqrt(v + 1e-5);
+            for (int o = 0; o < l.out; ++o) {
+                const double y = l.gain[size_t(o)] * (b_[size_t(o)] - m) * inv + l.bias[size_t(o)];
+                b_[size_t(o)] = y > 0 ? y : 0.01 * y;
+            }
+        }
+        std::swap(a_, b_);  // same sizes: no allocation
+    }
+    for (int k = 0; k < outputs_; ++k) d[k] = max_modulation_ * std::tanh(a_[size_t(k)]);
 }
 
 // [SECTION] playing a performance

@@ -24,6 +24,7 @@
 #pragma once
 
 #include "ad/tape.h"
+#include "dsp/fft.h"
 #include "nn/layers.h"
 #include "nn/safetensors.h"
 #include "synth/synth.h"
@@ -62,6 +63,21 @@ bool analyse_hits(const Vec& x, const RemapParams& params, std::vector<Hit>& hit
 
 // The onset features of x[start, start + window) (zeros past the end).
 std::array<double, kOnsetFeatures> onset_features(const Real* x, int n, int start, int window, double sample_rate_hz);
+// The same with buffers sized once (the audio thread's onset path): no allocation per call.
+class OnsetFeatureAnalyser {
+public:
+    void init(int window, double sample_rate_hz);
+    // x: `window` samples (non-finite ones count as 0).
+    std::array<double, kOnsetFeatures> operator()(const Real* x);
+    int window() const { return window_; }
+
+private:
+    int window_ = 0;
+    double sample_rate_hz_ = 0;
+    std::unique_ptr<dsp::RealFft> fft_;
+    std::vector<Real> buf_;
+    std::vector<Complex> spec_;
+};
 
 // The hit features of a signal on its tape: (1 x kHitFeatures).
 ad::Var hit_features(ad::Var hit, double sample_rate_hz);
@@ -153,6 +169,27 @@ struct RemapModelFile {
 bool remap_from_file(const TensorFile& file, RemapModelFile& out, std::string& error);
 // A net on `tape` with the file's weights.
 std::unique_ptr<RemapNet> make_remap_net(ad::Tape& tape, const RemapModelFile& file, int outputs, std::string& error);
+
+// The network without a tape, for the audio thread: the same maths as RemapNet (Linear -> LayerNorm
+// -> leaky ReLU layers, Linear, tanh, scale) on weights copied at init; no allocation per call.
+class RemapForward {
+public:
+    bool init(const RemapModelFile& model, int outputs, std::string& error);
+    // Raw onset features (kOnsetFeatures) -> modulations (outputs()).
+    void operator()(const double* onset, double* d);
+    int outputs() const { return outputs_; }
+
+private:
+    struct Layer {
+        int in = 0, out = 0;
+        std::vector<double> w, b, gain, bias;  // w: in x out, row-major; gain/bias empty: no norm
+    };
+    std::vector<Layer> layers_;
+    std::vector<double> a_, b_;
+    std::array<double, kOnsetFeatures> mean_{}, scale_{};
+    double max_modulation_ = 0;
+    int outputs_ = 0;
+};
 
 // Plays a performance (at the model's rate; its hits from analyse_hits) on the 808: at every onset
 // the network's modulations of `preset` (physical drum808 values) and a hit from the audio

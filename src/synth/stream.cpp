@@ -146,6 +146,20 @@ void StreamVoice::set_values(const ParamValues& values, const StreamVoice* set_a
     ramp_left_ = changed_.empty() ? 0 : ramp_samples_;
 }
 
+void StreamVoice::set_unconstrained(const double* u) {
+    for (size_t p = 0; p < preset_.table.size(); ++p) {
+        const ParamSpec& s = preset_.table[p];
+        for (int i = 0; i < s.size; ++i) {
+            const size_t k = size_t(offsets_[p] + i);
+            const double x = ad::bounded_value(std::isfinite(u[k]) ? u[k] : 0.0, s.min_value, s.max_value, s.scale);
+            physical_[k] = exact_target_[k] = Real(x);
+            scaled_now_[k] = scaled_target_[k] = s.scale == ad::Scale::log ? std::log(std::max(x, 1e-30)) : x;
+        }
+    }
+    ramp_left_ = 0;
+    on_values_changed();
+}
+
 void StreamVoice::start(double f0_hz, double velocity) {
     note_f0_hz_ = std::isfinite(f0_hz) && f0_hz > 0 ? f0_hz : 0.0;
     velocity_ = Real(std::isfinite(velocity) ? std::clamp(velocity, 0.0, 1.0) : 0.0);

@@ -60,6 +60,9 @@ public:
     // Allocates a little (call it from a message handler); the glide itself, in render_add, does not.
     // set_alike: a voice of the same preset that was just given these values (copied, not recomputed).
     void set_values(const ParamValues& values, const StreamVoice* set_alike = nullptr);
+    // Sets every value at once from an unconstrained vector u (table order, as optimisers see it),
+    // without a glide: per-hit values set right before start() (timbre remapping). No allocation.
+    void set_unconstrained(const double* u);
     // Starts a note: f0_hz > 0 plays at that pitch (by the synth's own rule, as Synth::set_pitch_hz),
     // else at the preset's. velocity in [0, 1] scales the output. Restarts a sounding voice.
     void start(double f0_hz, double velocity);
