@@ -8,7 +8,6 @@
 #include "nn/train.h"
 
 #include <cstdio>
-#include <sstream>
 
 namespace ddsp::cli {
 
@@ -57,17 +56,7 @@ int cmd_autoencode(int argc, char** argv) {
 
     Arr z = model->encode_mean(c);
     if (args.has("--z")) {
-        std::stringstream ss(args.str("--z"));
-        std::string item;
-        std::vector<double> values;
-        while (std::getline(ss, item, ',')) {
-            double v = 0;
-            if (!parse_double(item, v) || std::fabs(v) > 100) return fail(cmd, "--z: bad value '" + item + "'", kExitUsage);
-            values.push_back(v);
-        }
-        if (int(values.size()) != model->z_dims())
-            return fail(cmd, "--z needs " + std::to_string(model->z_dims()) + " values", kExitUsage);
-        for (int i = 0; i < model->z_dims(); ++i) z(0, i) = Real(values[size_t(i)]);
+        if (!parse_latent_option(args, model->z_dims(), z, error)) return fail(cmd, error, kExitUsage);
     } else if (args.has("--z-from")) {
         Vec u;
         nn::Conditioning cu;

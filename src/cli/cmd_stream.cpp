@@ -17,7 +17,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <sstream>
 #include <vector>
 
 namespace ddsp::cli {
@@ -115,17 +114,7 @@ int stream_model(const char* cmd, const Args& args, int out_rate, int block) {
     // The panel's z: --z, else the input's own encoding (what `ddsp autoencode` uses).
     Arr z = Arr::Zero(1, std::max(1, model->z_dims()));
     if (args.has("--z")) {
-        std::stringstream ss(args.str("--z"));
-        std::string item;
-        std::vector<double> values;
-        while (std::getline(ss, item, ',')) {
-            double v = 0;
-            if (!parse_double(item, v) || std::fabs(v) > 100) return fail(cmd, "--z: bad value '" + item + "'", kExitUsage);
-            values.push_back(v);
-        }
-        if (int(values.size()) != model->z_dims())
-            return fail(cmd, "--z needs " + std::to_string(model->z_dims()) + " values", kExitUsage);
-        for (int i = 0; i < model->z_dims(); ++i) z(0, i) = Real(values[size_t(i)]);
+        if (!parse_latent_option(args, model->z_dims(), z, error)) return fail(cmd, error, kExitUsage);
     } else if (model->z_dims() > 0) {
         Vec x;
         nn::Conditioning c;

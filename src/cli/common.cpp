@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <sstream>
 
 namespace ddsp::cli {
 
@@ -119,6 +120,26 @@ bool load_recording(const char* cmd, const std::string& path, double max_seconds
         error = path + ": " + error;
         return false;
     }
+    return true;
+}
+
+bool parse_latent_option(const Args& args, int z_dims, Arr& z, std::string& error) {
+    std::stringstream ss(args.str("--z"));
+    std::string item;
+    std::vector<double> values;
+    while (std::getline(ss, item, ',')) {
+        double v = 0;
+        if (!parse_double(item, v) || std::fabs(v) > 100) {
+            error = "--z: bad value '" + item + "'";
+            return false;
+        }
+        values.push_back(v);
+    }
+    if (int(values.size()) != z_dims) {
+        error = "--z needs " + std::to_string(z_dims) + " values";
+        return false;
+    }
+    for (int i = 0; i < z_dims; ++i) z(0, i) = Real(values[size_t(i)]);
     return true;
 }
 

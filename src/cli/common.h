@@ -56,4 +56,8 @@ bool choose_loss(const Args& args, match::LossKind& kind, std::string& error);
 
 std::string fmt(const char* format, double v);
 
+// --z V1,V2,...: a latent of exactly z_dims values, each within +-100, into row 0 of z (1 x z_dims).
+// Errors are usage errors ("--z: bad value 'x'", "--z needs N values").
+bool parse_latent_option(const Args& args, int z_dims, Arr& z, std::string& error);
+
 }  // namespace ddsp::cli
