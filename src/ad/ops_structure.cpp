@@ -1,6 +1,8 @@
 // Structural ops along the time axis, upsampling, cumulative sum, matrix products.
 #include "ad/ops.h"
 
+#include "dsp/spline.h"
+
 #include <cmath>
 #include <string>
 
@@ -95,8 +97,9 @@ public:
 // Output row i reads frame position p_i = i * (frames - 1) / (rows - 1), between frames k_i and
 // k_i + 1 with fraction u_i. The natural cubic spline adds the second-derivative terms; its
 // second derivatives M solve the tridiagonal system M[j-1] + 4 M[j] + M[j+1] = 6 (second
-// difference of y)[j] with M = 0 at both ends. That system is symmetric, so the backward pass
-// solves the same system (the adjoint) with the same precomputed factorisation.
+// difference of y)[j] with M = 0 at both ends (dsp::NaturalSplineSystem, shared with the streaming
+// kernels). That system is symmetric, so the backward pass solves the same system (the adjoint)
+// with the same precomputed factorisation.
 class UpsampleNode final : public Node {
 public:
     UpsampleNode(int frames, int samples, Interp interp) : frames_(frames), interp_(interp) {
@@ -111,17 +114,7 @@ public:
         }
         use_spline_ = interp == Interp::cubic && frames >= 3;
         if (use_spline_) {
-            // Thomas algorithm factors for the (frames - 2) interior unknowns, diagonal 4, off 1.
-            const int m = frames - 2;
-            cprime_.resize(size_t(m));
-            denom_.resize(size_t(m));
-            double c_prev = 0;
-            for (int j = 0; j < m; ++j) {
-                const double d = 4.0 - (j > 0 ? c_prev : 0.0);
-                denom_[size_t(j)] = Real(d);
-                c_prev = 1.0 / d;
-                cprime_[size_t(j)] = Real(c_prev);
-            }
+            system_.init(frames);
             rhs_.resize(frames);
             m2_.resize(frames);
             gm_.resize(frames);
@@ -140,14 +133,9 @@ public:
                 for (Eigen::Index i = 0; i < samples; ++i) out[i] = y[0];
                 continue;
             }
-            if (use_spline_) second_derivatives(y, m2_.data());
-            for (Eigen::Index i = 0; i < samples; ++i) {
-                const int k = index_[size_t(i)];
-                const Real u = frac_[size_t(i)], v = Real(1) - u;
-                Real s = v * y[k] + u * y[k + 1];
-                if (use_spline_) s += ((v * v * v - v) * m2_[size_t(k)] + (u * u * u - u) * m2_[size_t(k + 1)]) / Real(6);
-                out[i] = s;
-            }
+            if (use_spline_) system_.second_derivatives(y, rhs_.data(), m2_.data());
+            const Real* m2 = use_spline_ ? m2_.data() : nullptr;
+            for (Eigen::Index i = 0; i < samples; ++i) out[i] = dsp::spline_at(y, m2, index_[size_t(i)], frac_[size_t(i)]);
         }
     }
 
@@ -177,7 +165,7 @@ public:
             if (use_spline_) {
                 // gm -> gradient of the right-hand side (same symmetric solve), then through the
                 // second difference: rhs[j] = 6 (y[j-1] - 2 y[j] + y[j+1]).
-                solve_interior(gm_.data(), rhs_.data());
+                system_.solve(gm_.data(), rhs_.data());
                 for (int j = 1; j < frames_ - 1; ++j) {
                     const Real z = Real(6) * rhs_[size_t(j)];
                     gy[j - 1] += z;
@@ -194,27 +182,8 @@ private:
     bool use_spline_ = false;
     std::vector<int> index_;
     std::vector<Real> frac_;
-    std::vector<Real> cprime_, denom_;  // Thomas factors
-    std::vector<Real> rhs_, m2_, gm_;   // scratch, frames long
-
-    // Solves the interior system for b[1..frames-2] into out[1..frames-2]; out[0], out[end] = 0.
-    void solve_interior(const Real* b, Real* out) {
-        const int m = frames_ - 2;
-        // forward sweep (out used as scratch for d')
-        Real prev = 0;
-        for (int j = 0; j < m; ++j) {
-            prev = (b[j + 1] - (j > 0 ? prev : Real(0))) / denom_[size_t(j)];
-            out[j + 1] = prev;
-        }
-        for (int j = m - 2; j >= 0; --j) out[j + 1] -= cprime_[size_t(j)] * out[j + 2];
-        out[0] = 0;
-        out[frames_ - 1] = 0;
-    }
-
-    void second_derivatives(const Real* y, Real* m2) {
-        for (int j = 1; j < frames_ - 1; ++j) rhs_[size_t(j)] = Real(6) * (y[j - 1] - 2 * y[j] + y[j + 1]);
-        solve_interior(rhs_.data(), m2);
-    }
+    dsp::NaturalSplineSystem system_;
+    std::vector<Real> rhs_, m2_, gm_;  // scratch, frames long
 };
 
 // [SECTION] cumulative sum

@@ -4,6 +4,7 @@
 #include "synth/stream.h"
 
 #include "dsp/rng.h"
+#include "dsp/spline.h"
 
 #include <algorithm>
 #include <cmath>
@@ -227,27 +228,10 @@ void NaturalSpline::fit(const Real* y, int frames) {
     frames_ = std::max(1, frames);
     y_.assign(y, y + frames_);
     m2_.assign(size_t(frames_), Real(0));
-    if (frames_ < 3) return;
-    const int m = frames_ - 2;
-    cprime_.resize(size_t(m));
-    denom_.resize(size_t(m));
     rhs_.assign(size_t(frames_), Real(0));
-    double c_prev = 0;
-    for (int j = 0; j < m; ++j) {
-        const double d = 4.0 - (j > 0 ? c_prev : 0.0);
-        denom_[size_t(j)] = Real(d);
-        c_prev = 1.0 / d;
-        cprime_[size_t(j)] = Real(c_prev);
-    }
-    for (int j = 1; j < frames_ - 1; ++j) rhs_[size_t(j)] = Real(6) * (y[j - 1] - 2 * y[j] + y[j + 1]);
-    Real prev = 0;
-    for (int j = 0; j < m; ++j) {
-        prev = (rhs_[size_t(j + 1)] - (j > 0 ? prev : Real(0))) / denom_[size_t(j)];
-        m2_[size_t(j + 1)] = prev;
-    }
-    for (int j = m - 2; j >= 0; --j) m2_[size_t(j + 1)] -= cprime_[size_t(j)] * m2_[size_t(j + 2)];
-    m2_[0] = 0;
-    m2_[size_t(frames_ - 1)] = 0;
+    if (frames_ < 3) return;
+    if (system_.frames() != frames_) system_.init(frames_);
+    system_.second_derivatives(y_.data(), rhs_.data(), m2_.data());
 }
 
 Real NaturalSpline::at(double position) const {
@@ -255,11 +239,7 @@ Real NaturalSpline::at(double position) const {
     const double p = std::clamp(position, 0.0, double(frames_ - 1));
     int k = int(std::floor(p));
     if (k >= frames_ - 1) k = std::max(0, frames_ - 2);
-    const Real u = Real(p - k), v = Real(1) - u;
-    Real s = v * y_[size_t(k)] + u * y_[size_t(k + 1)];
-    if (frames_ >= 3)
-        s += ((v * v * v - v) * m2_[size_t(k)] + (u * u * u - u) * m2_[size_t(k + 1)]) / Real(6);
-    return s;
+    return dsp::spline_at(y_.data(), frames_ >= 3 ? m2_.data() : nullptr, k, Real(p - k));
 }
 
 namespace {

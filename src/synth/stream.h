@@ -21,6 +21,7 @@
 // updated every sample while it lasts: no zipper noise, heard in the next block.
 #pragma once
 
+#include "dsp/spline.h"
 #include "synth/synth.h"
 
 #include <memory>
@@ -121,7 +122,8 @@ private:
 std::unique_ptr<StreamVoice> make_stream_voice(const std::string& synth);
 
 // Natural cubic spline through frames y[0..F-1] (positions 0..F-1): the curve ad::upsample(cubic)
-// draws through a synth's control frames. Allocates in fit() only when F grows.
+// draws through a synth's control frames (dsp/spline.h, shared). Allocates in fit() only when F
+// changes (a glide refits the same F: no allocation).
 class NaturalSpline {
 public:
     void fit(const Real* y, int frames);
@@ -130,7 +132,8 @@ public:
 
 private:
     int frames_ = 0;
-    std::vector<Real> y_, m2_, rhs_, cprime_, denom_;
+    dsp::NaturalSplineSystem system_;  // the same system ad::upsample(cubic) solves
+    std::vector<Real> y_, m2_, rhs_;
 };
 
 }  // namespace ddsp::synth
