@@ -17,9 +17,12 @@
 #include <cstdlib>
 #include <memory>
 #include <new>
-#include "alloc_counter.h"  // counts operator new: the no-allocation checks
+#include "alloc_counter.h"
+#include "live_test_util.h"  // counts operator new: the no-allocation checks
 
 using namespace ddsp;
+using live_test::run_input;
+using live_test::yin_f0;
 
 using alloc_counter::g_allocations;
 using alloc_counter::g_counting;
@@ -57,23 +60,6 @@ Vec sung(double f0_hz, double seconds, double onset_s, double sr, double level =
         x[i] = Real(level * std::min(1.0, (t - onset_s) / 0.01) * s);
     }
     return x;
-}
-
-Vec run_input(engine::LiveEngine& live, const Vec& input, int block = 128) {
-    Vec out = Vec::Zero(input.size());
-    for (Eigen::Index pos = 0; pos < input.size(); pos += block) {
-        const int m = int(std::min<Eigen::Index>(block, input.size() - pos));
-        live.process(input.data() + pos, out.data() + pos, m);
-    }
-    return out;
-}
-
-double yin_f0(const Vec& x, double sr) {
-    dsp::YinParams yp;
-    double f0 = 0;
-    std::string error;
-    REQUIRE_MESSAGE(dsp::yin_note_f0_hz(x, sr, yp, f0, error), error);
-    return f0;
 }
 
 double rms_db(const Vec& x) { return 10 * std::log10(double(x.square().mean()) + 1e-20); }

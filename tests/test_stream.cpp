@@ -18,9 +18,12 @@
 #include <cmath>
 #include <cstdlib>
 #include <new>
-#include "alloc_counter.h"  // counts operator new: the no-allocation checks
+#include "alloc_counter.h"
+#include "live_test_util.h"  // counts operator new: the no-allocation checks
 
 using namespace ddsp;
+using live_test::run;
+using live_test::yin_f0;
 
 using alloc_counter::g_allocations;
 using alloc_counter::g_counting;
@@ -67,12 +70,6 @@ Vec render_offline(const synth::StreamPreset& preset) {
     return audio;
 }
 
-// Fills out by 128-sample quanta (the last one shorter).
-void run(engine::LiveEngine& live, Vec& out, int from = 0, int to = -1) {
-    if (to < 0) to = int(out.size());
-    for (int pos = from; pos < to; pos += 128) live.process(nullptr, out.data() + pos, std::min(128, to - pos));
-}
-
 Arr random_arr_local(dsp::Rng& rng, int rows) {
     Arr a(rows, 1);
     for (int i = 0; i < rows; ++i) a(i, 0) = Real(rng.uniform(-1, 1));
@@ -81,14 +78,6 @@ Arr random_arr_local(dsp::Rng& rng, int rows) {
 
 double max_abs_diff(const Vec& a, const Vec& b, int n) {
     return double((a.head(n) - b.head(n)).abs().maxCoeff());
-}
-
-double yin_f0(const Vec& x, double sr) {
-    dsp::YinParams yp;
-    double f0 = 0;
-    std::string error;
-    REQUIRE_MESSAGE(dsp::yin_note_f0_hz(x, sr, yp, f0, error), error);
-    return f0;
 }
 
 synth::ParamValues ks_values() {

@@ -17,9 +17,11 @@
 #include <cstdlib>
 #include <limits>
 #include <new>
-#include "alloc_counter.h"  // counts operator new: the no-allocation checks
+#include "alloc_counter.h"
+#include "live_test_util.h"  // counts operator new: the no-allocation checks
 
 using namespace ddsp;
+using live_test::yin_f0;
 
 using alloc_counter::g_allocations;
 using alloc_counter::g_counting;
@@ -73,11 +75,6 @@ Streamed stream_note(const synth::StreamPreset& preset, double out_rate, int fra
     return s;
 }
 
-void run(engine::LiveEngine& live, Vec& out, int from = 0, int to = -1) {
-    if (to < 0) to = int(out.size());
-    for (int pos = from; pos < to; pos += kBlock) live.process(nullptr, out.data() + pos, std::min(kBlock, to - pos));
-}
-
 // Varying frames: a swelling amplitude, a distribution whose brightness sweeps, noise bands that
 // move (loud enough to matter), a long, loud reverb; f0: 330 Hz with a 5.5 Hz, 3 % vibrato.
 struct Rich {
@@ -109,14 +106,6 @@ Rich rich_values(double seconds, double sr = 16000) {
     r.f0_frames.resize(track_frames);
     for (int f = 0; f < track_frames; ++f) r.f0_frames[f] = Real(330 * (1 + 0.03 * std::sin(2 * kPi * 5.5 * f / 250.0)));
     return r;
-}
-
-double yin_f0(const Vec& x, double sr) {
-    dsp::YinParams yp;
-    double f0 = 0;
-    std::string error;
-    REQUIRE_MESSAGE(dsp::yin_note_f0_hz(x, sr, yp, f0, error), error);
-    return f0;
 }
 
 }  // namespace
@@ -184,7 +173,7 @@ TEST_CASE("keyboard notes play at their pitch: the preset's f0 contour scaled to
             REQUIRE(live.load_preset(preset, error));
             live.note_on(midi, 0.8);
             Vec out(48000);  // the preset's second: its contour's median is the note
-            run(live, out);
+            live_test::run(live, out, 0, -1, kBlock);
             const double want = engine::midi_to_hz(midi);
             const double got = yin_f0(out.segment(2400, 45600), 48000);
             MESSAGE("MIDI " << midi << ": " << got << " Hz (want " << want << ")");
@@ -201,14 +190,14 @@ TEST_CASE("a ddsp note sustains past the preset's end on its last frame, and not
     REQUIRE(live.load_preset(preset, error));
     live.note_on(69, 1.0);
     Vec out(16000);  // 1 s: four times the preset
-    run(live, out);
+    live_test::run(live, out, 0, -1, kBlock);
     const double early = double(out.segment(2000, 1600).abs().maxCoeff());
     const double late = double(out.segment(14000, 1600).abs().maxCoeff());
     CHECK(early > 0.1);
     CHECK(late == doctest::Approx(early).epsilon(0.1));  // same controls: the same level
     live.note_off(69);
     Vec tail(16000 / 5);
-    run(live, tail);
+    live_test::run(live, tail, 0, -1, kBlock);
     CHECK(double(tail.tail(800).abs().maxCoeff()) == 0.0);  // 50 ms release, then silence
     CHECK(live.stats().voices_active == 0);
 }
@@ -222,9 +211,9 @@ TEST_CASE("a ddsp slider change is heard within 20 ms, without a step") {
     live.note_on(0, 1.0, 0.0);
     Vec out(16000);
     const int changed_at = 8064;  // a multiple of 128
-    run(live, out, 0, changed_at);
+    live_test::run(live, out, 0, changed_at, kBlock);
     REQUIRE(live.set_params({{"amplitude", {0.2}}}, error));
-    run(live, out, changed_at);
+    live_test::run(live, out, changed_at, -1, kBlock);
     // Peak over two periods of 220 Hz before, and 20 ms after the change.
     const double before = double(out.segment(changed_at - 300, 146).abs().maxCoeff());
     const double after = double(out.segment(changed_at + 320, 146).abs().maxCoeff());
@@ -252,7 +241,7 @@ TEST_CASE("absurd f0 frames and values: the ddsp voice stays finite") {
     for (int k = 0; k < 8; ++k) live.note_on(30 + 12 * k, 1.0);
     live.note_on(0, 1.0, 1e30);
     Vec out(44100);
-    run(live, out);
+    live_test::run(live, out, 0, -1, kBlock);
     CHECK(out.allFinite());
     CHECK(live.stats().non_finite == 0);
 }
