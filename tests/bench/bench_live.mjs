@@ -10,11 +10,12 @@
 // Usage: node tests/bench/bench_live.mjs [--quick]   (after building build/, build-wasm/ and the site)
 // Prints markdown tables and one JSON line. Numbers only: nothing here is asserted.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser } from '../browser/browser.mjs';
+import { makeAudioSite, pcm16Wav } from '../browser/live_fixtures.mjs';
 import { startServer } from '../browser/serve.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -39,26 +40,14 @@ if (existsSync(join(repo, 'build-wasm/bench_live.js'))) rows.push(...runLines('n
 
 // [SECTION] Chromium's AudioWorklet
 function sungWav(f0, seconds, sr) {
-  const n = Math.round(seconds * sr);
-  const data = Buffer.alloc(44 + 2 * n);
-  data.write('RIFF', 0); data.writeUInt32LE(36 + 2 * n, 4); data.write('WAVE', 8);
-  data.write('fmt ', 12); data.writeUInt32LE(16, 16); data.writeUInt16LE(1, 20); data.writeUInt16LE(1, 22);
-  data.writeUInt32LE(sr, 24); data.writeUInt32LE(2 * sr, 28); data.writeUInt16LE(2, 32); data.writeUInt16LE(16, 34);
-  data.write('data', 36); data.writeUInt32LE(2 * n, 40);
   let phase = 0;
-  for (let i = 0; i < n; i++) {
+  return pcm16Wav(Math.round(seconds * sr), sr, (i) => {
     phase += (2 * Math.PI * f0 * (1 + 0.01 * Math.sin((2 * Math.PI * 5 * i) / sr))) / sr;
-    const v = Math.sin(phase) + 0.5 * Math.sin(2 * phase) + 0.3 * Math.sin(3 * phase);
-    data.writeInt16LE(Math.round(32767 * 0.2 * v), 44 + 2 * i);
-  }
-  return data;
+    return 0.2 * (Math.sin(phase) + 0.5 * Math.sin(2 * phase) + 0.3 * Math.sin(3 * phase));
+  });
 }
 
-const tmp = mkdtempSync(join(tmpdir(), 'ddsp-bench-live-'));
-for (const f of ['audio.js', 'audio-processor.js', 'keyboard.js', 'ddsp_worklet.mjs']) copyFileSync(join(site, f), join(tmp, f));
-copyFileSync(join(repo, 'tests/browser/audio.html'), join(tmp, 'audio.html'));
-mkdirSync(join(tmp, 'assets/models'), { recursive: true });
-copyFileSync(join(site, 'assets/models/ddsp_gm8.safetensors'), join(tmp, 'assets/models/ddsp_gm8.safetensors'));
+const tmp = makeAudioSite(site, repo, 'ddsp-bench-live-');
 writeFileSync(join(tmp, 'sung.wav'), sungWav(220, Math.max(10, SECONDS + 5), 48000));
 const server = await startServer(tmp);
 const browser = await launchBrowser({ extraArgs: [`--use-file-for-fake-audio-capture=${join(tmp, 'sung.wav')}`] });

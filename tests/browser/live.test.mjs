@@ -5,11 +5,11 @@
 // Build first: cmake --build build-wasm --target site
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser, openStudio } from './browser.mjs';
+import { makeAudioSite, pcm16Wav } from './live_fixtures.mjs';
 import { startServer } from './serve.mjs';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,21 +22,14 @@ const MIC_F0_HZ = 220;
 // fake microphone's input. (The vibrato is small so that a snapshot's pitch is the tone's within
 // 1 %; the decoder follows it.)
 function sungWav(f0, seconds, sr) {
-  const n = Math.round(seconds * sr);
-  const data = Buffer.alloc(44 + 2 * n);
-  data.write('RIFF', 0); data.writeUInt32LE(36 + 2 * n, 4); data.write('WAVE', 8);
-  data.write('fmt ', 12); data.writeUInt32LE(16, 16); data.writeUInt16LE(1, 20); data.writeUInt16LE(1, 22);
-  data.writeUInt32LE(sr, 24); data.writeUInt32LE(2 * sr, 28); data.writeUInt16LE(2, 32); data.writeUInt16LE(16, 34);
-  data.write('data', 36); data.writeUInt32LE(2 * n, 40);
   let phase = 0;
-  for (let i = 0; i < n; i++) {
+  return pcm16Wav(Math.round(seconds * sr), sr, (i) => {
     const t = i / sr;
     phase += (2 * Math.PI * f0 * 2 ** ((0.05 / 12) * Math.sin(2 * Math.PI * 5 * t))) / sr;
     let v = 0;
     for (let k = 1; k <= 8; k++) v += Math.sin(k * phase) / k ** 1.5;
-    data.writeInt16LE(Math.round(32767 * 0.3 * Math.min(1, t / 0.01) * v), 44 + 2 * i);
-  }
-  return data;
+    return 0.3 * Math.min(1, t / 0.01) * v;
+  });
 }
 
 before(async () => {
@@ -44,11 +37,7 @@ before(async () => {
     throw new Error(`${siteDir} is missing: cmake --build build-wasm --target site`);
   });
   // The audio engine's test page beside the site's audio modules and the model.
-  tmp = await mkdtemp(join(tmpdir(), 'ddsp-live-'));
-  for (const f of ['audio.js', 'audio-processor.js', 'keyboard.js', 'ddsp_worklet.mjs']) await copyFile(join(siteDir, f), join(tmp, f));
-  await copyFile(join(repoRoot, 'tests/browser/audio.html'), join(tmp, 'audio.html'));
-  await mkdir(join(tmp, 'assets/models'), { recursive: true });
-  await copyFile(join(siteDir, 'assets/models/ddsp_gm8.safetensors'), join(tmp, 'assets/models/ddsp_gm8.safetensors'));
+  tmp = makeAudioSite(siteDir, repoRoot, 'ddsp-live-');
   const micWav = join(tmp, 'sung.wav');
   await writeFile(micWav, sungWav(MIC_F0_HZ, 20, 48000));
   server = await startServer(tmp);
