@@ -181,7 +181,24 @@ int LiveEngine::find_voice_for(int midi) const {
     return -1;
 }
 
-// A free slot; else the oldest released voice (cut); the caller has made room among held notes.
+// A slot for a new note or hit: with kPolyphony notes held, the oldest held one is stolen (a short
+// fade, no click); then a free slot, else the oldest released voice (cut).
+int LiveEngine::take_voice() {
+    int held = 0, oldest = -1;
+    for (int i = 0; i < int(voices_.size()); ++i) {
+        const auto& v = voices_[size_t(i)];
+        if (v->active() && !v->released()) {
+            ++held;
+            if (oldest < 0 || voice_age_[i] < voice_age_[oldest]) oldest = i;
+        }
+    }
+    if (held >= kPolyphony && oldest >= 0) {
+        voices_[size_t(oldest)]->choke(kStealSeconds);
+        ++stats_.steals;
+    }
+    return allocate_voice();
+}
+
 int LiveEngine::allocate_voice() {
     int best = -1;
     for (int i = 0; i < int(voices_.size()); ++i)
@@ -220,22 +237,7 @@ void LiveEngine::note_on(int midi, double velocity, double f0_hz) {
     if (!loaded_) return;
     velocity = std::min(velocity, 1.0);
     int slot = find_voice_for(midi);
-    if (slot < 0) {
-        // Room among held notes: steal the oldest held one (a short fade, no click).
-        int held = 0, oldest = -1;
-        for (int i = 0; i < int(voices_.size()); ++i) {
-            const auto& v = voices_[size_t(i)];
-            if (v->active() && !v->released()) {
-                ++held;
-                if (oldest < 0 || voice_age_[i] < voice_age_[oldest]) oldest = i;
-            }
-        }
-        if (held >= kPolyphony && oldest >= 0) {
-            voices_[size_t(oldest)]->choke(kStealSeconds);
-            ++stats_.steals;
-        }
-        slot = allocate_voice();
-    }
+    if (slot < 0) slot = take_voice();
     voices_[size_t(slot)]->start(std::isfinite(f0_hz) ? f0_hz : 0.0, velocity);
     voice_note_[slot] = midi;
     voice_age_[slot] = ++age_counter_;
@@ -442,18 +444,7 @@ void LiveEngine::run_remap_detector(const Real* input, int frames) {
             const std::array<double, nn::kOnsetFeatures> f = onset_analyser_(remap_window_.data());
             remap_net_(f.data(), remap_d_.data());
             for (size_t k = 0; k < remap_u_.size(); ++k) remap_u_[k] = remap_u0_[k] + remap_d_[k];
-            // A hit: a free voice, else the oldest (one-shots: stealing fades it in 5 ms).
-            int held = 0, oldest = -1;
-            for (int v = 0; v < int(voices_.size()); ++v)
-                if (voices_[size_t(v)]->active() && !voices_[size_t(v)]->released()) {
-                    ++held;
-                    if (oldest < 0 || voice_age_[v] < voice_age_[oldest]) oldest = v;
-                }
-            if (held >= kPolyphony && oldest >= 0) {
-                voices_[size_t(oldest)]->choke(kStealSeconds);
-                ++stats_.steals;
-            }
-            const int slot = allocate_voice();
+            const int slot = take_voice();
             voices_[size_t(slot)]->set_unconstrained(remap_u_.data());
             voices_[size_t(slot)]->start(0, 1);
             voices_[size_t(slot)]->release();  // a hit rings out (no note to lift)

@@ -133,6 +133,7 @@ public:
 
 private:
     int find_voice_for(int midi) const;
+    int take_voice();
     int allocate_voice();
     void reset_decoder_path();
     void run_decoder(const Real* input, Real* out, int frames);

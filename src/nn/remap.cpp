@@ -69,7 +69,6 @@ std::array<double, kOnsetFeatures> onset_features(const Real* x, int n, int star
 }
 
 ad::Var hit_features(ad::Var hit, double sample_rate_hz) {
-    ad::Tape& tape = *hit.tape;
     match::FeatureLossParams fp;
     fp.sample_rate_hz = sample_rate_hz;
     fp.fft_size = 1024;
@@ -80,7 +79,6 @@ ad::Var hit_features(ad::Var hit, double sample_rate_hz) {
     const ad::Var loudness = ad::sum(w * t.loudness_db);
     const ad::Var centroid = ad::sum(w * t.centroid_oct);
     const ad::Var flatness = ad::sum(w * t.flatness_db);
-    (void)tape;
     return ad::concat({loudness, centroid, flatness, t.temporal_centroid_s});  // kHitFeatures x 1
 }
 
