@@ -165,6 +165,61 @@ TEST_CASE("a trained mapping beats no modulation on held-out hits; the model fil
     CHECK(error.find("not a remap model") != std::string::npos);
 }
 
+TEST_CASE("training resumed from a checkpoint continues exactly as if it had not stopped") {
+    nn::RemapParams params;
+    params.sample_rate_hz = 16000;  // light: the 808 at 16 kHz, short hits
+    params.hit_seconds = 0.12;
+    std::vector<double> truth;
+    const Vec x = performance(7, params.sample_rate_hz, truth, 9);
+    std::vector<nn::Hit> hits;
+    std::string error;
+    REQUIRE(nn::analyse_hits(x, params, hits, error));
+    nn::RemapProblem problem;
+    REQUIRE(problem.init(synth::drum808_presets()[0].second, hits, params, error));
+    std::vector<int> train;
+    for (int i = 0; i < int(hits.size()); ++i) train.push_back(i);
+    nn::RemapTrainOptions opt;
+    opt.batch = 3;  // 7 hits in batches of 3: epochs straddle the checkpoint
+    opt.learning_rate = 1e-2;
+    opt.seed = 4;
+    auto weights = [](const nn::RemapNet& net) {
+        std::vector<float> w;
+        for (const nn::Param& p : net.store().params())
+            for (int i = 0; i < int(p.var.value().size()); ++i) w.push_back(float(p.var.value().data()[i]));
+        return w;
+    };
+    // Straight through: 10 steps.
+    ad::Tape tape_a;
+    nn::RemapNet net_a(tape_a, nn::RemapModelKind::mlp, problem.num_params(), params.max_modulation, 2);
+    nn::RemapTrainer a(problem, train, opt, net_a);
+    std::vector<double> loss_a;
+    for (int s = 0; s < 10; ++s) loss_a.push_back(a.step());
+    // 4 steps, a checkpoint through bytes, a fresh trainer (other seed for its initial weights), 6 more.
+    ad::Tape tape_b;
+    nn::RemapNet net_b(tape_b, nn::RemapModelKind::mlp, problem.num_params(), params.max_modulation, 2);
+    nn::RemapTrainer b(problem, train, opt, net_b);
+    for (int s = 0; s < 4; ++s) b.step();
+    std::vector<uint8_t> bytes;
+    REQUIRE(nn::safetensors_encode(b.checkpoint("{}"), bytes, error));
+    nn::TensorFile file;
+    REQUIRE(nn::safetensors_read_memory(bytes.data(), bytes.size(), file, error));
+    ad::Tape tape_c;
+    nn::RemapNet net_c(tape_c, nn::RemapModelKind::mlp, problem.num_params(), params.max_modulation, 99);
+    nn::RemapTrainer c(problem, train, opt, net_c);
+    REQUIRE_MESSAGE(c.restore(file, error), error);
+    CHECK(c.steps() == 4);
+    for (int s = 4; s < 10; ++s) CHECK(c.step() == loss_a[size_t(s)]);
+    CHECK(weights(net_c) == weights(net_a));
+    // The checkpoint also plays as a model; a checkpoint of another kind is refused.
+    nn::RemapModelFile model;
+    REQUIRE_MESSAGE(nn::remap_from_file(file, model, error), error);
+    ad::Tape tape_d;
+    nn::RemapNet net_d(tape_d, nn::RemapModelKind::linear, problem.num_params(), params.max_modulation, 2);
+    nn::RemapTrainer d(problem, train, opt, net_d);
+    CHECK_FALSE(d.restore(file, error));
+    CHECK(error.find("'mlp' model") != std::string::npos);
+}
+
 TEST_CASE("live remapping: every onset of the input triggers a modulated 808 hit within ~10 ms, allocation-free") {
     nn::RemapParams params;  // 44.1 kHz, as the presets
     std::vector<double> truth;

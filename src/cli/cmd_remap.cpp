@@ -98,12 +98,13 @@ int cmd_remap_train(int argc, char** argv) {
     static const CommandSpec spec = {
         "remap-train",
         "remap-train (--params PRESET.json | --preset NAME) --input PERFORMANCE.wav|DIR [--model M] [--steps N]\n"
-        "                   [--seed K] -o DIR",
+        "                   [--seed K] [--resume DIR/checkpoint.safetensors] -o DIR",
         "Trains a timbre-remapping network (Shier et al., NIME 2024): the performance's hits (onsets) give\n"
         "onset features (RMS, centroid, flatness of the first 5.8 ms) and hit features (loudness, centroid,\n"
         "flatness, temporal centroid); the network learns to modulate the 808 preset so that each hit's\n"
         "feature change from the preset follows the hit's difference from the performance's mean, through\n"
-        "the differentiable 808. Every 4th hit is held out. Writes DIR/model.safetensors (the chosen model)\n"
+        "the differentiable 808. Every 4th hit is held out. Writes DIR/model.safetensors (the chosen model),\n"
+        "DIR/checkpoint.safetensors (the same with Adam's state: --resume continues it exactly to --steps),\n"
         "and DIR/report.json: held-out mean feature errors of linear, mlp and mlp-large, of no modulation and\n"
         "of direct optimisation per hit (the non-real-time upper bound).",
         {
@@ -113,6 +114,7 @@ int cmd_remap_train(int argc, char** argv) {
             {"--model", nullptr, true, "linear, mlp (default) or mlp-large", "M"},
             {"--steps", nullptr, true, "training steps per model (1..100000, default 300)", "N"},
             {"--seed", nullptr, true, "seed (default 0)", "K"},
+            {"--resume", nullptr, true, "continue the chosen model from a checkpoint of this command", "CKPT"},
             {"--output", "-o", true, "output directory", "DIR"},
         }};
     const char* cmd = "remap-train";
@@ -159,6 +161,7 @@ int cmd_remap_train(int argc, char** argv) {
     std::unique_ptr<ad::Tape> kept_tape;
     std::unique_ptr<nn::RemapNet> kept;
     std::string timings;
+    nn::TensorFile checkpoint;
     for (nn::RemapModelKind k : {nn::RemapModelKind::linear, nn::RemapModelKind::mlp, nn::RemapModelKind::mlp_large}) {
         auto tape = std::make_unique<ad::Tape>();
         auto net = std::make_unique<nn::RemapNet>(*tape, k, problem.num_params(), params.max_modulation, seed + 1);
@@ -166,14 +169,24 @@ int cmd_remap_train(int argc, char** argv) {
         opt.kind = k;
         opt.steps = steps;
         opt.seed = seed;
-        std::vector<double> losses;
+        nn::RemapTrainer trainer(problem, train, opt, *net);
+        if (k == kind && args.has("--resume")) {
+            // Continue the chosen model from its checkpoint, to `steps` in all.
+            nn::TensorFile ckpt;
+            if (!nn::safetensors_read_file(args.str("--resume"), ckpt, error) || !trainer.restore(ckpt, error))
+                return fail(cmd, args.str("--resume") + ": " + error);
+            if (trainer.steps() > steps)
+                return fail(cmd, args.str("--resume") + ": the checkpoint is at step " + std::to_string(trainer.steps()) +
+                                     ", past --steps " + std::to_string(steps), kExitUsage);
+        }
         const auto t0 = std::chrono::steady_clock::now();
-        nn::train_remap(problem, train, opt, *net, losses);
+        while (trainer.steps() < steps) trainer.step();
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         report += ", " + util::json_quote(nn::remap_model_name(k)) + ": " + features_json(nn::remap_errors(problem, held, net.get()));
         timings += std::string(timings.empty() ? "" : ", ") + util::json_quote(nn::remap_model_name(k)) + ": " +
                    util::json_number(seconds);
         if (k == kind) {
+            checkpoint = trainer.checkpoint(preset_json);
             kept_tape = std::move(tape);
             kept = std::move(net);
         }
@@ -182,6 +195,7 @@ int cmd_remap_train(int argc, char** argv) {
     const std::string dir = args.str("--output");
     if (!util::make_dir(dir, error)) return fail(cmd, error);
     if (!nn::safetensors_write_file(dir + "/model.safetensors", nn::remap_to_file(*kept, preset_json, params), error) ||
+        !nn::safetensors_write_file(dir + "/checkpoint.safetensors", checkpoint, error) ||
         !util::write_text_file(dir + "/report.json", report, error))
         return fail(cmd, error);
     std::fputs(report.c_str(), stdout);

@@ -226,45 +226,113 @@ Arr onset_matrix(const RemapProblem& problem, const std::vector<int>& which) {
 
 }  // namespace
 
+RemapTrainer::RemapTrainer(const RemapProblem& problem, std::vector<int> train, const RemapTrainOptions& options,
+                           RemapNet& net)
+    : problem_(problem), train_(std::move(train)), options_(options), net_(net),
+      adam_(ad::AdamParams{options.learning_rate, 0.9, 0.999, 1e-8, 1.0}), sampler_seed_(options.seed ^ 0x5EEDull) {
+    // Input normalisation from the training hits.
+    for (int j = 0; j < kOnsetFeatures; ++j) {
+        double m = 0, v = 0;
+        for (int i : train_) m += problem.hits()[size_t(i)].onset[size_t(j)] / double(train_.size());
+        for (int i : train_) v += std::pow(problem.hits()[size_t(i)].onset[size_t(j)] - m, 2) / double(train_.size());
+        net.mean[size_t(j)] = train_.empty() ? 0.0 : m;
+        net.scale[size_t(j)] = std::max(1e-3, std::sqrt(v));
+    }
+    net.store().add_to(adam_);
+    mark_ = net.store().tape().num_nodes();
+    rng_ = std::make_unique<dsp::Rng>(sampler_seed_);
+    order_ = train_;
+    cursor_ = order_.size();
+    pick_.resize(size_t(std::max(1, std::min(options.batch, int(train_.size())))));
+}
+
+void RemapTrainer::next_batch() {
+    for (int& p : pick_) {  // epochs of shuffled hits
+        if (cursor_ >= order_.size()) {
+            for (size_t i = order_.size() - 1; i > 0; --i) std::swap(order_[i], order_[size_t(rng_->below(int(i + 1)))]);
+            cursor_ = 0;
+        }
+        p = order_[cursor_++];
+    }
+}
+
+double RemapTrainer::step() {
+    if (train_.empty()) return 0;
+    next_batch();
+    ad::Tape& tape = net_.store().tape();
+    tape.truncate(mark_);
+    const ad::Var loss = problem_.loss(net_(tape.constant(onset_matrix(problem_, pick_))), pick_);
+    tape.backward(loss);
+    adam_.step();
+    const double value = double(loss.item());
+    tape.truncate(mark_);
+    return value;
+}
+
+TensorFile RemapTrainer::checkpoint(const std::string& preset_json) const {
+    TensorFile file = remap_to_file(net_, preset_json, problem_.params());
+    std::map<std::string, Arr> moments;
+    const auto& params = net_.store().params();
+    for (size_t i = 0; i < params.size(); ++i) {
+        moments["adam.m." + params[i].name] = adam_.first_moments()[i];
+        moments["adam.v." + params[i].name] = adam_.second_moments()[i];
+    }
+    TensorFile extra;
+    state_to_tensors(moments, extra);
+    for (Tensor& t : extra.tensors) file.tensors.push_back(std::move(t));
+    file.metadata["checkpoint_step"] = std::to_string(adam_.steps());
+    return file;
+}
+
+bool RemapTrainer::restore(const TensorFile& file, std::string& error) {
+    const auto step_it = file.metadata.find("checkpoint_step");
+    long long step = -1;
+    if (step_it == file.metadata.end() || !util::parse_integer(step_it->second, step) || step < 0 || step > 10000000) {
+        error = "not a remap training checkpoint (no checkpoint_step metadata)";
+        return false;
+    }
+    RemapModelFile model;
+    if (!remap_from_file(file, model, error)) return false;
+    if (model.kind != net_.kind()) {
+        error = std::string("the checkpoint is a '") + remap_model_name(model.kind) + "' model, not '" +
+                remap_model_name(net_.kind()) + "'";
+        return false;
+    }
+    const std::map<std::string, Arr> all = tensors_to_state(file);
+    std::vector<Arr> m, v;
+    for (const Param& p : net_.store().params()) {
+        const auto mi = all.find("adam.m." + p.name), vi = all.find("adam.v." + p.name);
+        if (mi == all.end() || vi == all.end()) {
+            error = "the checkpoint has no Adam moments for " + p.name;
+            return false;
+        }
+        m.push_back(mi->second);
+        v.push_back(vi->second);
+    }
+    ad::Tape scratch(ad::Tape::Mode::forward_only);
+    auto loaded = make_remap_net(scratch, model, problem_.num_params(), error);
+    if (!loaded) return false;
+    if (!adam_.restore(int(step), m, v)) {
+        error = "the checkpoint's Adam moments do not fit the model";
+        return false;
+    }
+    for (const Param& p : loaded->store().params()) net_.store().set(p.name, p.var.value());
+    net_.mean = model.mean;
+    net_.scale = model.scale;
+    // Replay the batch sampler to the checkpoint's step.
+    rng_ = std::make_unique<dsp::Rng>(sampler_seed_);
+    order_ = train_;
+    cursor_ = order_.size();
+    for (long long s = 0; s < step && !train_.empty(); ++s) next_batch();
+    return true;
+}
+
 void train_remap(const RemapProblem& problem, const std::vector<int>& train, const RemapTrainOptions& options,
                  RemapNet& net, std::vector<double>& losses) {
     losses.clear();
     if (train.empty()) return;
-    // Input normalisation from the training hits.
-    for (int j = 0; j < kOnsetFeatures; ++j) {
-        double m = 0, v = 0;
-        for (int i : train) m += problem.hits()[size_t(i)].onset[size_t(j)] / double(train.size());
-        for (int i : train) v += std::pow(problem.hits()[size_t(i)].onset[size_t(j)] - m, 2) / double(train.size());
-        net.mean[size_t(j)] = m;
-        net.scale[size_t(j)] = std::max(1e-3, std::sqrt(v));
-    }
-    ad::Tape& tape = net.store().tape();
-    ad::AdamParams ap;
-    ap.learning_rate = options.learning_rate;
-    ap.clip_norm = 1.0;
-    ad::Adam adam(ap);
-    net.store().add_to(adam);
-    const int mark = tape.num_nodes();
-    dsp::Rng rng(options.seed ^ 0x5EEDull);
-    const int batch = std::max(1, std::min(options.batch, int(train.size())));
-    std::vector<int> order = train;
-    std::vector<int> pick(static_cast<size_t>(batch));
-    size_t cursor = order.size();
-    for (int step = 0; step < options.steps; ++step) {
-        for (int b = 0; b < batch; ++b) {  // epochs of shuffled hits
-            if (cursor >= order.size()) {
-                for (size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[size_t(rng.below(int(i + 1)))]);
-                cursor = 0;
-            }
-            pick[size_t(b)] = order[cursor++];
-        }
-        tape.truncate(mark);
-        const ad::Var loss = problem.loss(net(tape.constant(onset_matrix(problem, pick))), pick);
-        tape.backward(loss);
-        adam.step();
-        losses.push_back(double(loss.item()));
-    }
-    tape.truncate(mark);
+    RemapTrainer trainer(problem, train, options, net);
+    for (int step = 0; step < options.steps; ++step) losses.push_back(trainer.step());
 }
 
 std::array<double, kHitFeatures> remap_errors(const RemapProblem& problem, const std::vector<int>& which,
@@ -389,7 +457,9 @@ bool remap_from_file(const TensorFile& file, RemapModelFile& out, std::string& e
         !num("onset_window_s", 1e-4, 0.1, r.params.onset_window_s) ||
         !num("max_modulation", 0, 10, r.params.max_modulation))
         return false;
-    r.weights = tensors_to_state(file);
+    // A training checkpoint is a model file too: its Adam moments are not weights.
+    for (auto& kv : tensors_to_state(file))
+        if (kv.first.rfind("adam.", 0) != 0) r.weights.emplace(kv.first, std::move(kv.second));
     out = std::move(r);
     return true;
 }

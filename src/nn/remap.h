@@ -24,7 +24,9 @@
 #pragma once
 
 #include "ad/tape.h"
+#include "ad/adam.h"
 #include "dsp/fft.h"
+#include "dsp/rng.h"
 #include "nn/layers.h"
 #include "nn/safetensors.h"
 #include "synth/synth.h"
@@ -141,8 +143,38 @@ struct RemapTrainOptions {
     uint64_t seed = 0;
 };
 
-// Sets net's input normalisation from the training hits and trains it (Adam); the loss of each
-// step in `losses`.
+// Training step by step (the worker's Train/Stop and the CLI): Adam on the loss of batches of
+// training hits, drawn in epochs of shuffles from an Rng seeded by options.seed. The net's input
+// normalisation is set from the training hits at construction. A checkpoint is the model file plus
+// the Adam moments and the step count; restoring it replays the batch sampler to that step, so a
+// resumed run continues exactly as if it had not stopped.
+class RemapTrainer {
+public:
+    RemapTrainer(const RemapProblem& problem, std::vector<int> train, const RemapTrainOptions& options, RemapNet& net);
+    // One step; the batch's loss before the update (the update is skipped on a non-finite gradient).
+    double step();
+    int steps() const { return adam_.steps(); }
+    // The model file (remap_to_file) with "adam.m.*" / "adam.v.*" tensors and "checkpoint_step".
+    TensorFile checkpoint(const std::string& preset_json) const;
+    // Restores weights, normalisation, moments and step from checkpoint(); all or nothing.
+    bool restore(const TensorFile& file, std::string& error);
+
+private:
+    void next_batch();
+
+    const RemapProblem& problem_;
+    std::vector<int> train_;
+    RemapTrainOptions options_;
+    RemapNet& net_;
+    ad::Adam adam_;
+    int mark_ = 0;
+    uint64_t sampler_seed_ = 0;
+    std::unique_ptr<dsp::Rng> rng_;
+    std::vector<int> order_, pick_;
+    size_t cursor_ = 0;
+};
+
+// Trains `net` for options.steps (RemapTrainer); the loss of each step in `losses`.
 void train_remap(const RemapProblem& problem, const std::vector<int>& train, const RemapTrainOptions& options,
                  RemapNet& net, std::vector<double>& losses);
 // Mean absolute error per hit feature (in its unit) on hits `which`: with the net's modulations,

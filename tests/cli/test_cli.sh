@@ -370,6 +370,12 @@ none=$(grep -o '"none": {"loudness_db": [-+0-9.eE]*' rmp/report.json | sed 's/.*
 mlp=$(grep -o '"mlp": {"loudness_db": [-+0-9.eE]*' rmp/report.json | sed 's/.*: //')
 awk_check 'm + 0 < n + 0 && m == m + 0' "remap-train: held-out loudness error of mlp ($mlp dB) not below no modulation ($none dB)" m="$mlp" n="$none"
 ok "remap-train: 10 hits, held-out loudness error $mlp dB (no modulation $none dB)"
+must "$D" remap-train --preset snare_2 --input perf --steps 25 -o rmp_half
+must "$D" remap-train --preset snare_2 --input perf --steps 60 --resume rmp_half/checkpoint.safetensors -o rmp_resumed
+cmp -s rmp/model.safetensors rmp_resumed/model.safetensors || die "remap-train: 25 steps + resume to 60 differ from 60 straight"
+ok "remap-train: 25 steps, then --resume to 60, gives the same model file byte for byte"
+expect_error "remap-train: resume past --steps" "$D" remap-train --preset snare_2 --input perf --steps 10 --resume rmp_half/checkpoint.safetensors -o rmp2
+expect_error "remap-train: resume from a model of another kind" "$D" remap-train --preset snare_2 --input perf --model linear --resume rmp_half/checkpoint.safetensors -o rmp2
 must "$D" remap --model rmp/model.safetensors --input "$ROOT/assets/sounds/snare_audiophob_1.wav" -o rmp/out.wav
 [ "$(json_num hits out)" = 1 ] || die "remap: expected 1 hit in snare_audiophob_1.wav, got $(json_num hits out)"
 [ "$(wav_rate rmp/out.wav)" = 44100 ] || die "remap: output rate $(wav_rate rmp/out.wav)"
