@@ -11,8 +11,8 @@ import createDdspWorklet from './ddsp_worklet.mjs';
 const SLOTS = { target: 0, recon: 1 };
 const SLOT_NAMES = ['target', 'recon'];
 const LEVELS_PER_S = 20;
-const SOURCES = { synth: 0, keys: 1, input: 2 };
-const SOURCE_NAMES = ['synth', 'keys', 'input'];
+const SOURCES = { synth: 0, keys: 1, input: 2, remap: 3 };
+const SOURCE_NAMES = ['synth', 'keys', 'input', 'remap'];
 // The worklet scope may lack performance.now(); Date.now() (1 ms steps) still gives an unbiased mean.
 const hasPerformance = typeof globalThis.performance?.now === 'function';
 const clock = hasPerformance ? () => globalThis.performance.now() : () => Date.now();
@@ -128,6 +128,15 @@ class DdspPlayerProcessor extends AudioWorkletProcessor {
           this.reply(msg, { type: 'liveModelLoaded', ...this.stats() });
           break;
         }
+        case 'liveRemap': {
+          const bytes = msg.bytes instanceof ArrayBuffer ? new Uint8Array(msg.bytes) : msg.bytes;
+          if (!(bytes instanceof Uint8Array)) throw new Error('liveRemap: bytes must be an ArrayBuffer or Uint8Array');
+          const at = m._dw_staging(bytes.length);  // first: it may grow the memory (new views)
+          m.HEAPU8.set(bytes, at);
+          if (!m._dw_live_load_remap(bytes.length)) throw new Error(this.errorText());
+          this.reply(msg, { type: 'liveRemapLoaded', ...this.stats() });
+          break;
+        }
         case 'liveZ': {
           const z = toFloat32(msg.z ?? []);
           const at = m._dw_floats(z.length) >> 2;
@@ -137,7 +146,7 @@ class DdspPlayerProcessor extends AudioWorkletProcessor {
         }
         case 'liveSource': {
           const source = SOURCES[msg.source];
-          if (source === undefined) throw new Error(`unknown source '${msg.source}' (use 'synth', 'keys' or 'input')`);
+          if (source === undefined) throw new Error(`unknown source '${msg.source}' (use 'synth', 'keys', 'input' or 'remap')`);
           if (!m._dw_live_source(source)) throw new Error(this.errorText());
           this.reply(msg, { type: 'liveSourceSet', source: msg.source });
           break;
@@ -233,13 +242,13 @@ class DdspPlayerProcessor extends AudioWorkletProcessor {
   stats() {
     const m = this.m;
     const base = m._dw_live_stats() >> 3;
-    const v = m.HEAPF64.subarray(base, base + 16);
+    const v = m.HEAPF64.subarray(base, base + 19);
     const tm = this.timing;
     const source = SOURCE_NAMES[v[13]] ?? 'synth';
     const budgetMs = (1000 * 128) / sampleRate;
     const ms = (samples) => (1000 * samples) / sampleRate;
     // What sounds now: its algorithmic latency plus the quantum the event waits for.
-    const latencySamples = source === 'input' ? v[6] : source === 'keys' ? v[14] : v[5];
+    const latencySamples = source === 'input' ? v[6] : source === 'keys' ? v[14] : source === 'remap' ? v[17] : v[5];
     return {
       sampleRate, quanta: tm.quanta, xruns: tm.xruns,
       processMsMean: tm.quanta ? tm.sumMs / tm.quanta : 0, processMsMax: tm.maxMs, budgetMs,
@@ -249,6 +258,7 @@ class DdspPlayerProcessor extends AudioWorkletProcessor {
       noteLatencyMs: ms(v[5]), inputLatencyMs: ms(v[6]), keysLatencyMs: ms(v[14]), underruns: v[7],
       input: { f0Hz: v[8], loudnessDb: v[9], voiced: v[10] > 0 },
       hasPreset: v[11] > 0, hasModel: v[12] > 0, source, decoderFrames: v[15],
+      onsets: v[16], remapLatencyMs: ms(v[17]), hasRemap: v[18] > 0,
       allocations: m._dw_alloc_count(),
     };
   }

@@ -319,10 +319,16 @@ export class AudioEngine {
 
   // A DDSP autoencoder (safetensors bytes) for the decoder path; the latent; the source that plays:
   // 'synth' (the preset's voices), 'keys' (the decoder from the keyboard) or 'input' (the decoder
-  // from the microphone, see setInput).
+  // from the microphone, see setInput) or 'remap' (liveRemap's 808 from the input's onsets).
   liveModel(bytes) {
     const copy = bytes instanceof ArrayBuffer ? bytes.slice(0) : new Uint8Array(bytes).slice().buffer;
     return this.#request({ type: 'liveModel', bytes: copy }, [copy]);
+  }
+  // A timbre-remapping model (safetensors bytes from `ddsp remap-train` or the worker): its 808
+  // preset becomes the live preset; liveSource('remap') then plays it from the input's onsets.
+  liveRemap(bytes) {
+    const copy = bytes instanceof ArrayBuffer ? bytes.slice(0) : new Uint8Array(bytes).slice().buffer;
+    return this.#request({ type: 'liveRemap', bytes: copy }, [copy]);
   }
   liveZ(z) { this.#post({ type: 'liveZ', z: Float32Array.from(z) }); }
   liveSource(source) { return this.#request({ type: 'liveSource', source }); }
@@ -356,14 +362,14 @@ export class AudioEngine {
   }
 
   // Runs the same processor in an OfflineAudioContext and returns the mono output.
-  //   target, recon: {samples, sampleRate}; preset: livePreset's argument; model: bytes;
+  //   target, recon: {samples, sampleRate}; preset: livePreset's argument; model: bytes; remap: bytes;
   //   input: {samples, sampleRate} played into the worklet's input (as a microphone would);
   //   gainDb: output gain; events: [{time, type: 'play'|'stop'|'toggle'|'gain'|'noteOn'|'noteOff'
   //   |'allNotesOff'|'load'|'liveParams'|'liveSource'|'liveZ', slot?, loop?, db?, note?, velocity?,
   //   samples?, sampleRate?, params?, source?, z?}]. Times are rounded to 128-frame blocks (the
   //   offline context suspends there). Without events: play target (else recon) at 0.
   //   Returns the mono output; with {withStats: true}, {output, stats} (liveStats at the end).
-  static async renderOffline({ seconds, sampleRate = 48000, target, recon, preset, model, input, gainDb, events,
+  static async renderOffline({ seconds, sampleRate = 48000, target, recon, preset, model, remap, input, gainDb, events,
     withStats = false } = {}) {
     const frames = Math.round(seconds * sampleRate);
     if (!(frames > 0)) throw new RangeError('renderOffline: seconds must be > 0');
@@ -373,6 +379,7 @@ export class AudioEngine {
     if (recon) await engine.loadBuffer('recon', recon.samples, recon.sampleRate);
     if (preset) await engine.livePreset(preset);
     if (model) await engine.liveModel(model);
+    if (remap) await engine.liveRemap(remap);
     if (input) {
       const buffer = context.createBuffer(1, input.samples.length, input.sampleRate);
       buffer.copyToChannel(Float32Array.from(input.samples), 0);

@@ -12,7 +12,8 @@
 //
 // The latent panel has its own engine object (LatentRunner: a DDSP autoencoder loaded on request)
 // and its own job, fine-tuning, which also runs in slices (one Adam step at least, since a step
-// cannot be split) and alternates with matching when both run, so neither stalls the other.
+// cannot be split). So does the remap panel (RemapRunner: timbre remapping, its training and the
+// 808 rendering of a performance). Running jobs take turns slice by slice, so none stalls another.
 /* global createDdspEngine */
 'use strict';
 
@@ -50,7 +51,15 @@ let modelBytes = null;    // Uint8Array of the model loaded last
 let latentRecording = null;  // {samples, sampleRate}
 let fineTuneJob = null;   // {id, run, lastT, history: []}
 let fineTuneRun = 0;
-let matchTurn = false;    // alternates match and fine-tune slices when both run
+
+// The remap panel: the performance and the model are kept here too (for a restarted engine).
+let remap = null;             // engine.RemapRunner
+let remapPerformance = null;  // {samples, sampleRate}
+let remapModelBytes = null;   // Uint8Array: the model trained or loaded last
+let remapJob = null;          // {id, run, lastT, history: []}
+let remapRun = 0;
+
+let turn = 0;             // running jobs take turns, a slice each
 
 // Parameter JSON arrives as a string; a parsed object is accepted too.
 const paramsText = (p) => (p === undefined || p === null ? '' : typeof p === 'object' ? JSON.stringify(p) : String(p));
@@ -75,6 +84,9 @@ function loadEngine() {
       latent = new m.LatentRunner();
       if (modelBytes && latent.loadModel(modelBytes).ok && latentRecording)
         latent.setRecording(latentRecording.samples, latentRecording.sampleRate);
+      remap = new m.RemapRunner();
+      if (remapPerformance) remap.setPerformance(remapPerformance.samples, remapPerformance.sampleRate);
+      if (remapModelBytes) remap.loadModel(remapModelBytes);
       synthsJson = m.synths();
       defaultsJson = m.defaults();
       return m;
@@ -97,6 +109,8 @@ function resetEngine() {
   landscapeJob = null;
   latent = null;
   fineTuneJob = null;
+  remap = null;
+  remapJob = null;
 }
 
 // [SECTION] the slice loop
@@ -109,15 +123,17 @@ channel.port1.onmessage = () => {
 };
 
 function schedule() {
-  if (scheduled || !(running || landscapeJob || fineTuneJob)) return;
+  if (scheduled || !(running || landscapeJob || fineTuneJob || remapJob)) return;
   scheduled = true;
   channel.port2.postMessage(null);
 }
 
 function tick() {
-  matchTurn = !matchTurn;
-  if (fineTuneJob && (!(running || landscapeJob) || !matchTurn)) fineTuneSlice();
-  else matchSlice();
+  const jobs = [];
+  if (running || landscapeJob) jobs.push(matchSlice);
+  if (fineTuneJob) jobs.push(fineTuneSlice);
+  if (remapJob) jobs.push(remapSlice);
+  if (jobs.length) jobs[turn++ % jobs.length]();
   schedule();
 }
 
@@ -250,6 +266,56 @@ function stopFineTune(id) {
   if (p.error) { fineTuneJob = null; return false; }
   for (const v of p.history) fineTuneJob.history.push(v);
   finishFineTune(p, { stopped: true, ...(id !== undefined ? { id } : {}) });
+  return true;
+}
+
+// [SECTION] remap training slices
+
+function postRemap(p, extra = {}) {
+  const job = remapJob;
+  const history = Float32Array.from(job.history);
+  job.history = [];
+  job.lastT = performance.now();
+  post({ type: 'remapProgress', run: job.run, step: p.step, steps: p.steps, loss: p.loss, done: !!p.done, history,
+    ...extra });
+}
+
+// The last message of a training run: the held-out errors and the model file come with it.
+function finishRemap(p, extra) {
+  const bytes = remap.exportModel();
+  if (bytes instanceof Uint8Array) remapModelBytes = bytes.slice();
+  postRemap({ ...p, done: true }, { ...extra, heldOut: p.heldOut ?? null, info: remap.info(),
+    ...(bytes instanceof Uint8Array ? { bytes } : {}) });
+  remapJob = null;
+}
+
+function remapSlice() {
+  const job = remapJob;
+  try {
+    const p = remap.trainRunFor(SLICE_MS);
+    if (p.error) {
+      remapJob = null;
+      postError(job.id, 'remapTrain', p.error);
+      return;
+    }
+    for (const v of p.history) job.history.push(v);
+    if (p.done) finishRemap(p, { stopped: false });
+    else if (performance.now() - job.lastT >= PROGRESS_MS) postRemap(p);
+  } catch (e) {
+    if (isFatal(e)) resetEngine();
+    remapJob = null;
+    postError(job.id, 'remapTrain', e);
+  }
+}
+
+// Ends the current training run (if any) as stopped; the weights so far become the model.
+function stopRemap(id) {
+  if (!remapJob) return false;
+  remap.trainStop();
+  const p = remap.trainRunFor(0);
+  if (p.error) { remapJob = null; return false; }
+  for (const v of p.history) remapJob.history.push(v);
+  finishRemap(p, { stopped: true, ...(id !== undefined ? { id } : {}) });
   return true;
 }
 
@@ -426,6 +492,62 @@ const handlers = {
     const r = latent.exportWeights();
     if (!(r instanceof Uint8Array)) throw new Error(r.error ?? 'export failed');
     post({ type: 'weights', id: msg.id, bytes: r });
+  },
+
+  // [SECTION] the remap panel (RemapRunner)
+
+  remapPresets(msg) {
+    post({ type: 'remapPresets', id: msg.id, presets: remap.presets() });
+  },
+
+  remapPerformance(msg) {
+    if (!(msg.samples instanceof Float32Array)) throw new Error('remapPerformance: samples must be a Float32Array');
+    const r = remap.setPerformance(msg.samples, Number(msg.sampleRate));
+    if (r.error) throw new Error(r.error);
+    remapPerformance = { samples: msg.samples, sampleRate: Number(msg.sampleRate) };
+    post({ type: 'remapPerformance', id: msg.id, ...r });
+  },
+
+  remapTrain(msg) {
+    const steps = msg.steps === undefined ? 300 : Number(msg.steps);
+    const seed = msg.seed === undefined ? 0 : Number(msg.seed);
+    if (!Number.isInteger(steps)) throw new Error(`steps: ${msg.steps} is not an integer`);
+    if (!Number.isInteger(seed)) throw new Error(`seed: ${msg.seed} is not an integer`);
+    stopRemap();  // a newer run replaces an older one (which ends as stopped)
+    const started = remap.trainStart(paramsText(msg.preset ?? 'snare_1'), String(msg.model ?? 'mlp'), steps, seed);
+    if (started.error) throw new Error(started.error);
+    remapJob = { id: msg.id, run: Number.isFinite(msg.run) ? msg.run : ++remapRun, lastT: 0, history: [] };
+    postRemap(remap.trainRunFor(0), { id: msg.id, started: true });
+  },
+
+  remapStop(msg) {
+    if (!stopRemap(msg.id)) post({ type: 'remapStopped', id: msg.id });
+  },
+
+  remapLoad(msg) {
+    const bytes = asBytes(msg.bytes);
+    if (!bytes) throw new Error('remapLoad: bytes must be an ArrayBuffer or a typed array');
+    const r = remap.loadModel(bytes);
+    if (r.error) throw new Error(r.error);
+    remapModelBytes = bytes.slice();
+    post({ type: 'remapLoaded', id: msg.id, info: remap.info(), bytes: remapModelBytes.slice() });
+  },
+
+  remapExport(msg) {
+    const r = remap.exportModel();
+    if (!(r instanceof Uint8Array)) throw new Error(r.error ?? 'export failed');
+    post({ type: 'remapModel', id: msg.id, bytes: r });
+  },
+
+  remapRender(msg) {
+    if (!(msg.samples instanceof Float32Array)) throw new Error('remapRender: samples must be a Float32Array');
+    const r = remap.render(msg.samples, Number(msg.sampleRate));
+    if (r.error) throw new Error(r.error);
+    post({ type: 'remapRendered', id: msg.id, samples: r.samples, hits: r.hits, sampleRate: remap.info()?.sampleRate ?? 44100 });
+  },
+
+  remapInfo(msg) {
+    post({ type: 'remapInfo', id: msg.id, info: remap.info() });
   },
 
   landscape(msg) {

@@ -33,35 +33,18 @@ bool choose_preset(const Args& args, synth::ParamValues& values, std::string& js
         error = args.has("--params") ? "give --params or --preset, not both" : "give --params P.json or --preset NAME";
         return false;
     }
-    auto synth = synth::make_synth("drum808");
-    synth::SynthConfig cfg;
-    cfg.sample_rate_hz = 44100;
-    const auto table = synth->param_table(cfg);
     if (args.has("--preset")) {
-        std::string names;
-        for (const auto& [name, v] : synth::drum808_presets()) {
-            names += (names.empty() ? "" : ", ") + name;
-            if (name == args.str("--preset")) values = v;
-        }
-        if (values.empty()) {
-            error = "--preset: unknown preset '" + args.str("--preset") + "' (" + names + ")";
-            return false;
-        }
-    } else {
-        match::ParamFile file;
-        if (!match::params_read_file(args.str("--params"), file, error)) return false;
-        if (file.synth != "drum808") {
-            error = args.str("--params") + ": remapping plays the drum808 synth, not '" + file.synth + "'";
-            return false;
-        }
-        Vec u;
-        if (!match::params_validate(file, "drum808", table, u, error)) {
-            error = args.str("--params") + ": " + error;
-            return false;
-        }
-        values = synth::to_physical(table, u);
+        if (nn::remap_preset(args.str("--preset"), values, json, error)) return true;
+        error = "--preset: " + error;
+        return false;
     }
-    json = match::params_to_json("drum808", 44100, 0, values, table);
+    std::string text;
+    if (!util::read_text_file(args.str("--params"), text, error)) return false;
+    if (text.find('{') == std::string::npos || !nn::remap_preset(text, values, json, error)) {
+        if (text.find('{') == std::string::npos) error = "not a parameter file (no JSON object)";
+        error = args.str("--params") + ": " + error;
+        return false;
+    }
     return true;
 }
 

@@ -5,6 +5,8 @@
 #include "dsp/fft.h"
 #include "dsp/onset.h"
 #include "match/feature_loss.h"
+#include "match/params_json.h"
+#include "synth/drum808.h"
 #include "nn/autoencoder.h"
 #include "util/json.h"
 #include "synth/stream.h"
@@ -211,6 +213,38 @@ ad::Var RemapProblem::loss(ad::Var d, const std::vector<int>& which, std::vector
         for (int j = 0; j < kHitFeatures; ++j) per_feature->push_back(ad::slice(total_abs, j, 1) / n);
     }
     return ad::sum(total_abs * inv) / (n * Real(kHitFeatures));
+}
+
+bool remap_preset(const std::string& name_or_json, synth::ParamValues& values, std::string& json, std::string& error) {
+    auto synth = synth::make_synth("drum808");
+    synth::SynthConfig cfg;
+    cfg.sample_rate_hz = 44100;
+    const auto table = synth->param_table(cfg);
+    values.clear();
+    const size_t first = name_or_json.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos || name_or_json[first] != '{') {
+        std::string names;
+        for (const auto& [name, v] : synth::drum808_presets()) {
+            names += (names.empty() ? "" : ", ") + name;
+            if (name == name_or_json) values = v;
+        }
+        if (values.empty()) {
+            error = "unknown preset '" + name_or_json + "' (" + names + ")";
+            return false;
+        }
+    } else {
+        match::ParamFile file;
+        if (!match::params_parse(name_or_json, file, error)) return false;
+        if (file.synth != "drum808") {
+            error = "remapping plays the drum808 synth, not '" + file.synth + "'";
+            return false;
+        }
+        Vec u;
+        if (!match::params_validate(file, "drum808", table, u, error)) return false;
+        values = synth::to_physical(table, u);
+    }
+    json = match::params_to_json("drum808", 44100, 0, values, table);
+    return true;
 }
 
 // [SECTION] training and baselines

@@ -133,6 +133,10 @@ private:
     std::array<double, kHitFeatures> preset_features_{}, mean_{};
 };
 
+// The 808 preset to remap onto: the name of a drum808 preset (synth::drum808_presets) or a drum808
+// parameter file's JSON text; its physical values and its parameter-file JSON (kept in the model).
+bool remap_preset(const std::string& name_or_json, synth::ParamValues& values, std::string& json, std::string& error);
+
 // [SECTION] training, baselines, the model file
 
 struct RemapTrainOptions {

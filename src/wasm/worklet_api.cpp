@@ -514,6 +514,21 @@ EMSCRIPTEN_KEEPALIVE int dw_live_load_model(int bytes) {
     return g_live_engine.load_model(*model, g_error) ? 1 : 0;
 }
 
+// A timbre-remapping model (safetensors bytes in the staging area, nn/remap.h): its 808 preset
+// becomes the live preset; with source 3, onsets of the live input play it, modulated per hit.
+EMSCRIPTEN_KEEPALIVE int dw_live_load_remap(int bytes) {
+    if (bytes <= 0 || size_t(bytes) > g_staging.size()) {
+        g_error = "live: no model bytes";
+        return 0;
+    }
+    ddsp::nn::TensorFile file;
+    ddsp::nn::RemapModelFile model;
+    if (!ddsp::nn::safetensors_read_memory(g_staging.data(), size_t(bytes), file, g_error) ||
+        !ddsp::nn::remap_from_file(file, model, g_error))
+        return 0;
+    return g_live_engine.load_remap(model, g_error) ? 1 : 0;
+}
+
 // The decoder's latent: the first n floats of the floats area.
 EMSCRIPTEN_KEEPALIVE void dw_live_set_z(int n) {
     if (n < 0 || size_t(n) > g_floats.size()) return;
@@ -521,16 +536,21 @@ EMSCRIPTEN_KEEPALIVE void dw_live_set_z(int n) {
     g_live_engine.set_z(z.data(), n);
 }
 
-// 0: the synth's voices, 1: the decoder from the keyboard, 2: the decoder from the live input.
+// 0: the synth's voices, 1: the decoder from the keyboard, 2: the decoder from the live input,
+// 3: the remap model's 808 from the live input's onsets.
 EMSCRIPTEN_KEEPALIVE int dw_live_source(int source) {
     using Source = ddsp::engine::LiveEngine::Source;
-    const Source s = source == 1 ? Source::decoder_keys : source == 2 ? Source::decoder_input : Source::synth;
+    const Source s = source == 1   ? Source::decoder_keys
+                     : source == 2 ? Source::decoder_input
+                     : source == 3 ? Source::remap_input
+                                   : Source::synth;
     return g_live_engine.set_source(s, g_error) ? 1 : 0;
 }
 
 // [voices active, notes, steals, non-finite samples, clipped samples, note latency (samples),
 //  input latency (samples), decoder underruns, input f0 (Hz), input loudness (dB), input voiced,
-//  has preset, has model, source, keyboard-decoder latency (samples), decoder frames]
+//  has preset, has model, source, keyboard-decoder latency (samples), decoder frames,
+//  remap onsets, remap onset-to-sound latency (samples), has remap model]
 EMSCRIPTEN_KEEPALIVE double* dw_live_stats() {
     const ddsp::engine::LiveStats& st = g_live_engine.stats();
     double* v = g_live_stats;
@@ -550,6 +570,9 @@ EMSCRIPTEN_KEEPALIVE double* dw_live_stats() {
     v[13] = double(int(g_live_engine.source()));
     v[14] = g_live_engine.decoder_key_latency_samples();
     v[15] = double(st.decoder_frames);
+    v[16] = double(st.onsets);
+    v[17] = g_live_engine.remap_latency_samples();
+    v[18] = g_live_engine.has_remap() ? 1 : 0;
     return v;
 }
 
