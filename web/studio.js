@@ -1,6 +1,7 @@
 // The studio's hub (main thread). It owns the state a user sees and connects four parts:
 //   the UI module (ddsp_ui.js: Dear ImGui on the canvas; sends commands, shows what it is given),
-//   the worker (worker.js: decoding help, MatchSession in slices, renders, landscapes),
+//   the worker (worker.js: decoding help, MatchSession in slices, renders, landscapes, the latent
+//   and remap panels' engines),
 //   the audio engine (audio.js: AudioWorklet player, A/B, notes, meters),
 //   and the page (file drop, file dialogs, microphone, downloads, share links, window.ddsp).
 // Protocols: web/README.md. Public API (window.ddsp): ../shared/DESIGN.md and README.md.
@@ -21,6 +22,7 @@ import { installLatent } from './studio/latent.js';
 import { paceFrames } from './studio/frames.js';
 import { installMatch } from './studio/match.js';
 import { installPlayback } from './studio/playback.js';
+import { installRemap } from './studio/remap.js';
 import { attachTargetInputs, installTarget } from './studio/target.js';
 import { fromBase64Url } from './studio/util.js';
 
@@ -96,9 +98,11 @@ export async function startStudio(options = {}) {
       s.setStatus(m.message, true);
       if (m.request === 'start') { state.running = false; s.ui.progress('{}', null, true); }
       if (m.request === 'fineTune') s.fineTuneFailed(m.message);
+      if (m.request === 'remapTrain') s.remapFailed(m.message);
       return;
     }
     if (m.type === 'fineTuneProgress') s.onFineTuneProgress(m);
+    else if (m.type === 'remapProgress') s.onRemapProgress(m);
     else if (m.type === 'progress' || m.type === 'done') s.onMatchProgress(m);
   }
 
@@ -117,6 +121,7 @@ export async function startStudio(options = {}) {
   installPlayback(s);  // also feeds the UI's meter from the audio engine
   installFiles(s);
   installLatent(s);
+  installRemap(s);
   installCommands(s);
 
   try {
@@ -157,6 +162,7 @@ export async function startStudio(options = {}) {
   attachParamsInput(s);
   s.attachKeys();
   s.refreshNotesSoon();  // the keyboard plays the chosen synth from the start
+  s.remapPresets().catch(() => {});  // the remap panel's preset menu
 
   const api = buildApi(s);
   Object.assign(window.ddsp, api);

@@ -6,6 +6,7 @@
 //   [SECTION] fine-tuning
 #include "app/latent_panel.h"
 
+#include "app/loss_curve.h"
 #include "util/json.h"
 
 #include <imgui.h>
@@ -407,29 +408,9 @@ void LatentPanel::draw_fine_tune(float scale, const SendFn& send) {
     ImGui::ProgressBar(std::clamp(frac, 0.0f, 1.0f), ImVec2(-1, 0), overlay);
 
     // Loss per step (log scale).
-    const float w = ImGui::GetContentRegionAvail().x, h = 70 * scale;
-    const ImVec2 p = ImGui::GetCursorScreenPos();
-    ImDrawList* dl = ImGui::GetWindowDrawList();
-    dl->AddRectFilled(p, ImVec2(p.x + w, p.y + h), IM_COL32(18, 18, 24, 255), 4);
-    if (ft_losses_.size() >= 2) {
-        float lo = ft_losses_[0], hi = ft_losses_[0];
-        for (float l : ft_losses_) lo = std::min(lo, l), hi = std::max(hi, l);
-        const float l0 = std::log(lo), l1 = std::max(std::log(hi), l0 + 1e-3f);
-        const size_t n = ft_losses_.size();
-        ImVec2 prev;
-        for (size_t i = 0; i < n; ++i) {
-            const ImVec2 q(p.x + 4 + (w - 8) * float(i) / float(n - 1),
-                           p.y + 4 + (h - 8) * (1 - (std::log(ft_losses_[i]) - l0) / (l1 - l0)));
-            if (i) dl->AddLine(prev, q, IM_COL32(245, 150, 70, 255), 1.5f * scale);
-            prev = q;
-        }
-        char label[96];
-        std::snprintf(label, sizeof label, "loss %.4g -> %.4g", ft_initial_loss_, ft_loss_);
-        dl->AddText(ImVec2(p.x + 6, p.y + 3), IM_COL32(200, 200, 210, 220), label);
-    } else {
-        dl->AddText(ImVec2(p.x + 6, p.y + 3), IM_COL32(120, 120, 130, 255), "fine-tuning loss (MR-STFT) per step");
-    }
-    ImGui::Dummy(ImVec2(w, h));
+    char label[96];
+    std::snprintf(label, sizeof label, "loss %.4g -> %.4g", ft_initial_loss_, ft_loss_);
+    draw_loss_curve(ft_losses_, label, "fine-tuning loss (MR-STFT) per step", 70 * scale, scale);
 
     // Before / After: the loaded weights or the fine-tuned ones, for every render and the keyboard.
     auto choice = [&](const char* label, const char* name, const char* value, bool enabled) {

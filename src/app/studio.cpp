@@ -428,6 +428,7 @@ void Studio::frame(float width_px, float height_px, float scale) {
         draw_params(scale);
         draw_landscape(scale);
         latent_.draw(scale, [this](const std::string& json) { send(json); });
+        remap_.draw(scale, [this](const std::string& json) { send(json); });
         ImGui::EndChild();
     } else {
         ImGui::BeginChild("main", ImVec2(main_w, 0), false);
@@ -441,6 +442,7 @@ void Studio::frame(float width_px, float height_px, float scale) {
         draw_params(scale);
         draw_landscape(scale);
         latent_.draw(scale, [this](const std::string& json) { send(json); });
+        remap_.draw(scale, [this](const std::string& json) { send(json); });
         ImGui::EndChild();
     }
     ImGui::End();

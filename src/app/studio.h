@@ -28,9 +28,15 @@
 //   {"cmd":"latentFineTune","steps":N,"learningRate":X} {"cmd":"latentStopFineTune"}
 //   {"cmd":"latentWeights","weights":"base"|"tuned"}   (Before / After)
 //   {"cmd":"latentExport"}
+// The remap panel's (app/remap_panel.h):
+//   {"cmd":"remapPerformance","source":"recording"|"file"|"record"}   (the performance to train on)
+//   {"cmd":"remapTrain","preset":NAME|"current","model":"linear"|"mlp"|"mlp-large","steps":N}
+//   {"cmd":"remapStop"} {"cmd":"remapLive","on":true|false} {"cmd":"remapRender"}
+//   {"cmd":"remapExport"} {"cmd":"remapImport"}
 #pragma once
 
 #include "app/latent_panel.h"
+#include "app/remap_panel.h"
 #include "app/spectrogram_view.h"
 #include "dsp/types.h"
 #include "match/session.h"
@@ -109,6 +115,7 @@ public:
     const MatchStatus& status() const { return status_; }
     const std::string& params_json() const { return params_json_; }
     LatentPanel& latent() { return latent_; }  // its inputs (set_info, set_z ...) come straight from JS
+    RemapPanel& remap() { return remap_; }      // so do the remap panel's
 
 private:
     struct Impl;
@@ -120,6 +127,7 @@ private:
     std::string params_json_;
     double fps_ = 0;
     LatentPanel latent_;
+    RemapPanel remap_;
 
     void send(const std::string& json) const;
     void draw_toolbar(float scale);

@@ -378,8 +378,12 @@ bool LiveEngine::set_source(Source source, std::string& error) {
 // [SECTION] timbre remapping
 
 namespace {
-constexpr double kOnsetFastS = 0.001, kOnsetSlowS = 0.3;  // energy envelopes' time constants
-constexpr double kOnsetRatio = 8;                         // fast over slow: +9 dB
+// An onset: the 1 ms energy envelope 9 dB above what it was 8 and 16 ms before (a rise measured
+// locally, so a soft hit after a loud one counts as the offline detector would count it; a 300 ms
+// average would still hold the loud hit).
+constexpr double kOnsetFastS = 0.001;                     // the energy envelope's time constant
+constexpr double kOnsetLookbackS[2] = {0.008, 0.016};     // where the rise is measured from
+constexpr double kOnsetRatio = 8;                         // +9 dB
 constexpr double kOnsetFloor = 1e-5;                      // -50 dBFS mean square
 constexpr double kOnsetGapS = 0.05;                       // at most 20 hits a second
 }  // namespace
@@ -409,8 +413,11 @@ bool LiveEngine::load_remap(const nn::RemapModelFile& model, std::string& error)
     remap_ring_.assign(size_t(cap), Real(0));
     remap_window_.assign(size_t(window), Real(0));
     env_fast_k_ = 1 - std::exp(-1 / (kOnsetFastS * output_rate_hz_));
-    env_slow_k_ = 1 - std::exp(-1 / (kOnsetSlowS * output_rate_hz_));
-    env_fast_ = env_slow_ = 0;
+    env_fast_ = 0;
+    for (int k = 0; k < 2; ++k) env_lookback_[k] = std::max(1, int(std::lround(kOnsetLookbackS[k] * output_rate_hz_)));
+    int env_cap = 1;
+    while (env_cap <= env_lookback_[1]) env_cap <<= 1;
+    env_ring_.assign(size_t(env_cap), 0.0);
     remap_pos_ = 0;
     remap_pending_at_ = -1;
     remap_last_onset_ = -1000000;
@@ -430,11 +437,13 @@ void LiveEngine::run_remap_detector(const Real* input, int frames) {
         const Real x = input && std::isfinite(input[i]) ? input[i] : Real(0);
         remap_ring_[size_t(remap_pos_ & mask)] = x;
         const double e = double(x) * double(x);
-        const double slow_before = env_slow_;
         env_fast_ += env_fast_k_ * (e - env_fast_);
-        env_slow_ += env_slow_k_ * (e - env_slow_);
+        const long long env_mask = static_cast<long long>(env_ring_.size()) - 1;
+        const double before = std::max(env_ring_[size_t((remap_pos_ - env_lookback_[0]) & env_mask)],
+                                       env_ring_[size_t((remap_pos_ - env_lookback_[1]) & env_mask)]);
+        env_ring_[size_t(remap_pos_ & env_mask)] = env_fast_;
         if (remap_pending_at_ < 0 && remap_pos_ - remap_last_onset_ >= gap && env_fast_ > kOnsetFloor &&
-            env_fast_ > kOnsetRatio * slow_before) {
+            env_fast_ > kOnsetRatio * before) {
             // The attack began about one fast time constant ago.
             remap_pending_at_ = std::max(0LL, remap_pos_ - std::llround(kOnsetFastS * output_rate_hz_));
             remap_last_onset_ = remap_pos_;

@@ -173,7 +173,9 @@ private:
     long long remap_pos_ = 0;          // input samples seen
     long long remap_pending_at_ = -1;  // onset position whose window is being collected
     long long remap_last_onset_ = -1000000;
-    double env_fast_ = 0, env_slow_ = 0, env_fast_k_ = 0, env_slow_k_ = 0;
+    double env_fast_ = 0, env_fast_k_ = 0;
+    std::vector<double> env_ring_;  // the energy envelope's recent past (the onset's reference)
+    int env_lookback_[2] = {1, 1};
     // Keyboard source: the held notes (most recent last), the loudness envelope.
     int key_stack_[16] = {};
     int key_count_ = 0;

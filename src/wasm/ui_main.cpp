@@ -174,6 +174,19 @@ void latent_progress(const std::string& json, const val& history, bool done) {
 }
 void latent_open() { g_studio->latent().request_open(); }
 std::string latent_layout() { return g_studio->latent().layout_json(); }
+// The remap panel (app/remap_panel.h).
+void set_remap_presets(const std::string& json) { g_studio->remap().set_presets(json); }
+void set_remap_current(bool available) { g_studio->remap().set_current_available(available); }
+void set_remap_performance(const std::string& json) { g_studio->remap().set_performance(json); }
+void set_remap_model(const std::string& json) { g_studio->remap().set_model(json); }
+void set_remap_status(const std::string& text, bool is_error) { g_studio->remap().set_status(text, is_error); }
+void remap_train_started(int steps) { g_studio->remap().train_started(steps); }
+void remap_progress(const std::string& json, const val& history, bool done) {
+    g_studio->remap().on_progress(json, to_floats(history), done);
+}
+void set_remap_live(bool on) { g_studio->remap().set_live(on); }
+void set_remap_live_stats(double onsets, double latency_ms) { g_studio->remap().set_live_stats(onsets, latency_ms); }
+std::string remap_layout() { return g_studio->remap().layout_json(); }
 int frame_count() { return ImGui::GetFrameCount(); }
 
 val settings() {
@@ -220,6 +233,16 @@ EMSCRIPTEN_BINDINGS(ddsp_ui) {
     emscripten::function("latentProgress", &latent_progress);
     emscripten::function("latentOpen", &latent_open);
     emscripten::function("latentLayout", &latent_layout);
+    emscripten::function("setRemapPresets", &set_remap_presets);
+    emscripten::function("setRemapCurrent", &set_remap_current);
+    emscripten::function("setRemapPerformance", &set_remap_performance);
+    emscripten::function("setRemapModel", &set_remap_model);
+    emscripten::function("setRemapStatus", &set_remap_status);
+    emscripten::function("remapTrainStarted", &remap_train_started);
+    emscripten::function("remapProgress", &remap_progress);
+    emscripten::function("setRemapLive", &set_remap_live);
+    emscripten::function("setRemapLiveStats", &set_remap_live_stats);
+    emscripten::function("remapLayout", &remap_layout);
     emscripten::function("frameCount", &frame_count);
 }
 

@@ -40,7 +40,9 @@ export function buildApi(s) {
     audio,
     latent: s.latentApi,
     live: s.liveApi,
+    remap: s.remapApi,
     // Diagnostics for tests: where the latent panel's widgets are on the canvas, frames drawn.
-    ui: { latentLayout: () => JSON.parse(s.ui.latentLayout()), frames: () => s.ui.frameCount() },
+    ui: { latentLayout: () => JSON.parse(s.ui.latentLayout()), remapLayout: () => JSON.parse(s.ui.remapLayout()),
+      frames: () => s.ui.frameCount() },
   };
 }

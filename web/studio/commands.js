@@ -49,7 +49,7 @@ export function installCommands(s) {
         s.latentExportWeights().then((blob) => download(blob, 'ddsp_gm8-finetuned.safetensors', 'application/octet-stream'))
           .catch(() => {});
         break;
-      default: console.warn('unknown UI command', c);
+      default: if (!s.remapCommand(c)) console.warn('unknown UI command', c);
     }
   }
   s.onCommand = onCommand;

@@ -29,7 +29,9 @@ export function installPlayback(s) {
   let presetTimer = 0, presetGeneration = 0, live = { synth: null, target: null };
   const refreshNotesSoon = () => { clearTimeout(presetTimer); presetTimer = setTimeout(refreshNotes, 150); };
   async function refreshNotes() {
-    if (!audio.livePreset || !state.synth) return;
+    s.remapRefreshCurrent?.();  // the remap panel offers the current drum808 match as its preset
+    // While the remap panel plays live, the live engine holds its 808 (refreshed when that ends).
+    if (!audio.livePreset || !state.synth || s.remap?.live) return;
     const generation = ++presetGeneration;
     if (state.params && live.synth === state.synth && live.target === state.target) {
       try {

@@ -15,11 +15,15 @@ async function decode(arrayBuffer) {
   return { samples: mono, sampleRate: buffer.sampleRate };
 }
 
-// Adds s.loadAudio, s.loadUrl and s.record.
+// Adds s.loadAudio, s.loadUrl, s.record, and s.decodeInput and s.captureMicrophone (the remap panel's
+// performance uses them too).
 export function installTarget(s) {
   const { state, setStatus, request } = s;
 
-  async function loadAudio(input, name) {
+  // Any audio input (ArrayBuffer, typed array, Blob, File) -> {samples (mono), sampleRate, name}:
+  // the browser's decoder, else the engine's WAV reader in the worker. Errors are one line that
+  // names the file (also on the status line).
+  async function decodeInput(input, name) {
     let bytes;
     if (input instanceof ArrayBuffer) bytes = input;
     else if (ArrayBuffer.isView(input)) bytes = input.buffer.slice(input.byteOffset, input.byteOffset + input.byteLength);
@@ -43,11 +47,17 @@ export function installTarget(s) {
         throw new Error(state.error);
       }
     }
-    const { samples, sampleRate } = decoded;
-    if (!samples.length) {
+    if (!decoded.samples.length) {
       setStatus(`${name}: the file holds no samples`, true);
       throw new Error(state.error);
     }
+    return { samples: decoded.samples, sampleRate: decoded.sampleRate, name };
+  }
+
+  async function loadAudio(input, name) {
+    const decoded = await decodeInput(input, name);
+    name = decoded.name;
+    const { samples, sampleRate } = decoded;
     if (state.running) await s.stop();
     // The engine checks the recording (dsp::check_recording: long enough, finite, not silent);
     // its refusal is the message, and the previous target stays.
@@ -77,12 +87,14 @@ export function installTarget(s) {
     return loadAudio(await res.arrayBuffer(), baseName(url));
   }
 
-  async function record(seconds = 4) {
-    if (!navigator.mediaDevices?.getUserMedia) { setStatus('This browser cannot record from a microphone', true); return; }
+  // Records `seconds` from the microphone with a level meter and a countdown on the status line;
+  // the encoded bytes (decodeInput reads them), or null when there is no microphone.
+  async function captureMicrophone(seconds) {
+    if (!navigator.mediaDevices?.getUserMedia) { setStatus('This browser cannot record from a microphone', true); return null; }
     let stream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
-    } catch (e) { setStatus(`Microphone: ${e.message}`, true); return; }
+    } catch (e) { setStatus(`Microphone: ${e.message}`, true); return null; }
     const ctx = new AudioContext();
     const src = ctx.createMediaStreamSource(stream);
     const analyser = ctx.createAnalyser();
@@ -109,10 +121,15 @@ export function installTarget(s) {
     stream.getTracks().forEach((t) => t.stop());
     ctx.close();
     s.ui.setLevel(0, 0, '', false);
-    await loadAudio(await new Blob(chunks).arrayBuffer(), 'microphone').catch(() => {});
+    return new Blob(chunks).arrayBuffer();
   }
 
-  Object.assign(s, { loadAudio, loadUrl, record });
+  async function record(seconds = 4) {
+    const bytes = await captureMicrophone(seconds);
+    if (bytes) await loadAudio(bytes, 'microphone').catch(() => {});
+  }
+
+  Object.assign(s, { loadAudio, loadUrl, record, decodeInput, captureMicrophone });
 }
 
 // The file dialog (#file-input) and dropping a file anywhere on the page (audio is the target;
