@@ -256,10 +256,11 @@ class Mlp(nn.Module):
         widths = [in_features] + [hidden] * (layers - 1)
         self.linears = nn.ModuleList(nn.Linear(w, hidden) for w in widths)
         self.norms = nn.ModuleList(nn.LayerNorm(hidden, eps=1e-5) for _ in range(layers))
+        self.slope = 0.01  # nn::Mlp's leaky ReLU slope
 
     def forward(self, x):
         for linear, norm in zip(self.linears, self.norms):
-            x = F.leaky_relu(norm(linear(x)), 0.01)
+            x = F.leaky_relu(norm(linear(x)), self.slope)
         return x
 
     def file_names(self, prefix):
@@ -280,6 +281,32 @@ def _norm_names(prefix, m):
 def _gru_names(prefix, m):
     return [(prefix + ".w_i", m.weight_ih_l0, "t"), (prefix + ".w_h", m.weight_hh_l0, "t"),
             (prefix + ".b_i", m.bias_ih_l0, "row"), (prefix + ".b_h", m.bias_hh_l0, "row")]
+
+
+def load_file_tensors(names, tensors):
+    """Sets each parameter of `names` ((file name, parameter, layout) triples) from {file name:
+    ndarray}; the names and shapes must match exactly."""
+    missing = sorted({n for n, _, _ in names} - set(tensors))
+    extra = sorted(set(tensors) - {n for n, _, _ in names})
+    if missing or extra:
+        raise ValueError(f"model: missing {missing}, unknown {extra}")
+    with torch.no_grad():
+        for name, param, layout in names:
+            value = torch.from_numpy(np.array(tensors[name], dtype=np.float32))
+            value = value.t() if layout == "t" else value.reshape(-1)
+            if value.shape != param.shape:
+                raise ValueError(f"model: {name} has the wrong shape {list(tensors[name].shape)}")
+            param.copy_(value)
+
+
+def file_tensors(names, grads=False):
+    """{file name: float32 ndarray in the file's layout} of the parameters of `names` (or of their .grad)."""
+    out = {}
+    for name, param, layout in names:
+        p = (param.grad if grads else param).detach().cpu().float()
+        shaped = p.t() if layout == "t" else p.reshape(1, -1) if layout == "row" else p.reshape(-1, 1)
+        out[name] = shaped.numpy()
+    return out
 
 
 class Encoder(nn.Module):
@@ -407,27 +434,11 @@ class DdspAutoencoder(nn.Module):
 
     def load_file_tensors(self, tensors):
         """Sets every parameter from {file name: ndarray}; names and shapes must match exactly."""
-        names = self.file_names()
-        missing = sorted({n for n, _, _ in names} - set(tensors))
-        extra = sorted(set(tensors) - {n for n, _, _ in names})
-        if missing or extra:
-            raise ValueError(f"model: missing {missing}, unknown {extra}")
-        with torch.no_grad():
-            for name, param, layout in names:
-                value = torch.from_numpy(np.array(tensors[name], dtype=np.float32))
-                value = value.t() if layout == "t" else value.reshape(-1)
-                if value.shape != param.shape:
-                    raise ValueError(f"model: {name} has the wrong shape {list(tensors[name].shape)}")
-                param.copy_(value)
+        load_file_tensors(self.file_names(), tensors)
 
     def file_tensors(self, grads=False):
         """{file name: ndarray in the file's layout} of the parameters (or of their .grad)."""
-        out = {}
-        for name, param, layout in self.file_names():
-            p = (param.grad if grads else param).detach().cpu().float()
-            shaped = p.t() if layout == "t" else p.reshape(1, -1) if layout == "row" else p.reshape(-1, 1)
-            out[name] = shaped.numpy()
-        return out
+        return file_tensors(self.file_names(), grads)
 
     def to_safetensors(self, path, extra_metadata=None):
         """Writes the model in the C++ format (loads in nn::load_autoencoder). Keeps metadata read
@@ -464,12 +475,19 @@ class DdspAutoencoder(nn.Module):
         return self.decode(f0_hz, loudness_db, z, num_samples, centroid_hz), kl
 
 
+def json_number(v):
+    """util::json_number: integers without a decimal point, otherwise 9 significant digits."""
+    if not math.isfinite(v):
+        return "null"
+    if float(v) == math.floor(v) and abs(v) < 1e15:
+        return str(int(v))  # -0 too: "0"
+    return f"{v:.9g}"
+
+
 def _config_json(cfg):
     """nn::autoencoder_config_json's key order and number style (integers without a decimal point)."""
     def value(v):
         if isinstance(v, bool):
             return "true" if v else "false"
-        if float(v) == math.floor(v) and abs(v) < 1e15:
-            return str(int(v))
-        return f"{v:.9g}"  # match::json_number
+        return json_number(v)
     return "{" + ", ".join(f'"{k}": {value(cfg[k])}' for k in DEFAULT_CONFIG) + "}"
