@@ -119,24 +119,14 @@ class DdspPlayerProcessor extends AudioWorkletProcessor {
           this.reply(msg, { type: 'liveParamsSet' });
           break;
         }
-        case 'liveModel': {
-          const bytes = msg.bytes instanceof ArrayBuffer ? new Uint8Array(msg.bytes) : msg.bytes;
-          if (!(bytes instanceof Uint8Array)) throw new Error('liveModel: bytes must be an ArrayBuffer or Uint8Array');
-          const at = m._dw_staging(bytes.length);  // first: it may grow the memory (new views)
-          m.HEAPU8.set(bytes, at);
-          if (!m._dw_live_load_model(bytes.length)) throw new Error(this.errorText());
+        case 'liveModel':
+          this.loadBytes(msg, (n) => m._dw_live_load_model(n));
           this.reply(msg, { type: 'liveModelLoaded', ...this.stats() });
           break;
-        }
-        case 'liveRemap': {
-          const bytes = msg.bytes instanceof ArrayBuffer ? new Uint8Array(msg.bytes) : msg.bytes;
-          if (!(bytes instanceof Uint8Array)) throw new Error('liveRemap: bytes must be an ArrayBuffer or Uint8Array');
-          const at = m._dw_staging(bytes.length);  // first: it may grow the memory (new views)
-          m.HEAPU8.set(bytes, at);
-          if (!m._dw_live_load_remap(bytes.length)) throw new Error(this.errorText());
+        case 'liveRemap':
+          this.loadBytes(msg, (n) => m._dw_live_load_remap(n));
           this.reply(msg, { type: 'liveRemapLoaded', ...this.stats() });
           break;
-        }
         case 'liveZ': {
           const z = toFloat32(msg.z ?? []);
           const at = m._dw_floats(z.length) >> 2;
@@ -237,6 +227,17 @@ class DdspPlayerProcessor extends AudioWorkletProcessor {
   }
 
   errorText() { return this.m.UTF8ToString(this.m._dw_error()); }
+
+  // A model file (msg.bytes: ArrayBuffer or Uint8Array) into the staging area, then load(bytes) (a
+  // dw_live_load_* export); its refusal is thrown as the engine's message.
+  loadBytes(msg, load) {
+    const m = this.m;
+    const bytes = msg.bytes instanceof ArrayBuffer ? new Uint8Array(msg.bytes) : msg.bytes;
+    if (!(bytes instanceof Uint8Array)) throw new Error(`${msg.type}: bytes must be an ArrayBuffer or Uint8Array`);
+    const at = m._dw_staging(bytes.length);  // first: it may grow the memory (new views)
+    m.HEAPU8.set(bytes, at);
+    if (!load(bytes.length)) throw new Error(this.errorText());
+  }
 
   // window.ddsp.live.stats() and the UI's latency / load line (web/README.md).
   stats() {

@@ -49,15 +49,16 @@ let landscapeJob = null;  // {id}
 let latent = null;        // engine.LatentRunner
 let modelBytes = null;    // Uint8Array of the model loaded last
 let latentRecording = null;  // {samples, sampleRate}
-let fineTuneJob = null;   // {id, run, lastT, history: []}
 let fineTuneRun = 0;
 
 // The remap panel: the performance and the model are kept here too (for a restarted engine).
 let remap = null;             // engine.RemapRunner
 let remapPerformance = null;  // {samples, sampleRate}
 let remapModelBytes = null;   // Uint8Array: the model trained or loaded last
-let remapJob = null;          // {id, run, lastT, history: []}
 let remapRun = 0;
+
+// The panels' training runs (fine-tuning, remap training): {id, run, lastT, history: []} or null.
+const trainingJobs = { fineTune: null, remap: null };
 
 let turn = 0;             // running jobs take turns, a slice each
 
@@ -108,9 +109,9 @@ function resetEngine() {
   running = false;
   landscapeJob = null;
   latent = null;
-  fineTuneJob = null;
+  trainingJobs.fineTune = null;
   remap = null;
-  remapJob = null;
+  trainingJobs.remap = null;
 }
 
 // [SECTION] the slice loop
@@ -123,7 +124,7 @@ channel.port1.onmessage = () => {
 };
 
 function schedule() {
-  if (scheduled || !(running || landscapeJob || fineTuneJob || remapJob)) return;
+  if (scheduled || !(running || landscapeJob || trainingJobs.fineTune || trainingJobs.remap)) return;
   scheduled = true;
   channel.port2.postMessage(null);
 }
@@ -131,8 +132,7 @@ function schedule() {
 function tick() {
   const jobs = [];
   if (running || landscapeJob) jobs.push(matchSlice);
-  if (fineTuneJob) jobs.push(fineTuneSlice);
-  if (remapJob) jobs.push(remapSlice);
+  for (const kind of Object.keys(trainingJobs)) if (trainingJobs[kind]) jobs.push(() => trainingSlice(kind));
   if (jobs.length) jobs[turn++ % jobs.length]();
   schedule();
 }
@@ -219,65 +219,37 @@ function postDone(p, id, stopped) {
   post(msg);
 }
 
-// [SECTION] fine-tuning slices
+// [SECTION] fine-tuning's messages
 
-function postFineTune(p, extra = {}) {
-  const job = fineTuneJob;
+// The losses a training job gathered since its last message (whose time is now).
+function takeHistory(job) {
   const history = Float32Array.from(job.history);
   job.history = [];
   job.lastT = performance.now();
+  return history;
+}
+
+function postFineTune(p, extra = {}) {
+  const job = trainingJobs.fineTune;
   post({ type: 'fineTuneProgress', run: job.run, step: p.step, steps: p.steps, loss: p.loss, initialLoss: p.initialLoss,
-    done: !!p.done, z: p.z, history, ...extra });
+    done: !!p.done, z: p.z, history: takeHistory(job), ...extra });
 }
 
 // The last message of a fine-tuning run: the recording through the tuned model comes with it.
 function finishFineTune(p, extra) {
   const recon = latent.fineTuneRender();
   postFineTune({ ...p, done: true }, recon instanceof Float32Array ? { ...extra, recon, sampleRate: latentSampleRate() } : extra);
-  fineTuneJob = null;
+  trainingJobs.fineTune = null;
 }
 
 const latentSampleRate = () => latent.info()?.sampleRate ?? 16000;
 
-function fineTuneSlice() {
-  const job = fineTuneJob;
-  try {
-    const p = latent.fineTuneRunFor(SLICE_MS);
-    if (p.error) {
-      fineTuneJob = null;
-      postError(job.id, 'fineTune', p.error);
-      return;
-    }
-    for (const v of p.history) job.history.push(v);
-    if (p.done) finishFineTune(p, { stopped: false });
-    else if (performance.now() - job.lastT >= PROGRESS_MS) postFineTune(p);
-  } catch (e) {
-    if (isFatal(e)) resetEngine();
-    fineTuneJob = null;
-    postError(job.id, 'fineTune', e);
-  }
-}
-
-// Ends the current fine-tuning run (if any) as stopped; the tuned weights so far stay usable.
-function stopFineTune(id) {
-  if (!fineTuneJob) return false;
-  latent.fineTuneStop();
-  const p = latent.fineTuneRunFor(0);
-  if (p.error) { fineTuneJob = null; return false; }
-  for (const v of p.history) fineTuneJob.history.push(v);
-  finishFineTune(p, { stopped: true, ...(id !== undefined ? { id } : {}) });
-  return true;
-}
-
-// [SECTION] remap training slices
+// [SECTION] remap training's messages
 
 function postRemap(p, extra = {}) {
-  const job = remapJob;
-  const history = Float32Array.from(job.history);
-  job.history = [];
-  job.lastT = performance.now();
-  post({ type: 'remapProgress', run: job.run, step: p.step, steps: p.steps, loss: p.loss, done: !!p.done, history,
-    ...extra });
+  const job = trainingJobs.remap;
+  post({ type: 'remapProgress', run: job.run, step: p.step, steps: p.steps, loss: p.loss, done: !!p.done,
+    history: takeHistory(job), ...extra });
 }
 
 // The last message of a training run: the held-out errors and the model file come with it.
@@ -286,36 +258,48 @@ function finishRemap(p, extra) {
   if (bytes instanceof Uint8Array) remapModelBytes = bytes.slice();
   postRemap({ ...p, done: true }, { ...extra, heldOut: p.heldOut ?? null, info: remap.info(),
     ...(bytes instanceof Uint8Array ? { bytes } : {}) });
-  remapJob = null;
+  trainingJobs.remap = null;
 }
 
-function remapSlice() {
-  const job = remapJob;
+// [SECTION] training runs in slices (fine-tuning, remap training): runFor(ms) does at least one
+// step and returns {history, done, error?}; progress goes out at most every PROGRESS_MS, and a last
+// message (done, or stopped by a request) from finish().
+const trainers = {
+  fineTune: { request: 'fineTune', runFor: (ms) => latent.fineTuneRunFor(ms), stop: () => latent.fineTuneStop(),
+    post: (p) => postFineTune(p), finish: (p, extra) => finishFineTune(p, extra) },
+  remap: { request: 'remapTrain', runFor: (ms) => remap.trainRunFor(ms), stop: () => remap.trainStop(),
+    post: (p) => postRemap(p), finish: (p, extra) => finishRemap(p, extra) },
+};
+
+function trainingSlice(kind) {
+  const job = trainingJobs[kind], t = trainers[kind];
   try {
-    const p = remap.trainRunFor(SLICE_MS);
+    const p = t.runFor(SLICE_MS);
     if (p.error) {
-      remapJob = null;
-      postError(job.id, 'remapTrain', p.error);
+      trainingJobs[kind] = null;
+      postError(job.id, t.request, p.error);
       return;
     }
     for (const v of p.history) job.history.push(v);
-    if (p.done) finishRemap(p, { stopped: false });
-    else if (performance.now() - job.lastT >= PROGRESS_MS) postRemap(p);
+    if (p.done) t.finish(p, { stopped: false });
+    else if (performance.now() - job.lastT >= PROGRESS_MS) t.post(p);
   } catch (e) {
     if (isFatal(e)) resetEngine();
-    remapJob = null;
-    postError(job.id, 'remapTrain', e);
+    trainingJobs[kind] = null;
+    postError(job.id, t.request, e);
   }
 }
 
-// Ends the current training run (if any) as stopped; the weights so far become the model.
-function stopRemap(id) {
-  if (!remapJob) return false;
-  remap.trainStop();
-  const p = remap.trainRunFor(0);
-  if (p.error) { remapJob = null; return false; }
-  for (const v of p.history) remapJob.history.push(v);
-  finishRemap(p, { stopped: true, ...(id !== undefined ? { id } : {}) });
+// Ends a training run (if any) as stopped, with `id` (the stop request's) on its last message; what
+// was learnt so far stays usable (the tuned weights, the remap model).
+function stopTraining(kind, id) {
+  const job = trainingJobs[kind], t = trainers[kind];
+  if (!job) return false;
+  t.stop();
+  const p = t.runFor(0);
+  if (p.error) { trainingJobs[kind] = null; return false; }
+  for (const v of p.history) job.history.push(v);
+  t.finish(p, { stopped: true, ...(id !== undefined ? { id } : {}) });
   return true;
 }
 
@@ -427,9 +411,9 @@ const handlers = {
     }
     const loaded = latent.loadModel(bytes);
     if (loaded.error) throw new Error(loaded.error);  // the previous model stays (and so does a running fine-tuning)
-    if (fineTuneJob) {
-      postError(fineTuneJob.id, 'fineTune', 'cancelled: another model was loaded');
-      fineTuneJob = null;
+    if (trainingJobs.fineTune) {
+      postError(trainingJobs.fineTune.id, 'fineTune', 'cancelled: another model was loaded');
+      trainingJobs.fineTune = null;
     }
     modelBytes = bytes;
     post({ type: 'modelLoaded', id: msg.id, info: latent.info() });
@@ -471,15 +455,15 @@ const handlers = {
     const steps = msg.steps === undefined ? 100 : Number(msg.steps);
     const lr = msg.learningRate === undefined ? 3e-4 : Number(msg.learningRate);
     if (!Number.isInteger(steps)) throw new Error(`steps: ${msg.steps} is not an integer`);
-    stopFineTune();  // a newer run replaces an older one (which ends as stopped)
+    stopTraining('fineTune');  // a newer run replaces an older one (which ends as stopped)
     const started = latent.fineTuneStart(steps, lr);
     if (started.error) throw new Error(started.error);
-    fineTuneJob = { id: msg.id, run: Number.isFinite(msg.run) ? msg.run : ++fineTuneRun, lastT: 0, history: [] };
+    trainingJobs.fineTune = { id: msg.id, run: Number.isFinite(msg.run) ? msg.run : ++fineTuneRun, lastT: 0, history: [] };
     postFineTune(latent.fineTuneRunFor(0), { id: msg.id });
   },
 
   fineTuneStop(msg) {
-    if (!stopFineTune(msg.id)) post({ type: 'fineTuneStopped', id: msg.id });
+    if (!stopTraining('fineTune', msg.id)) post({ type: 'fineTuneStopped', id: msg.id });
   },
 
   // weights: 'base' gives the file as loaded, else the tuned weights when there are any.
@@ -513,15 +497,15 @@ const handlers = {
     const seed = msg.seed === undefined ? 0 : Number(msg.seed);
     if (!Number.isInteger(steps)) throw new Error(`steps: ${msg.steps} is not an integer`);
     if (!Number.isInteger(seed)) throw new Error(`seed: ${msg.seed} is not an integer`);
-    stopRemap();  // a newer run replaces an older one (which ends as stopped)
+    stopTraining('remap');  // a newer run replaces an older one (which ends as stopped)
     const started = remap.trainStart(paramsText(msg.preset ?? 'snare_1'), String(msg.model ?? 'mlp'), steps, seed);
     if (started.error) throw new Error(started.error);
-    remapJob = { id: msg.id, run: Number.isFinite(msg.run) ? msg.run : ++remapRun, lastT: 0, history: [] };
+    trainingJobs.remap = { id: msg.id, run: Number.isFinite(msg.run) ? msg.run : ++remapRun, lastT: 0, history: [] };
     postRemap(remap.trainRunFor(0), { id: msg.id, started: true });
   },
 
   remapStop(msg) {
-    if (!stopRemap(msg.id)) post({ type: 'remapStopped', id: msg.id });
+    if (!stopTraining('remap', msg.id)) post({ type: 'remapStopped', id: msg.id });
   },
 
   remapLoad(msg) {
