@@ -28,6 +28,7 @@ std::string clip(const std::string& s) { return s.size() > 60 ? s.substr(0, 60) 
 
 bool Args::parse(const CommandSpec& spec, int argc, char** argv, std::string& error) {
     values_.clear();
+    positional_.clear();
     help = false;
     for (int i = 0; i < argc; ++i) {
         std::string arg = argv[i];
@@ -47,6 +48,10 @@ bool Args::parse(const CommandSpec& spec, int argc, char** argv, std::string& er
             }
         }
         const OptionSpec* o = find_option(spec, arg);
+        if (!o && !arg.empty() && arg[0] != '-' && int(positional_.size()) < spec.positionals) {
+            positional_.push_back(arg);
+            continue;
+        }
         if (!o) {
             error = (arg.size() > 1 && arg[0] == '-' ? "unknown option '" : "unexpected argument '") + clip(arg) +
                     "' (see ddsp " + spec.name + " --help)";

@@ -25,6 +25,7 @@ struct CommandSpec {
     const char* usage;    // one line after "usage: ddsp "
     const char* summary;  // a paragraph for --help
     std::vector<OptionSpec> options;
+    int positionals = 0;  // plain arguments accepted (e.g. `kad DIR_A DIR_B`: 2), in order
 };
 
 class Args {
@@ -34,6 +35,7 @@ public:
     bool help = false;
 
     bool has(const std::string& name) const { return values_.count(name) != 0; }
+    const std::vector<std::string>& positional() const { return positional_; }
     std::string str(const std::string& name, const std::string& fallback = "") const;
 
     // Typed getters: false with a one-line error if present but malformed or out of range. Absent
@@ -46,6 +48,7 @@ public:
 
 private:
     std::map<std::string, std::string> values_;
+    std::vector<std::string> positional_;
 };
 
 void print_help(const CommandSpec& spec);

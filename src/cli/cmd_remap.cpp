@@ -48,26 +48,6 @@ bool choose_preset(const Args& args, synth::ParamValues& values, std::string& js
     return true;
 }
 
-// The WAV files of --input: one file, or every .wav in a folder (sorted).
-bool input_files(const std::string& input, std::vector<std::string>& files, std::string& error) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(input, ec)) {
-        for (const auto& e : std::filesystem::directory_iterator(input, ec)) {
-            std::string ext = e.path().extension().string();
-            std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-            if (e.is_regular_file() && ext == ".wav") files.push_back(e.path().string());
-        }
-        std::sort(files.begin(), files.end());
-        if (files.empty()) {
-            error = input + ": no .wav files in this folder";
-            return false;
-        }
-    } else {
-        files.push_back(input);
-    }
-    return true;
-}
-
 std::string features_json(const std::array<double, nn::kHitFeatures>& e) {
     std::string s = "{";
     for (int j = 0; j < nn::kHitFeatures; ++j)
@@ -118,7 +98,7 @@ int cmd_remap_train(int argc, char** argv) {
 
     nn::RemapParams params;
     std::vector<std::string> files;
-    if (!input_files(args.str("--input"), files, error)) return fail(cmd, error);
+    if (!wav_files(args.str("--input"), files, error)) return fail(cmd, error);
     std::vector<nn::Hit> hits;
     for (const std::string& f : files) {
         Vec x;

@@ -14,5 +14,6 @@ int cmd_autoencode(int argc, char** argv);
 int cmd_stream(int argc, char** argv);
 int cmd_remap_train(int argc, char** argv);
 int cmd_remap(int argc, char** argv);
+int cmd_kad(int argc, char** argv);
 
 }  // namespace ddsp::cli

@@ -3,8 +3,10 @@
 #include "dsp/wav.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 
 namespace ddsp::cli {
@@ -140,6 +142,27 @@ bool parse_latent_option(const Args& args, int z_dims, Arr& z, std::string& erro
         return false;
     }
     for (int i = 0; i < z_dims; ++i) z(0, i) = Real(values[size_t(i)]);
+    return true;
+}
+
+// [SECTION] folders of recordings
+
+bool wav_files(const std::string& input, std::vector<std::string>& files, std::string& error) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(input, ec)) {
+        for (const auto& e : std::filesystem::directory_iterator(input, ec)) {
+            std::string ext = e.path().extension().string();
+            std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+            if (e.is_regular_file() && ext == ".wav") files.push_back(e.path().string());
+        }
+        std::sort(files.begin(), files.end());
+        if (files.empty()) {
+            error = input + ": no .wav files in this folder";
+            return false;
+        }
+    } else {
+        files.push_back(input);
+    }
     return true;
 }
 

@@ -12,6 +12,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace ddsp::cli {
 
@@ -59,5 +60,9 @@ std::string fmt(const char* format, double v);
 // --z V1,V2,...: a latent of exactly z_dims values, each within +-100, into row 0 of z (1 x z_dims).
 // Errors are usage errors ("--z: bad value 'x'", "--z needs N values").
 bool parse_latent_option(const Args& args, int z_dims, Arr& z, std::string& error);
+
+// The WAV files a path names: the file itself, or every .wav in a folder (sorted by name). An
+// empty folder is an error naming it.
+bool wav_files(const std::string& path, std::vector<std::string>& files, std::string& error);
 
 }  // namespace ddsp::cli

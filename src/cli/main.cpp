@@ -39,6 +39,7 @@ const Command kCommands[] = {
     {"autoencode", ddsp::cli::cmd_autoencode, "resynthesise a recording through a trained autoencoder (timbre transfer)"},
     {"remap-train", ddsp::cli::cmd_remap_train, "train a timbre-remapping network: a drum performance modulates an 808 preset"},
     {"remap", ddsp::cli::cmd_remap, "play a drum performance on the 808 through a remap model"},
+    {"kad", ddsp::cli::cmd_kad, "kernel audio distance between two folders of recordings"},
     {"stream", ddsp::cli::cmd_stream, "run the audio-thread engine natively, block by block (synth notes, live decoder)"},
 };
 

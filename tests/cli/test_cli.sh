@@ -388,4 +388,24 @@ expect_error "remap-train: too few hits" "$D" remap-train --preset snare_1 --inp
 expect_error "remap: an autoencoder as model" "$D" remap --model "$ROOT/assets/models/ddsp_gm8.safetensors" --input perf/h0.wav -o x.wav
 expect_error "remap: a WAV as model" "$D" remap --model perf/h0.wav --input perf/h0.wav -o x.wav
 
+# [kad] -----------------------------------------------------------------------------------------
+mkdir -p kad_plucks kad_drums kad_empty kad_bad
+cp "$ROOT"/assets/sounds/pluck_*.wav kad_plucks/
+cp "$ROOT"/assets/sounds/{snare,kick,tom,clap,hihat}_*.wav kad_drums/
+for e in mfcc encoder; do
+  must "$D" kad kad_plucks kad_drums --embedding $e --model "$ROOT/assets/models/ddsp_gm8.safetensors"
+  k_diff="$(json_num kad out)"
+  must "$D" kad kad_plucks kad_plucks --embedding $e --model "$ROOT/assets/models/ddsp_gm8.safetensors"
+  k_same="$(json_num kad out)"
+  awk_check 'd > 0 && d > s' "kad ($e): plucks vs drums ($k_diff) not above plucks vs plucks ($k_same)" d="$k_diff" s="$k_same"
+  ok "kad ($e): plucks vs drums $k_diff, plucks vs themselves $k_same"
+done
+echo "not audio" > kad_bad/a.wav; cp "$ROOT/assets/sounds/pluck_harp_e4.wav" kad_bad/b.wav
+expect_error "kad: an empty folder" "$D" kad kad_plucks kad_empty
+expect_error "kad: an unreadable file" "$D" kad kad_plucks kad_bad
+expect_error "kad: one file" "$D" kad kad_plucks "$ROOT/assets/sounds/pluck_harp_e4.wav"
+expect_error "kad: one folder" "$D" kad kad_plucks
+expect_error "kad: encoder without a model" "$D" kad kad_plucks kad_drums --embedding encoder
+expect_error "kad: unknown embedding" "$D" kad kad_plucks kad_drums --embedding vggish
+
 echo "== all CLI checks passed"
