@@ -6,6 +6,7 @@
 #include "dsp/onset.h"
 #include "match/feature_loss.h"
 #include "match/params_json.h"
+#include "nn/checkpoint.h"
 #include "synth/drum808.h"
 #include "nn/autoencoder.h"
 #include "util/json.h"
@@ -305,24 +306,16 @@ double RemapTrainer::step() {
 
 TensorFile RemapTrainer::checkpoint(const std::string& preset_json) const {
     TensorFile file = remap_to_file(net_, preset_json, problem_.params());
-    std::map<std::string, Arr> moments;
-    const auto& params = net_.store().params();
-    for (size_t i = 0; i < params.size(); ++i) {
-        moments["adam.m." + params[i].name] = adam_.first_moments()[i];
-        moments["adam.v." + params[i].name] = adam_.second_moments()[i];
-    }
-    TensorFile extra;
-    state_to_tensors(moments, extra);
-    for (Tensor& t : extra.tensors) file.tensors.push_back(std::move(t));
-    file.metadata["checkpoint_step"] = std::to_string(adam_.steps());
+    add_adam_state(adam_, net_.store().params(), file);
     return file;
 }
 
 bool RemapTrainer::restore(const TensorFile& file, std::string& error) {
-    const auto step_it = file.metadata.find("checkpoint_step");
-    long long step = -1;
-    if (step_it == file.metadata.end() || !util::parse_integer(step_it->second, step) || step < 0 || step > 10000000) {
-        error = "not a remap training checkpoint (no checkpoint_step metadata)";
+    int step = 0;
+    std::vector<Arr> m, v;
+    std::map<std::string, Arr> weights;
+    if (!read_adam_state(file, net_.store().params(), step, m, v, weights, error)) {
+        if (error.rfind("not a training checkpoint", 0) == 0) error = "not a remap training checkpoint (no checkpoint_step metadata)";
         return false;
     }
     RemapModelFile model;
@@ -332,21 +325,10 @@ bool RemapTrainer::restore(const TensorFile& file, std::string& error) {
                 remap_model_name(net_.kind()) + "'";
         return false;
     }
-    const std::map<std::string, Arr> all = tensors_to_state(file);
-    std::vector<Arr> m, v;
-    for (const Param& p : net_.store().params()) {
-        const auto mi = all.find("adam.m." + p.name), vi = all.find("adam.v." + p.name);
-        if (mi == all.end() || vi == all.end()) {
-            error = "the checkpoint has no Adam moments for " + p.name;
-            return false;
-        }
-        m.push_back(mi->second);
-        v.push_back(vi->second);
-    }
     ad::Tape scratch(ad::Tape::Mode::forward_only);
     auto loaded = make_remap_net(scratch, model, problem_.num_params(), error);
     if (!loaded) return false;
-    if (!adam_.restore(int(step), m, v)) {
+    if (!adam_.restore(step, m, v)) {
         error = "the checkpoint's Adam moments do not fit the model";
         return false;
     }
@@ -357,7 +339,7 @@ bool RemapTrainer::restore(const TensorFile& file, std::string& error) {
     rng_ = std::make_unique<dsp::Rng>(sampler_seed_);
     order_ = train_;
     cursor_ = order_.size();
-    for (long long s = 0; s < step && !train_.empty(); ++s) next_batch();
+    for (int s = 0; s < step && !train_.empty(); ++s) next_batch();
     return true;
 }
 

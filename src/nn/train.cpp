@@ -1,6 +1,7 @@
 #include "dsp/recording_check.h"
 #include "nn/train.h"
 
+#include "nn/checkpoint.h"
 #include "ad/ops.h"
 #include "dsp/pitch.h"
 #include "dsp/resample.h"
@@ -131,39 +132,16 @@ StepResult Trainer::step(const std::vector<TrainClip>& train) {
 }
 
 TensorFile Trainer::checkpoint(const std::map<std::string, std::string>& metadata) const {
-    std::map<std::string, std::string> meta = metadata;
-    meta["checkpoint_step"] = std::to_string(adam_.steps());
-    TensorFile f = model_->to_file(meta);
-    const std::vector<Param> params = model_->params();
-    std::map<std::string, Arr> moments;
-    for (size_t i = 0; i < params.size(); ++i) {
-        moments["adam.m." + params[i].name] = adam_.first_moments()[i];
-        moments["adam.v." + params[i].name] = adam_.second_moments()[i];
-    }
-    state_to_tensors(moments, f);
+    TensorFile f = model_->to_file(metadata);
+    add_adam_state(adam_, model_->params(), f);
     return f;
 }
 
 bool Trainer::restore(const TensorFile& file, std::string& error) {
-    const auto step_it = file.metadata.find("checkpoint_step");
-    if (step_it == file.metadata.end()) {
-        error = "not a training checkpoint (no checkpoint_step metadata)";
-        return false;
-    }
-    const int step = std::atoi(step_it->second.c_str());
-    std::map<std::string, Arr> all = tensors_to_state(file), weights;
+    int step = 0;
     std::vector<Arr> m, v;
-    for (const Param& p : model_->params()) {
-        const auto mi = all.find("adam.m." + p.name), vi = all.find("adam.v." + p.name);
-        if (mi == all.end() || vi == all.end()) {
-            error = "checkpoint has no Adam moments for " + p.name;
-            return false;
-        }
-        m.push_back(mi->second);
-        v.push_back(vi->second);
-    }
-    for (const auto& kv : all)
-        if (kv.first.rfind("adam.", 0) != 0) weights[kv.first] = kv.second;
+    std::map<std::string, Arr> weights;
+    if (!read_adam_state(file, model_->params(), step, m, v, weights, error)) return false;
     const std::map<std::string, Arr> before = model_->state();
     if (!model_->load(weights, error)) return false;
     if (!adam_.restore(step, m, v)) {

@@ -1,0 +1,25 @@
+// Training checkpoints: a model file plus Adam's state, so a run resumes exactly. The model's
+// weights stay under their names; the moments go under "adam.m.<name>" / "adam.v.<name>" and the
+// step count in the metadata "checkpoint_step" (the autoencoder's, the remap network's and the
+// string autoencoder's trainers all write this one layout).
+#pragma once
+
+#include "ad/adam.h"
+#include "nn/layers.h"
+#include "nn/safetensors.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ddsp::nn {
+
+// Adds adam's moments (its variables added in `params` order) and step to `file`.
+void add_adam_state(const ad::Adam& adam, const std::vector<Param>& params, TensorFile& file);
+
+// The step and moments of a checkpoint, for `params`; false (one line) if the file is not a
+// checkpoint or lacks a moment. `weights` gets the file's other tensors (the model's).
+bool read_adam_state(const TensorFile& file, const std::vector<Param>& params, int& step, std::vector<Arr>& m,
+                     std::vector<Arr>& v, std::map<std::string, Arr>& weights, std::string& error);
+
+}  // namespace ddsp::nn
