@@ -8,11 +8,18 @@
 #include "nn/layers.h"
 #include "nn/safetensors.h"
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
 namespace ddsp::nn {
+
+// The seed of a training step's random draws (batches, noise): a function of the run's seed and the
+// step alone, so a run resumed at any step draws what it would have drawn.
+inline uint64_t step_seed(uint64_t seed, int step) {
+    return seed * 0x9E3779B97F4A7C15ull + uint64_t(step) * 0xBF58476D1CE4E5B9ull;
+}
 
 // Adds adam's moments (its variables added in `params` order) and step to `file`.
 void add_adam_state(const ad::Adam& adam, const std::vector<Param>& params, TensorFile& file);

@@ -20,8 +20,6 @@ namespace ddsp::nn {
 
 namespace {
 
-uint64_t step_seed(uint64_t seed, int step) { return seed * 0x9E3779B97F4A7C15ull + uint64_t(step) * 0xBF58476D1CE4E5B9ull; }
-
 const util::JsonValue* field(const util::JsonValue& v, const char* key, util::JsonValue::Type type) {
     const util::JsonValue* f = v.find(key);
     return f && f->type == type ? f : nullptr;
