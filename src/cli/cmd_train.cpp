@@ -29,17 +29,6 @@ std::string hms(double s) {
     return buf;
 }
 
-// Writes next to the target, then renames: a crash mid-write never leaves a broken checkpoint.
-bool write_atomic(const std::string& path, const nn::TensorFile& file, std::string& error) {
-    const std::string tmp = path + ".tmp";
-    if (!nn::safetensors_write_file(tmp, file, error)) return false;
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        error = "cannot rename " + tmp + " to " + path;
-        return false;
-    }
-    return true;
-}
-
 std::string metrics_json(const nn::EvalMetrics& m) {
     using util::json_number;
     return "{\"clips\": " + std::to_string(m.clips) + ", \"mrstft\": " + json_number(m.mrstft) +
@@ -63,7 +52,8 @@ std::vector<const nn::TrainClip*> of_split(const std::vector<nn::TrainClip>& cli
 int cmd_train(int argc, char** argv) {
     static const CommandSpec spec = {
         "train",
-        "train --data DIR -o OUT [--steps N] [--batch B] [--seed K] [--resume] [model options]",
+        "train [--model ddsp-ae|ks-ae] [--variant meta|tracker|sup] --data DIR -o OUT [--steps N] [--batch B]\n"
+        "                   [--seed K] [--resume] [model options]",
         "Trains the DDSP autoencoder (MFCC encoder with a Gaussian latent, f0/loudness/z decoder driving\n"
         "harmonic + filtered-noise + reverb synthesis) on a dataset from scripts/make-dataset.sh, with Adam on\n"
         "MR-STFT + kl_weight * KL. Writes OUT/checkpoint.safetensors (weights and optimiser state, every\n"
@@ -71,8 +61,16 @@ int cmd_train(int argc, char** argv) {
         "OUT/model.safetensors (weights, config and the latent space of the training clips) and\n"
         "OUT/report.json (test-split MR-STFT, f0 L1 in cents and loudness L1 in dB, overall and per\n"
         "instrument). --resume continues from OUT/checkpoint.safetensors with its config; the same seed gives\n"
-        "the same run whether or not it was interrupted. Progress goes to stderr.",
+        "the same run whether or not it was interrupted. Progress goes to stderr.\n"
+        "--model ks-ae trains DiffKS's autoencoder instead (nn/ks_autoencoder.h: an encoder predicts the\n"
+        "Karplus-Strong string's controls, the differentiable string decodes) on a plucked-string set\n"
+        "(scripts/make-dataset.sh --set plucks, or --set ks-synthetic for --variant sup): --variant meta (f0 from\n"
+        "the note, spectral loss), tracker (f0 from YIN) or sup (parameter loss on synthetic strings). Its\n"
+        "report.json scores the test split: MR-STFT, parameter error, f0 error.",
         {
+            {"--model", nullptr, true, "ddsp-ae (default) or ks-ae", "M"},
+            {"--variant", nullptr, true, "ks-ae: meta (default), tracker or sup", "V"},
+            {"--seconds", nullptr, true, "ks-ae: clip length the model reads and renders (default 2)", "S"},
             {"--data", nullptr, true, "dataset directory (metadata.jsonl, wav/; default build/dataset)", "DIR"},
             {"--output", "-o", true, "output directory", "OUT"},
             {"--steps", nullptr, true, "optimisation steps (default 20000)", "N"},
@@ -96,6 +94,10 @@ int cmd_train(int argc, char** argv) {
     Args args;
     int code = 0;
     if (!parse_command(spec, argc, argv, args, code)) return code;
+    const std::string model_name = args.str("--model", "ddsp-ae");
+    if (model_name == "ks-ae") return train_ks_autoencoder(cmd, args);
+    if (model_name != "ddsp-ae") return fail(cmd, "--model: unknown model '" + model_name + "' (ddsp-ae, ks-ae)", kExitUsage);
+    if (args.has("--variant") || args.has("--seconds")) return fail(cmd, "--variant and --seconds are ks-ae options", kExitUsage);
 
     std::string error;
     nn::TrainOptions opt;
@@ -162,7 +164,7 @@ int cmd_train(int argc, char** argv) {
     std::map<std::string, std::string> meta = {{"seed", std::to_string(opt.seed)}, {"data", data_dir}};
     auto save_checkpoint = [&]() {
         std::string e;
-        if (!write_atomic(checkpoint_path, trainer.checkpoint(meta), e)) std::fprintf(stderr, "\ntrain: %s\n", e.c_str());
+        if (!write_tensor_file_atomic(checkpoint_path, trainer.checkpoint(meta), e)) std::fprintf(stderr, "\ntrain: %s\n", e.c_str());
     };
     const bool tty = isatty(fileno(stderr));
     const auto t0 = Clock::now();
@@ -228,7 +230,7 @@ int cmd_train(int argc, char** argv) {
     meta["steps"] = std::to_string(trainer.step_count());
     meta["batch"] = std::to_string(opt.batch);
     meta["licence"] = "trained on notes rendered from fluid-soundfont-gm (MIT)";
-    if (!write_atomic(out_dir + "/model.safetensors", trainer.model().to_file(meta), error)) return fail(cmd, error);
+    if (!write_tensor_file_atomic(out_dir + "/model.safetensors", trainer.model().to_file(meta), error)) return fail(cmd, error);
 
     const nn::EvalMetrics overall = nn::evaluate(trainer.model(), test);
     std::map<std::string, std::vector<const nn::TrainClip*>> by_instrument;

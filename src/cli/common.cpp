@@ -166,4 +166,14 @@ bool wav_files(const std::string& input, std::vector<std::string>& files, std::s
     return true;
 }
 
+bool write_tensor_file_atomic(const std::string& path, const nn::TensorFile& file, std::string& error) {
+    const std::string tmp = path + ".tmp";
+    if (!nn::safetensors_write_file(tmp, file, error)) return false;
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        error = "cannot rename " + tmp + " to " + path;
+        return false;
+    }
+    return true;
+}
+
 }  // namespace ddsp::cli

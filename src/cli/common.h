@@ -8,6 +8,7 @@
 #include "match/params_json.h"
 #include "util/file.h"
 #include "match/session.h"
+#include "nn/safetensors.h"
 #include "synth/synth.h"
 
 #include <memory>
@@ -64,5 +65,11 @@ bool parse_latent_option(const Args& args, int z_dims, Arr& z, std::string& erro
 // The WAV files a path names: the file itself, or every .wav in a folder (sorted by name). An
 // empty folder is an error naming it.
 bool wav_files(const std::string& path, std::vector<std::string>& files, std::string& error);
+
+// Writes next to `path`, then renames: a crash mid-write never leaves a broken file in its place.
+bool write_tensor_file_atomic(const std::string& path, const nn::TensorFile& file, std::string& error);
+
+// `ddsp train --model ks-ae` (cmd_train_ks.cpp), with cmd_train's parsed options.
+int train_ks_autoencoder(const char* cmd, const Args& args);
 
 }  // namespace ddsp::cli

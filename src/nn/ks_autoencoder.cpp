@@ -2,9 +2,14 @@
 #include "nn/ks_autoencoder.h"
 
 #include "ad/ops.h"
+#include "dsp/pitch.h"
+#include "dsp/resample.h"
+#include "dsp/wav.h"
+#include "match/params_json.h"
 #include "match/loss.h"
 #include "nn/autoencoder.h"  // tensors_to_state, state_to_tensors
 #include "nn/checkpoint.h"
+#include "util/file.h"
 #include "util/json.h"
 
 #include <algorithm>
@@ -275,6 +280,94 @@ std::unique_ptr<KsAutoencoder> load_ks_autoencoder(ad::Tape& tape, const TensorF
 
 // [SECTION] training
 
+bool load_ks_dataset(const std::string& dir, const KsAutoencoder& model, std::vector<KsClip>& out, int& yin_missed,
+                     std::string& error) {
+    const std::string meta_path = dir + "/metadata.jsonl";
+    std::string text;
+    if (!util::read_text_file(meta_path, text, error)) {
+        error = "cannot read " + meta_path + " (make it with scripts/make-dataset.sh --set plucks or --set ks-synthetic)";
+        return false;
+    }
+    out.clear();
+    yin_missed = 0;
+    const double sr = model.config().sample_rate_hz;
+    size_t start = 0;
+    int line_no = 0;
+    while (start < text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        const std::string line = text.substr(start, end - start);
+        start = end + 1;
+        ++line_no;
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        const std::string where = meta_path + ":" + std::to_string(line_no) + ": ";
+        util::JsonValue v;
+        if (!util::json_parse(line, v, error)) {
+            error = where + error;
+            return false;
+        }
+        const util::JsonValue* name = v.find("name");
+        const util::JsonValue* split = v.find("split");
+        const util::JsonValue* f0 = v.find("f0_hz");
+        const util::JsonValue* midi = v.find("midi");
+        if (!name || name->type != util::JsonValue::Type::string || name->string.empty() ||
+            name->string.find('/') != std::string::npos || !split || split->type != util::JsonValue::Type::string ||
+            !((f0 && f0->type == util::JsonValue::Type::number) || (midi && midi->type == util::JsonValue::Type::number))) {
+            error = where + "needs name, split and f0_hz or midi";
+            return false;
+        }
+        KsClip c;
+        c.name = name->string;
+        c.split = split->string;
+        c.note_f0_hz = f0 && f0->type == util::JsonValue::Type::number ? f0->number
+                                                                        : 440 * std::pow(2.0, (midi->number - 69) / 12);
+        if (!(c.note_f0_hz > 20 && c.note_f0_hz < 0.45 * sr)) {
+            error = where + "f0 outside 20 Hz .. 0.45 x the model's rate";
+            return false;
+        }
+        const std::string path = dir + "/wav/" + c.name + ".wav";
+        dsp::Audio audio;
+        Vec x;
+        if (!dsp::wav_read_file(path, audio, error) || !dsp::resample(audio.samples, audio.sample_rate_hz, sr, x, error) ||
+            !model.features(x, c.features, error)) {
+            error = path + ": " + error;
+            return false;
+        }
+        c.audio = model.fit_length(x);
+        c.f0_hz = c.note_f0_hz;
+        if (model.config().variant == KsVariant::tracker) {
+            dsp::YinParams yp;
+            yp.f0_min_hz = 30;
+            yp.f0_max_hz = std::min(2000.0, 0.45 * sr);
+            double got = 0;
+            std::string no_note;
+            if (dsp::yin_note_f0_hz(c.audio, sr, yp, got, no_note) && got > 0) c.f0_hz = got;
+            else ++yin_missed;
+        }
+        if (const util::JsonValue* params = v.find("params")) {
+            match::ParamFile pf;
+            bool ok = false;
+            if (params->type == util::JsonValue::Type::string && params->string.find("..") == std::string::npos)
+                ok = match::params_read_file(dir + "/" + params->string, pf, error);
+            else
+                error = "params must be the path of a parameter file inside the data set";
+            if (!ok || !match::params_validate(pf, "ks", model.table(), c.u_true, error)) {
+                error = where + "params: " + error;
+                return false;
+            }
+        } else if (model.config().variant == KsVariant::sup) {
+            error = where + "the sup variant trains on synthetic strings: every clip needs its params";
+            return false;
+        }
+        out.push_back(std::move(c));
+    }
+    if (out.empty()) {
+        error = "no clips in " + meta_path;
+        return false;
+    }
+    return true;
+}
+
 ad::Var ks_clip_loss(const KsAutoencoder& model, const KsClip& clip) {
     ad::Tape& tape = model.store().tape();
     const ad::Var u = model.encode(clip.features, clip.f0_hz);
@@ -289,6 +382,42 @@ ad::Var ks_clip_loss(const KsAutoencoder& model, const KsClip& clip) {
     match::MrStftLoss loss(model.render(u), model.fit_length(clip.audio),
                            match::MrStftParams::diffks(model.config().sample_rate_hz));
     return loss.loss();
+}
+
+KsEvalMetrics evaluate_ks(const KsAutoencoder& model, const std::vector<const KsClip*>& clips) {
+    KsEvalMetrics m;
+    ad::Tape& tape = model.store().tape();
+    const int mark = tape.num_nodes();
+    const double sr = model.config().sample_rate_hz;
+    for (const KsClip* c : clips) {
+        tape.truncate(mark);
+        const ad::Var u = model.encode(c->features, c->f0_hz);
+        const ad::Var y = model.render(u);
+        match::MrStftLoss loss(y, model.fit_length(c->audio), match::MrStftParams::diffks(sr));
+        m.mrstft += double(loss.loss().item());
+        ++m.clips;
+        if (c->u_true.size() == model.num_params()) {
+            double e = 0;
+            for (int i : model.predicted()) e += std::pow(double(u.value()(i, 0) - c->u_true[i]), 2);
+            m.param_mse += e / double(model.predicted().size());
+            ++m.param_clips;
+        }
+        dsp::YinParams yp;
+        yp.f0_min_hz = 30;
+        yp.f0_max_hz = std::min(2000.0, 0.45 * sr);
+        double f0 = 0;
+        std::string no_note;
+        const Vec audio = y.value().col(0);
+        if (dsp::yin_note_f0_hz(audio, sr, yp, f0, no_note) && f0 > 0) {
+            m.f0_cents += std::fabs(1200 * std::log2(f0 / c->note_f0_hz));
+            ++m.f0_clips;
+        }
+    }
+    tape.truncate(mark);
+    if (m.clips) m.mrstft /= m.clips;
+    if (m.param_clips) m.param_mse /= m.param_clips;
+    if (m.f0_clips) m.f0_cents /= m.f0_clips;
+    return m;
 }
 
 KsTrainer::KsTrainer(const KsAutoencoderConfig& config, const KsTrainOptions& options)

@@ -112,8 +112,30 @@ struct KsClip {
     Vec u_true;              // synthetic clips: the string's unconstrained parameters (else empty)
 };
 
+// A plucked-string data set (scripts/make-dataset.sh --set plucks | ks-synthetic): DIR/metadata.jsonl
+// rows {name, split, f0_hz or midi, params?} and DIR/wav/<name>.wav. `params` (synthetic strings) is
+// the path of a ks parameter file, relative to DIR. Each clip is resampled
+// to the model's rate and fitted to its length; f0 is the note's, or YIN's for the tracker variant
+// (a clip where YIN finds no note keeps the note's, counted in `yin_missed`). The sup variant needs
+// every clip's parameters.
+bool load_ks_dataset(const std::string& dir, const KsAutoencoder& model, std::vector<KsClip>& out, int& yin_missed,
+                     std::string& error);
+
 // The loss of one clip for the model's variant, on the weights' tape (1 x 1).
 ad::Var ks_clip_loss(const KsAutoencoder& model, const KsClip& clip);
+
+// Scores of a model's one-pass predictions on clips: the DiffKS MR-STFT distance of the render,
+// the parameter error (mean squared, unconstrained, predicted entries; clips with parameters only),
+// and the render's pitch error against the note (YIN, |cents|).
+struct KsEvalMetrics {
+    int clips = 0;
+    double mrstft = 0;
+    double param_mse = 0;
+    int param_clips = 0;
+    double f0_cents = 0;
+    int f0_clips = 0;  // clips where YIN found a note in the render
+};
+KsEvalMetrics evaluate_ks(const KsAutoencoder& model, const std::vector<const KsClip*>& clips);
 
 struct KsTrainOptions {
     int steps = 2000;

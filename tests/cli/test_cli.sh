@@ -388,6 +388,35 @@ expect_error "remap-train: too few hits" "$D" remap-train --preset snare_1 --inp
 expect_error "remap: an autoencoder as model" "$D" remap --model "$ROOT/assets/models/ddsp_gm8.safetensors" --input perf/h0.wav -o x.wav
 expect_error "remap: a WAV as model" "$D" remap --model perf/h0.wav --input perf/h0.wav -o x.wav
 
+# [train --model ks-ae] -------------------------------------------------------------------------
+# A tiny synthetic-string set (as scripts/make-dataset.sh --set ks-synthetic makes it): six ks
+# renders with their parameter files.
+mkdir -p kset/wav kset/params
+: > kset/metadata.jsonl
+for k in 0 1 2 3 4 5; do
+  f0=$((110 + 40 * k)); decay="0.$((4 + k))"; split=train; [ $k = 4 ] && split=valid; [ $k = 5 ] && split=test
+  echo "{\"synth\": \"ks\", \"sample_rate\": 16000, \"seconds\": 0.5, \"params\": {\"f0_hz\": $f0, \"decay_s\": $decay, \"exc_gain_db\": -$((12 + 2 * k))}}" > "kset/params/k$k.json"
+  must "$D" render --params "kset/params/k$k.json" -o "kset/wav/k$k.wav"
+  echo "{\"name\": \"k$k\", \"split\": \"$split\", \"f0_hz\": $f0, \"params\": \"params/k$k.json\"}" >> kset/metadata.jsonl
+done
+must "$D" train --model ks-ae --variant sup --data kset -o ksae --steps 30 --batch 4 --seconds 0.5
+[ -s ksae/model.safetensors ] && [ -s ksae/report.json ] || die "train ks-ae: no model or report"
+mse="$(json_num param_mse ksae/report.json)"
+awk_check 'm == m + 0 && m >= 0' "train ks-ae: test parameter error '$mse'" m="$mse"
+ok "train --model ks-ae --variant sup: 30 steps, test parameter MSE $mse"
+must "$D" train --model ks-ae --variant sup --data kset -o ksae_r --steps 30 --batch 4 --seconds 0.5 --stop-after 12
+must "$D" train --model ks-ae --variant sup --data kset -o ksae_r --steps 30 --batch 4 --resume
+cmp -s ksae/model.safetensors ksae_r/model.safetensors || die "train ks-ae: 12 steps + resume to 30 differ from 30 straight"
+ok "train --model ks-ae: stopped at 12 and resumed to 30 gives the model of 30 straight, byte for byte"
+must "$D" train --model ks-ae --variant tracker --data kset -o ksae_t --steps 4 --batch 2 --seconds 0.5
+ok "train --model ks-ae --variant tracker: f0 from YIN ($(json_num mrstft ksae_t/report.json) test MR-STFT after 4 steps)"
+expect_error "train ks-ae: unknown variant" "$D" train --model ks-ae --variant fcnf0 --data kset -o ksae_x
+expect_error "train: unknown model" "$D" train --model transformer --data kset -o ksae_x
+mkdir -p kset_np && cp -r kset/wav kset_np/ && sed 's/, "params": "[^"]*"//' kset/metadata.jsonl > kset_np/metadata.jsonl
+expect_error "train ks-ae: sup without parameters" "$D" train --model ks-ae --variant sup --data kset_np -o ksae_x
+expect_error "train ks-ae: no data set" "$D" train --model ks-ae --data kad_plucks -o ksae_x
+expect_error "train ks-ae: a ddsp-ae option" "$D" train --model ks-ae --z-dims 4 --data kset -o ksae_x
+
 # [kad] -----------------------------------------------------------------------------------------
 mkdir -p kad_plucks kad_drums kad_empty kad_bad
 cp "$ROOT"/assets/sounds/pluck_*.wav kad_plucks/
