@@ -7,6 +7,7 @@
 // Same seed and settings (without --time-budget) give the same params.json and recon.wav bytes.
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "engine/amortised.h"
 #include "cli/plot.h"
 
 #include "dsp/wav.h"
@@ -24,13 +25,16 @@ namespace {
 volatile std::sig_atomic_t g_interrupted = 0;
 void on_interrupt(int) { g_interrupted = 1; }
 
-std::string report_json(const engine::MatchJob& job, const std::string& target_path, double wall_s) {
+// amortised: "" or the amortised prediction's fields ("\"amortised_ms\": ..., ") for the report.
+std::string report_json(const engine::MatchJob& job, const std::string& method, const std::string& amortised,
+                        const std::string& target_path, double wall_s) {
     const match::MatchSession& s = job.session();
     const match::MatchParams& p = s.params();
     const int sr = job.sample_rate_hz(), num_samples = int(job.target().size());
     std::string out = "{\n";
     out += "  \"synth\": " + util::json_quote(s.synth_name()) + ",\n";
-    out += "  \"method\": " + util::json_quote(match::method_name(p.method)) + ",\n";
+    out += "  \"method\": " + util::json_quote(method) + ",\n";
+    out += amortised;
     out += "  \"loss_kind\": " + util::json_quote(match::loss_name(p.loss)) + ",\n";
     out += "  \"seed\": " + std::to_string(p.seed) + ",\n";
     out += "  \"target\": " + util::json_quote(target_path) + ",\n";
@@ -71,17 +75,21 @@ int cmd_match(int argc, char** argv) {
     static const CommandSpec spec = {
         "match",
         "match --synth S --method M --target T.wav [--steps N] [--time-budget SEC] [--seed K] [--loss L] [--lr X]\n"
-        "                  [--params init.json] -o DIR",
+        "                  [--params init.json] [--model KS_AE.safetensors] -o DIR",
         "Matches a synth to a recording and writes DIR/params.json (best parameters), DIR/recon.wav (their\n"
         "rendering, float32), DIR/report.json (settings, losses and wall time per iteration) and\n"
         "DIR/compare.png (target vs reconstruction). Methods: gradient (Adam, stops early when the loss\n"
-        "stalls), genetic (DiffKS baseline), cmaes, hybrid (CMA-ES on pitch-like parameters, then gradient).\n"
+        "stalls), genetic (DiffKS baseline), cmaes, hybrid (CMA-ES on pitch-like parameters, then gradient);\n"
+        "for ks with --model (a `ddsp train --model ks-ae` model): amortised (the encoder's one-pass prediction\n"
+        "from the recording and its YIN pitch, no search) and amortised+gradient (gradient descent from it);\n"
+        "hybrid then starts from the prediction too.\n"
         "The target is downmixed, cut to --max-seconds (default max(synth default, 4 s)) and resampled to\n"
         "the synth's rate. Ctrl-C stops early and still writes the results. Without --time-budget the\n"
         "same seed gives the same params.json and recon.wav.",
         {
             {"--synth", nullptr, true, "synth name (see ddsp synths); optional if --params names one", "S"},
-            {"--method", nullptr, true, "gradient (default), genetic, cmaes or hybrid", "M"},
+            {"--method", nullptr, true, "gradient (default), genetic, cmaes, hybrid, amortised or amortised+gradient", "M"},
+            {"--model", nullptr, true, "ks autoencoder for amortised matching (ddsp train --model ks-ae)", "M"},
             {"--target", nullptr, true, "target recording (WAV)", "T.wav"},
             {"--steps", nullptr, true, steps_help.c_str(), "N"},
             {"--time-budget", nullptr, true, "stop after this many seconds of compute (default: none)", "SEC"},
@@ -112,9 +120,17 @@ int cmd_match(int argc, char** argv) {
         !args.get_double("--max-seconds", max_check, 0.01, 600, error) || !choose_loss(args, mp.loss, error) ||
         !args.require("--target", error) || !args.require("--output", error))
         return fail(cmd, error, kExitUsage);
-    if (args.has("--method") && !match::parse_method(args.str("--method"), mp.method))
-        return fail(cmd, "unknown method '" + args.str("--method") + "' (methods: gradient, genetic, cmaes, hybrid)",
-                    kExitUsage);
+    // amortised: the encoder's prediction only; amortised+gradient: gradient descent from it.
+    std::string method_label = args.str("--method", "gradient");
+    const bool amortised = method_label == "amortised" || method_label == "amortised+gradient";
+    if (amortised) mp.method = match::Method::gradient;
+    else if (!match::parse_method(method_label, mp.method))
+        return fail(cmd, "unknown method '" + method_label +
+                             "' (methods: gradient, genetic, cmaes, hybrid, amortised, amortised+gradient)", kExitUsage);
+    if (amortised && !args.has("--model"))
+        return fail(cmd, method_label + " needs --model (a ks autoencoder: ddsp train --model ks-ae)", kExitUsage);
+    if (args.has("--model") && args.has("--params"))
+        return fail(cmd, "--model starts from the encoder's prediction: give --model or --params, not both", kExitUsage);
 
     SynthChoice choice;
     if (!choose_synth(args, "--params", choice, error)) return fail(cmd, error);
@@ -136,13 +152,33 @@ int cmd_match(int argc, char** argv) {
     const std::string dir = args.str("--output");
     if (!util::make_dir(dir, error)) return fail(cmd, error);
 
+    // The encoder's prediction as the starting parameters.
+    std::string amortised_fields, predicted_json;
+    if (args.has("--model")) {
+        if (choice.name != "ks") return fail(cmd, "--model predicts the ks string, not '" + choice.name + "'", kExitUsage);
+        nn::TensorFile file;
+        ad::Tape tape(ad::Tape::Mode::forward_only);
+        std::unique_ptr<nn::KsAutoencoder> model;
+        if (!nn::safetensors_read_file(args.str("--model"), file, error) || !(model = nn::load_ks_autoencoder(tape, file, error)))
+            return fail(cmd, args.str("--model") + ": " + error);
+        const double seconds = std::min(request.max_target_seconds, double(target.recording().size()) / target.sample_rate_hz());
+        engine::AmortisedPrediction pred;
+        if (!engine::amortised_prediction(*model, target, sr, seconds, pred, error)) return fail(cmd, target_path + ": " + error);
+        predicted_json = pred.params_json;
+        request.params_text = predicted_json;
+        request.params_file = nullptr;
+        request.params_label = "the encoder's prediction";
+        amortised_fields = "  \"amortised_ms\": " + fmt("%.3f", pred.encoder_ms) + ",\n  \"amortised_f0_hz\": " +
+                           util::json_number(pred.f0_hz) + ",\n  \"model\": " + util::json_quote(args.str("--model")) + ",\n";
+    }
     engine::MatchJob job;
     if (!job.start(request, target, error)) return fail(cmd, error);
+    if (method_label == "amortised") job.stop("amortised");  // the prediction is the result
     const match::MatchSession& session = job.session();
 
     const bool quiet = args.has("--quiet");
     if (!quiet)
-        note(cmd, choice.name + " / " + match::method_name(mp.method) + " / " + match::loss_name(mp.loss) + ", " +
+        note(cmd, choice.name + " / " + method_label + " / " + match::loss_name(mp.loss) + ", " +
                       fmt("%.2f", double(job.target().size()) / sr) + " s at " + std::to_string(sr) + " Hz, " +
                       std::to_string(session.table().size()) + " parameters (" +
                       std::to_string(synth::table_size(session.table())) + " values), initial loss " +
@@ -187,14 +223,14 @@ int cmd_match(int argc, char** argv) {
         cd.best_loss.push_back(r.best_loss);
     }
     cd.initial_loss = session.initial_loss();
-    cd.title = "ddsp match: " + choice.name + " / " + match::method_name(mp.method) + " / " + match::loss_name(mp.loss) +
+    cd.title = "ddsp match: " + choice.name + " / " + method_label + " / " + match::loss_name(mp.loss) +
                "  loss " + fmt("%.4g", session.initial_loss()) + " -> " + fmt("%.4g", session.best_loss()) + " in " +
                std::to_string(session.iteration()) + " iterations (seed " + std::to_string(mp.seed) + ")";
     if (!plot_compare(dir + "/compare.png", cd, error)) return fail(cmd, error);
 
     const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     if (!util::write_text_file(dir + "/report.json",
-                                report_json(job, target_path, wall_s), error))
+                                report_json(job, method_label, amortised_fields, target_path, wall_s), error))
         return fail(cmd, error);
     if (!quiet)
         note(cmd, "best loss " + fmt("%.5g", session.best_loss()) + " (initial " + fmt("%.5g", session.initial_loss()) +

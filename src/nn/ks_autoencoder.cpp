@@ -215,6 +215,26 @@ ad::Var KsAutoencoder::encode(const Arr& features, double f0_hz) const {
 
 ad::Var KsAutoencoder::render(ad::Var u) const { return synth_->build(u, synth_cfg_); }
 
+bool KsAutoencoder::predict(const Vec& clip, double f0_hz, synth::ParamValues& out, std::string& error) const {
+    if (!(std::isfinite(f0_hz) && f0_hz >= table_[0].min_value && f0_hz <= table_[0].max_value)) {
+        error = "the pitch is outside the string's range";
+        return false;
+    }
+    Arr f;
+    if (!features(clip, f, error)) return false;
+    ad::Tape& tape = store_.tape();
+    const int mark = tape.num_nodes();
+    const Vec u = Vec(encode(f, f0_hz).value().col(0));
+    tape.truncate(mark);
+    if (!u.allFinite()) {
+        error = "the encoder's prediction is not finite";
+        return false;
+    }
+    out = to_physical(u);
+    out.erase("residual_mix");
+    return true;
+}
+
 synth::ParamValues KsAutoencoder::to_physical(const Vec& u) const { return synth::to_physical(table_, u); }
 
 bool KsAutoencoder::to_unconstrained(const synth::ParamValues& values, Vec& u, std::string& error) const {

@@ -1,0 +1,25 @@
+// Matching a pluck in one pass (DiffKS's learned inference): the string autoencoder's encoder
+// (nn/ks_autoencoder.h) reads the recording and its pitch (YIN) and predicts the string's
+// parameters, written as a `ks` parameter file. `ddsp match --method amortised` stops there;
+// `amortised+gradient` and `hybrid` start their search from it. residual_mix is left out, so a
+// match whose synth analysed the recording keeps its residual excitation.
+#pragma once
+
+#include "engine/target.h"
+#include "nn/ks_autoencoder.h"
+
+#include <string>
+
+namespace ddsp::engine {
+
+struct AmortisedPrediction {
+    std::string params_json;  // a ks parameter file (sample_rate_hz, seconds as given)
+    double f0_hz = 0;         // YIN's note on the recording
+    double encoder_ms = 0;    // features + encoder forward (wall time)
+};
+
+// sample_rate_hz / seconds: the match's (written into the file). One-line errors.
+bool amortised_prediction(const nn::KsAutoencoder& model, const Target& target, int sample_rate_hz, double seconds,
+                          AmortisedPrediction& out, std::string& error);
+
+}  // namespace ddsp::engine
