@@ -410,6 +410,20 @@ cmp -s ksae/model.safetensors ksae_r/model.safetensors || die "train ks-ae: 12 s
 ok "train --model ks-ae: stopped at 12 and resumed to 30 gives the model of 30 straight, byte for byte"
 must "$D" train --model ks-ae --variant tracker --data kset -o ksae_t --steps 4 --batch 2 --seconds 0.5
 ok "train --model ks-ae --variant tracker: f0 from YIN ($(json_num mrstft ksae_t/report.json) test MR-STFT after 4 steps)"
+# Matching in one pass with that model, and gradient descent from its prediction.
+must "$D" match --synth ks --method amortised --model ksae/model.safetensors --target kset/wav/k5.wav -q -o am1
+[ "$(json_num iterations_run am1/report.json)" = 0 ] || die "match amortised: iterations were run"
+grep -q '"method": "amortised"' am1/report.json || die "match amortised: the report does not name the method"
+am_loss="$(json_num best_loss am1/report.json)"; am_ms="$(json_num amortised_ms am1/report.json)"
+[ -s am1/params.json ] && [ -s am1/recon.wav ] || die "match amortised: no params.json or recon.wav"
+must "$D" match --synth ks --method amortised+gradient --model ksae/model.safetensors --target kset/wav/k5.wav --steps 20 -q -o am2
+am2_loss="$(json_num best_loss am2/report.json)"
+awk_check 'b <= a' "match amortised+gradient: best loss $am2_loss above the prediction's $am_loss" a="$am_loss" b="$am2_loss"
+ok "match --method amortised: loss $am_loss in one pass ($am_ms ms); amortised+gradient, 20 steps: $am2_loss"
+expect_error "match amortised: no model" "$D" match --synth ks --method amortised --target kset/wav/k5.wav -o am3
+expect_error "match amortised: not ks" "$D" match --synth sine --method amortised --model ksae/model.safetensors --target kset/wav/k5.wav -o am3
+expect_error "match amortised: a remap model" "$D" match --synth ks --method amortised --model rmp/model.safetensors --target kset/wav/k5.wav -o am3
+expect_error "match amortised: --model and --params" "$D" match --synth ks --method amortised --model ksae/model.safetensors --params kset/params/k5.json --target kset/wav/k5.wav -o am3
 expect_error "train ks-ae: unknown variant" "$D" train --model ks-ae --variant fcnf0 --data kset -o ksae_x
 expect_error "train: unknown model" "$D" train --model transformer --data kset -o ksae_x
 mkdir -p kset_np && cp -r kset/wav kset_np/ && sed 's/, "params": "[^"]*"//' kset/metadata.jsonl > kset_np/metadata.jsonl
