@@ -90,6 +90,7 @@ int cmd_match(int argc, char** argv) {
             {"--synth", nullptr, true, "synth name (see ddsp synths); optional if --params names one", "S"},
             {"--method", nullptr, true, "gradient (default), genetic, cmaes, hybrid, amortised or amortised+gradient", "M"},
             {"--model", nullptr, true, "ks autoencoder for amortised matching (ddsp train --model ks-ae)", "M"},
+            {"--f0", nullptr, true, "with --model: the recording's pitch in Hz (default: YIN's)", "HZ"},
             {"--target", nullptr, true, "target recording (WAV)", "T.wav"},
             {"--steps", nullptr, true, steps_help.c_str(), "N"},
             {"--time-budget", nullptr, true, "stop after this many seconds of compute (default: none)", "SEC"},
@@ -129,6 +130,9 @@ int cmd_match(int argc, char** argv) {
                              "' (methods: gradient, genetic, cmaes, hybrid, amortised, amortised+gradient)", kExitUsage);
     if (amortised && !args.has("--model"))
         return fail(cmd, method_label + " needs --model (a ks autoencoder: ddsp train --model ks-ae)", kExitUsage);
+    double given_f0_hz = 0;
+    if (!args.get_double("--f0", given_f0_hz, 20, 20000, error)) return fail(cmd, error, kExitUsage);
+    if (args.has("--f0") && !args.has("--model")) return fail(cmd, "--f0 is the encoder's pitch: it needs --model", kExitUsage);
     if (args.has("--model") && args.has("--params"))
         return fail(cmd, "--model starts from the encoder's prediction: give --model or --params, not both", kExitUsage);
 
@@ -163,7 +167,8 @@ int cmd_match(int argc, char** argv) {
             return fail(cmd, args.str("--model") + ": " + error);
         const double seconds = std::min(request.max_target_seconds, double(target.recording().size()) / target.sample_rate_hz());
         engine::AmortisedPrediction pred;
-        if (!engine::amortised_prediction(*model, target, sr, seconds, pred, error)) return fail(cmd, target_path + ": " + error);
+        if (!engine::amortised_prediction(*model, target, sr, seconds, given_f0_hz, pred, error))
+            return fail(cmd, target_path + ": " + error);
         predicted_json = pred.params_json;
         request.params_text = predicted_json;
         request.params_file = nullptr;
@@ -171,9 +176,14 @@ int cmd_match(int argc, char** argv) {
         amortised_fields = "  \"amortised_ms\": " + fmt("%.3f", pred.encoder_ms) + ",\n  \"amortised_f0_hz\": " +
                            util::json_number(pred.f0_hz) + ",\n  \"model\": " + util::json_quote(args.str("--model")) + ",\n";
     }
+    const auto t_job = std::chrono::steady_clock::now();
     engine::MatchJob job;
     if (!job.start(request, target, error)) return fail(cmd, error);
     if (method_label == "amortised") job.stop("amortised");  // the prediction is the result
+    if (!amortised_fields.empty())  // the prediction's render and loss (the job's initial loss)
+        amortised_fields += "  \"amortised_render_ms\": " +
+                            fmt("%.3f", 1000 * std::chrono::duration<double>(std::chrono::steady_clock::now() - t_job).count()) +
+                            ",\n";
     const match::MatchSession& session = job.session();
 
     const bool quiet = args.has("--quiet");

@@ -9,7 +9,7 @@
 namespace ddsp::engine {
 
 bool amortised_prediction(const nn::KsAutoencoder& model, const Target& target, int sample_rate_hz, double seconds,
-                          AmortisedPrediction& out, std::string& error) {
+                          double f0_hz, AmortisedPrediction& out, std::string& error) {
     const auto t0 = std::chrono::steady_clock::now();
     const double sr = model.config().sample_rate_hz;
     Vec clip;
@@ -18,9 +18,9 @@ bool amortised_prediction(const nn::KsAutoencoder& model, const Target& target, 
     dsp::YinParams yp;
     yp.f0_min_hz = std::max(30.0, model.table()[0].min_value);
     yp.f0_max_hz = std::min(2000.0, model.table()[0].max_value);
-    double f0 = 0;
+    double f0 = f0_hz;
     std::string why;
-    if (!dsp::yin_note_f0_hz(clip, sr, yp, f0, why) || !(f0 > 0)) {
+    if (!(f0 > 0) && (!dsp::yin_note_f0_hz(clip, sr, yp, f0, why) || !(f0 > 0))) {
         error = "no pitch found in the recording, so the string's length is unknown (" + why + ")";
         return false;
     }

@@ -1,8 +1,9 @@
 // Matching a pluck in one pass (DiffKS's learned inference): the string autoencoder's encoder
 // (nn/ks_autoencoder.h) reads the recording and its pitch (YIN) and predicts the string's
 // parameters, written as a `ks` parameter file. `ddsp match --method amortised` stops there;
-// `amortised+gradient` and `hybrid` start their search from it. residual_mix is left out, so a
-// match whose synth analysed the recording keeps its residual excitation.
+// `amortised+gradient` and `hybrid` start their search from it. The prediction is what the model's
+// decoder plays (residual_mix 0, the noise burst); a search from it may raise residual_mix and take
+// the recording's own attack.
 #pragma once
 
 #include "engine/target.h"
@@ -14,12 +15,13 @@ namespace ddsp::engine {
 
 struct AmortisedPrediction {
     std::string params_json;  // a ks parameter file (sample_rate_hz, seconds as given)
-    double f0_hz = 0;         // YIN's note on the recording
+    double f0_hz = 0;         // the pitch used: YIN's note on the recording, or the one given
     double encoder_ms = 0;    // features + encoder forward (wall time)
 };
 
-// sample_rate_hz / seconds: the match's (written into the file). One-line errors.
+// sample_rate_hz / seconds: the match's (written into the file); f0_hz > 0: the pitch to use (a
+// note known from metadata) instead of YIN's. One-line errors.
 bool amortised_prediction(const nn::KsAutoencoder& model, const Target& target, int sample_rate_hz, double seconds,
-                          AmortisedPrediction& out, std::string& error);
+                          double f0_hz, AmortisedPrediction& out, std::string& error);
 
 }  // namespace ddsp::engine

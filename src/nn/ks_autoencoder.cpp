@@ -231,7 +231,6 @@ bool KsAutoencoder::predict(const Vec& clip, double f0_hz, synth::ParamValues& o
         return false;
     }
     out = to_physical(u);
-    out.erase("residual_mix");
     return true;
 }
 

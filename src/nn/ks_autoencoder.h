@@ -74,7 +74,7 @@ public:
     synth::ParamValues to_physical(const Vec& u) const;
     bool to_unconstrained(const synth::ParamValues& values, Vec& u, std::string& error) const;
     // Matching in one pass: the string's physical parameters for a clip (at the model's rate) of
-    // pitch f0_hz, without residual_mix (the caller's synth keeps its own). Forward only; the
+    // pitch f0_hz, as the model decodes them (residual_mix 0: the noise burst). Forward only; the
     // weights' tape is left as it was.
     bool predict(const Vec& clip, double f0_hz, synth::ParamValues& out, std::string& error) const;
     // Which entries of u the encoder predicts (the others are given: f0, residual_mix).
