@@ -114,6 +114,21 @@ function resetEngine() {
   trainingJobs.remap = null;
 }
 
+// The string autoencoder for the amortised methods: fetched the first time one is used (not with
+// the page), kept for an engine restarted after an abort.
+const KS_MODEL_URL = 'assets/models/ks_ae.safetensors';
+let ksModelBytes = null;
+async function loadKsModel() {
+  if (runner.hasKsModel()) return;
+  if (!ksModelBytes) {
+    const res = await fetch(KS_MODEL_URL);
+    if (!res.ok) throw new Error(`${KS_MODEL_URL}: HTTP ${res.status}`);
+    ksModelBytes = new Uint8Array(await res.arrayBuffer());
+  }
+  const r = runner.loadKsModel(ksModelBytes);
+  if (r.error) throw new Error(r.error);
+}
+
 // [SECTION] the slice loop
 
 const channel = new MessageChannel();
@@ -336,7 +351,8 @@ const handlers = {
     post({ type: 'targetTable', id: msg.id, synth: String(msg.synth ?? ''), ...r });
   },
 
-  start(msg) {
+  async start(msg) {
+    if (String(msg.method ?? '').startsWith('amortised')) await loadKsModel();
     const settings = {};
     for (const k of ['synth', 'method', 'loss', 'steps', 'timeBudgetS', 'learningRate', 'seed', 'population'])
       if (msg[k] !== undefined && msg[k] !== null) settings[k] = msg[k];

@@ -33,11 +33,15 @@ namespace {
 std::string quote(const std::string& s) { return util::json_quote(s); }
 std::string num(double v) { return util::json_number(v); }
 
-const char* kMethods[] = {"gradient", "genetic", "cmaes", "hybrid"};
+const char* kMethods[] = {"gradient", "genetic", "cmaes", "hybrid", "amortised", "amortised+gradient"};
 const char* kMethodHelp[] = {"Adam through the synth: fast and precise near a good start",
                              "The DiffKS baseline: population 20, crossover and mutation, no gradients",
                              "Covariance-matrix adaptation: a smarter population search",
-                             "Global search on pitch-like parameters, then gradient refinement"};
+                             "Global search on pitch-like parameters, then gradient refinement",
+                             "The string in one pass: a trained encoder predicts it from the recording\n"
+                             "(the model is fetched the first time)",
+                             "The encoder's prediction, then gradient refinement"};
+constexpr int kStringOnlyMethods = 2;  // the last two: ks only
 const char* kLosses[] = {"mrstft", "diffks", "linear", "timbre"};
 const char* kLossHelp[] = {"Multi-resolution STFT, linear + log magnitude (DDSP)",
                            "A-weighted, gain-invariant multi-resolution STFT (DiffKS)",
@@ -509,6 +513,10 @@ void Studio::draw_toolbar(float scale) {
         for (const std::string& name : synth::synth_names()) {
             if (ImGui::Selectable(name.c_str(), name == settings_.synth) && name != settings_.synth) {
                 settings_.synth = name;
+                if (name != "ks" && settings_.method.rfind("amortised", 0) == 0) {  // the string's methods only
+                    settings_.method = "gradient";
+                    send("{\"cmd\":\"method\",\"name\":\"gradient\"}");
+                }
                 m.values.clear();
                 params_json_.clear();
                 m.recon = Vec();
@@ -524,7 +532,8 @@ void Studio::draw_toolbar(float scale) {
     ImGui::SameLine();
     ImGui::SetNextItemWidth(110 * scale);
     if (ImGui::BeginCombo("##method", settings_.method.c_str())) {
-        for (int i = 0; i < 4; ++i) {
+        const int methods = settings_.synth == "ks" ? 6 : 6 - kStringOnlyMethods;
+        for (int i = 0; i < methods; ++i) {
             if (ImGui::Selectable(kMethods[i], settings_.method == kMethods[i])) {
                 settings_.method = kMethods[i];
                 send("{\"cmd\":\"method\",\"name\":" + quote(settings_.method) + "}");

@@ -167,7 +167,7 @@ int cmd_match(int argc, char** argv) {
             return fail(cmd, args.str("--model") + ": " + error);
         const double seconds = std::min(request.max_target_seconds, double(target.recording().size()) / target.sample_rate_hz());
         engine::AmortisedPrediction pred;
-        if (!engine::amortised_prediction(*model, target, sr, seconds, given_f0_hz, pred, error))
+        if (!engine::amortised_prediction(*model, target, sr, seconds, given_f0_hz, method_label != "amortised", pred, error))
             return fail(cmd, target_path + ": " + error);
         predicted_json = pred.params_json;
         request.params_text = predicted_json;

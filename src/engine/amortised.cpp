@@ -9,7 +9,7 @@
 namespace ddsp::engine {
 
 bool amortised_prediction(const nn::KsAutoencoder& model, const Target& target, int sample_rate_hz, double seconds,
-                          double f0_hz, AmortisedPrediction& out, std::string& error) {
+                          double f0_hz, bool for_search, AmortisedPrediction& out, std::string& error) {
     const auto t0 = std::chrono::steady_clock::now();
     const double sr = model.config().sample_rate_hz;
     Vec clip;
@@ -26,6 +26,7 @@ bool amortised_prediction(const nn::KsAutoencoder& model, const Target& target, 
     }
     synth::ParamValues values;
     if (!model.predict(clip, f0, values, error)) return false;
+    if (for_search) values.erase("residual_mix");
     out.f0_hz = f0;
     out.encoder_ms = 1000 * std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     out.params_json = match::params_to_json("ks", sample_rate_hz, seconds, values, model.table());

@@ -23,6 +23,9 @@
 //       the synth's parameter table for the loaded target as matching sees it (ks narrows its f0 range
 //       around the recorded note) and the values a match would start from. The UI shows this table
 //       instead of analysing the target itself.
+//   r.loadKsModel(uint8Array)             -> {ok} or {error}: the string autoencoder (ddsp train --model ks-ae)
+//                                            for the methods amortised and amortised+gradient (ks only; hybrid
+//                                            on ks starts from its prediction too once it is loaded)
 //   r.start({synth, method, loss, steps, timeBudgetS, learningRate, seed, population, params})
 //                                         -> {initialLoss, sampleRate, samples, values, stepLimit} or {error}
 //       params: a parameter-file JSON string to start from ('' or absent: the synth's initial guess);
@@ -58,6 +61,7 @@
 // loss so far (history) or the grid's largest finite loss (landscape, counted in `invalid`).
 #include "dsp/resample.h"
 #include "dsp/wav.h"
+#include "engine/amortised.h"
 #include "engine/landscape_job.h"
 #include "engine/match_job.h"
 #include "engine/live.h"
@@ -168,8 +172,20 @@ public:
             !read_number(settings, "seed", 0, 9007199254740991.0, seed, error) ||
             !read_number(settings, "population", 3, 10000, population, error))
             return error_object(error);
-        if (!match::parse_method(method, mp.method))
-            return error_object("unknown method '" + method + "' (methods: " + engine::method_names() + ")");
+        // amortised: the string autoencoder's one-pass prediction; amortised+gradient: gradient
+        // descent from it; hybrid starts from it too when the model is loaded (loadKsModel).
+        const bool amortised = method == "amortised" || method == "amortised+gradient";
+        if (amortised) mp.method = match::Method::gradient;
+        else if (!match::parse_method(method, mp.method))
+            return error_object("unknown method '" + method + "' (methods: " + engine::method_names() +
+                                ", amortised, amortised+gradient)");
+        engine::AmortisedPrediction pred;
+        if (amortised || (mp.method == match::Method::hybrid && ks_model_ && req.synth == "ks" && req.params_text.empty())) {
+            if (!ks_model_) return error_object(method + " needs the string model: loadKsModel first");
+            if (req.synth != "ks") return error_object(method + " predicts the ks string, not '" + req.synth + "'");
+            if (!engine::amortised_prediction(*ks_model_, target_, 0, 0, 0, method != "amortised", pred, error)) return error_object(error);
+            req.params_text = pred.params_json;
+        }
         if (!match::parse_loss(loss, mp.loss))
             return error_object("unknown loss '" + loss + "' (losses: " + engine::loss_names() + ")");
         mp.max_steps = int(steps);
@@ -177,8 +193,13 @@ public:
         mp.population = int(population);
         mp.parents = std::max(1, mp.population / 2);
         if (!job_.start(req, target_, error)) return error_object(error);
+        if (method == "amortised") job_.stop("amortised");  // the prediction is the result
         val out = val::object();
         out.set("initialLoss", job_.session().initial_loss());
+        if (pred.f0_hz > 0) {
+            out.set("amortisedMs", pred.encoder_ms);
+            out.set("amortisedF0Hz", pred.f0_hz);
+        }
         out.set("sampleRate", job_.sample_rate_hz());
         out.set("samples", int(job_.target().size()));
         out.set("seconds", double(job_.target().size()) / job_.sample_rate_hz());
@@ -186,6 +207,24 @@ public:
         out.set("stepLimit", mp.max_steps);
         return out;
     }
+
+    // The string autoencoder (`ddsp train --model ks-ae`, safetensors bytes) for the amortised
+    // methods. {ok} or {error}; a bad file leaves the previous model.
+    val loadKsModel(const val& bytes) {
+        if (!bytes.instanceof(val::global("Uint8Array"))) return error_object("loadKsModel: the model must be a Uint8Array");
+        const std::vector<uint8_t> data = emscripten::convertJSArrayToNumberVector<uint8_t>(bytes);
+        nn::TensorFile file;
+        std::string error;
+        if (data.empty() || !nn::safetensors_read_memory(data.data(), data.size(), file, error))
+            return error_object("string model: " + (data.empty() ? std::string("the file is empty") : error));
+        auto tape = std::make_unique<ad::Tape>(ad::Tape::Mode::forward_only);
+        auto model = nn::load_ks_autoencoder(*tape, file, error);
+        if (!model) return error_object("string model: " + error);
+        ks_model_ = std::move(model);
+        ks_tape_ = std::move(tape);
+        return ok_object();
+    }
+    bool hasKsModel() const { return ks_model_ != nullptr; }
 
     val runFor(double ms) {
         if (!job_.started()) return error_object("no match has been started");
@@ -348,6 +387,8 @@ private:
     engine::Target target_;
     engine::MatchJob job_;
     engine::LandscapeJob landscape_;
+    std::unique_ptr<ad::Tape> ks_tape_;  // before the model: it outlives it
+    std::unique_ptr<nn::KsAutoencoder> ks_model_;
 };
 
 }  // namespace
@@ -364,6 +405,8 @@ EMSCRIPTEN_BINDINGS(ddsp_engine) {
         .function("setTarget", &MatchRunner::setTarget)
         .function("targetTable", &MatchRunner::targetTable)
         .function("start", &MatchRunner::start)
+        .function("loadKsModel", &MatchRunner::loadKsModel)
+        .function("hasKsModel", &MatchRunner::hasKsModel)
         .function("runFor", &MatchRunner::runFor)
         .function("progress", &MatchRunner::progress)
         .function("takeHistory", &MatchRunner::takeHistory)

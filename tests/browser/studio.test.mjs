@@ -77,6 +77,49 @@ test('the file input loads a WAV; gradient matching of ks lowers the loss well b
   assert.ok(wav > 44 + 4 * 16000, 'the reconstruction exports as a WAV');
 });
 
+test('amortised matching: the string model is fetched on first use and a dropped pluck is matched in one pass', async () => {
+  const modelRequests = [];
+  const onRequest = (r) => { if (r.url().includes('ks_ae.safetensors')) modelRequests.push(r.url()); };
+  page.on('request', onRequest);
+  await page.setInputFiles('#file-input', join(repo, 'assets/sounds/pluck_nylon_e3.wav'));
+  await page.waitForFunction(() => window.ddsp.state().target === 'pluck_nylon_e3.wav', null, { timeout: 20000 });
+  await page.evaluate(() => { window.ddsp.setSynth('ks'); window.ddsp.setMethod('amortised'); });
+  const ms = await page.evaluate(async () => {
+    const t0 = performance.now();
+    await window.ddsp.start({ steps: 60 });
+    await new Promise((ok) => { const off = window.ddsp.onProgress((m) => { if (m.type === 'done') { off(); ok(); } }); });
+    return performance.now() - t0;
+  });
+  await waitIdle();
+  const a = await state();
+  console.log(`# amortised in the page: loss ${a.bestLoss.toFixed(3)} in ${a.iteration} iterations, ${ms.toFixed(0)} ms from start to done ` +
+    '(first use: includes fetching the model)');
+  assert.equal(a.iteration, 0, 'no search: the prediction is the result');
+  assert.ok(Number.isFinite(a.bestLoss) && a.params > 100, 'parameters are reported');
+  const p = JSON.parse(await page.evaluate(() => window.ddsp.exportParams()));
+  assert.equal(p.synth, 'ks');
+  assert.ok(Math.abs(p.params.f0_hz / 164.8 - 1) < 0.02, `the predicted string is at the note's pitch (${p.params.f0_hz} Hz)`);
+  const wav = await page.evaluate(async () => (await window.ddsp.exportWav().arrayBuffer()).byteLength);
+  assert.ok(wav > 44 + 4 * 16000, 'its render exports as a WAV');
+  // Again (the model is loaded now), then gradient descent from the prediction.
+  const again = await page.evaluate(async () => {
+    const t0 = performance.now();
+    await window.ddsp.start({ steps: 60, params: null });
+    await new Promise((ok) => { const off = window.ddsp.onProgress((m) => { if (m.type === 'done') { off(); ok(); } }); });
+    return performance.now() - t0;
+  });
+  await waitIdle();
+  await page.evaluate(() => window.ddsp.setMethod('amortised+gradient'));
+  await page.evaluate(() => window.ddsp.start({ steps: 40, params: null }));
+  await waitIdle();
+  const g = await state();
+  console.log(`# amortised again: ${again.toFixed(0)} ms from start to done; amortised+gradient: ${g.initialLoss.toFixed(3)} -> ${g.bestLoss.toFixed(3)} in ${g.iteration} iterations`);
+  assert.ok(g.iteration > 5 && g.bestLoss < g.initialLoss);
+  assert.equal(modelRequests.length, 1, 'the model is fetched once');
+  page.off('request', onRequest);
+  await page.evaluate(() => window.ddsp.setMethod('gradient'));
+});
+
 test('genetic matching of drum808 on a snare lowers the loss; stop ends a run early', async () => {
   await page.evaluate(() => { window.ddsp.setSynth('drum808'); window.ddsp.setMethod('genetic'); });
   await page.evaluate(() => window.ddsp.loadUrl('assets/sounds/snare_audiophob_2.wav'));

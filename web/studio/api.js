@@ -15,7 +15,7 @@ export function buildApi(s) {
       s.ui.setSettings(name, u.method, u.loss, u.steps, u.timeBudgetS, u.learningRate, u.seed);
     },
     setMethod(name) {
-      if (!['gradient', 'genetic', 'cmaes', 'hybrid'].includes(name)) throw new Error(`unknown method '${name}'`);
+      if (!['gradient', 'genetic', 'cmaes', 'hybrid', 'amortised', 'amortised+gradient'].includes(name)) throw new Error(`unknown method '${name}'`);
       state.method = name;
       const u = s.ui.settings();
       s.ui.setSettings(u.synth, name, u.loss, u.steps, u.timeBudgetS, u.learningRate, u.seed);
