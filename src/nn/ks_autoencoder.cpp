@@ -340,8 +340,10 @@ bool load_ks_dataset(const std::string& dir, const KsAutoencoder& model, std::ve
         c.split = split->string;
         c.note_f0_hz = f0 && f0->type == util::JsonValue::Type::number ? f0->number
                                                                         : 440 * std::pow(2.0, (midi->number - 69) / 12);
-        if (!(c.note_f0_hz > 20 && c.note_f0_hz < 0.45 * sr)) {
-            error = where + "f0 outside 20 Hz .. 0.45 x the model's rate";
+        const synth::ParamSpec& f0spec = model.table()[0];
+        if (!(c.note_f0_hz >= f0spec.min_value && c.note_f0_hz <= f0spec.max_value)) {
+            error = where + "f0 outside the string's range (" + util::json_number(f0spec.min_value) + ".." +
+                    util::json_number(f0spec.max_value) + " Hz)";
             return false;
         }
         const std::string path = dir + "/wav/" + c.name + ".wav";
