@@ -10,6 +10,7 @@
 #include "ad/ops_signal.h"
 #include "match/loss.h"
 #include "nn/autoencoder.h"
+#include "nn/ks_autoencoder.h"
 #include "synth/synth.h"
 
 #include <algorithm>
@@ -277,6 +278,32 @@ void bench_autoencoder_eval() {
     });
 }
 
+// ks_ae_encode: the string autoencoder's encoder (assets/models/ks_ae.safetensors) on 2 s of
+// MFCC-like frames (126 x 30, deterministic): the one-pass prediction of amortised matching.
+void bench_ks_ae_encode() {
+    nn::TensorFile file;
+    std::string error;
+    if (!nn::safetensors_read_file(std::string(DDSP_SOURCE_DIR) + "/assets/models/ks_ae.safetensors", file, error)) {
+        std::fprintf(stderr, "bench_step: ks_ae_encode: %s\n", error.c_str());
+        return;
+    }
+    ad::Tape tape(ad::Tape::Mode::forward_only);
+    auto model = nn::load_ks_autoencoder(tape, file, error);
+    if (!model) {
+        std::fprintf(stderr, "bench_step: ks_ae_encode: %s\n", error.c_str());
+        return;
+    }
+    Arr features(126, 30);  // as bench_torch.py's ks_ae_features()
+    for (int t = 0; t < 126; ++t)
+        for (int c = 0; c < 30; ++c) features(t, c) = Real((c == 0 ? -40.0 : 8.0) * std::cos(0.05 * t * (c + 1) + 0.3 * c) - 0.1 * t);
+    const int mark = tape.num_nodes();
+    const double sum_u = double(model->encode(features, 196.0).value().sum());
+    time_it("ks_ae_encode", sum_u, [&] {
+        tape.truncate(mark);
+        model->encode(features, 196.0);
+    });
+}
+
 }  // namespace
 
 // bench_step [NAME ...]: only the named workloads (default: all).
@@ -293,5 +320,6 @@ int main(int argc, char** argv) {
         if (want(std::string(name) + "_eval")) bench_synth_eval(name);
     if (want("autoencoder_step")) bench_autoencoder_step();
     if (want("autoencoder_eval")) bench_autoencoder_eval();
+    if (want("ks_ae_encode")) bench_ks_ae_encode();
     return 0;
 }

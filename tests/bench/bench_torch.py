@@ -30,12 +30,15 @@ import argparse
 import functools
 import json
 import math
+import os
 import sys
 import time
 
 import numpy as np
 import torch
 import torchaudio.functional as taf
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repository
 
 SR = 16000
 
@@ -623,11 +626,9 @@ AE_MODEL = "assets/models/ddsp_gm8.safetensors"
 
 
 def autoencoder_setup():
-    import os
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    sys.path.insert(0, os.path.join(root, "python"))
+    sys.path.insert(0, os.path.join(ROOT, "python"))
     from ddsp_torch import DdspAutoencoder
-    model = DdspAutoencoder.from_safetensors(os.path.join(root, AE_MODEL))
+    model = DdspAutoencoder.from_safetensors(os.path.join(ROOT, AE_MODEL))
     n, hop = 4 * SR, 64
     frames, mfcc_frames = n // hop + 1, n // 256 + 1
     t = torch.arange(frames, dtype=torch.float64) / (frames - 1)
@@ -677,11 +678,29 @@ def make_autoencoder_eval():
     return render, mean_square, lambda: "forward only, 4 s"
 
 
+def make_ks_ae_encode():
+    """The string autoencoder's encoder on 2 s of MFCC-like frames (as bench_step.cpp's)."""
+    sys.path.insert(0, os.path.join(ROOT, "python"))
+    from ks_ae_torch import KsAutoencoder
+    model = KsAutoencoder.from_safetensors(os.path.join(ROOT, "assets/models/ks_ae.safetensors"))
+    t = np.arange(126)[:, None]
+    c = np.arange(30)[None, :]
+    amp = np.where(c == 0, -40.0, 8.0)
+    features = torch.tensor(amp * np.cos(0.05 * t * (c + 1) + 0.3 * c) - 0.1 * t, dtype=torch.float32)
+
+    def encode():
+        with torch.no_grad():
+            return model(features, 196.0)
+
+    return encode, float(encode().sum()), lambda: "forward only, 126 frames"
+
+
 EVAL_SYNTHS = ("ks", "drum808")  # the synths population search is timed on
 BENCHES = {"mrstft_step": make_mrstft_step, "ks_loop_step": make_ks_loop_step}
 BENCHES.update({f"{name}_step": functools.partial(make_synth_step, name) for name in SYNTHS})
 BENCHES.update({f"{name}_eval": functools.partial(make_synth_eval, name) for name in EVAL_SYNTHS})
-BENCHES.update({"autoencoder_step": make_autoencoder_step, "autoencoder_eval": make_autoencoder_eval})
+BENCHES.update({"autoencoder_step": make_autoencoder_step, "autoencoder_eval": make_autoencoder_eval,
+                "ks_ae_encode": make_ks_ae_encode})
 
 # [SECTION] timing
 
