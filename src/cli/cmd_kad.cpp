@@ -68,11 +68,11 @@ int cmd_kad(int argc, char** argv) {
         "pairwise distance within DIR_A (the reference), times 1000. 0 in expectation for two sets from one\n"
         "distribution (it can be slightly negative), larger as they part. Embeddings: mfcc (the mean and\n"
         "deviation over frames of MFCCs 1-20 at 16 kHz) or encoder (the DDSP autoencoder's posterior mean;\n"
-        "--model, e.g. assets/models/ddsp_gm8.safetensors). The paper's PANNs, VGGish, CLAP and CDPAM\n"
+        "--model, default assets/models/ddsp_gm8.safetensors). The paper's PANNs, VGGish, CLAP and CDPAM\n"
         "embeddings are not available here. Prints JSON.",
         {
             {"--embedding", nullptr, true, "mfcc (default) or encoder", "E"},
-            {"--model", nullptr, true, "the autoencoder for --embedding encoder", "M"},
+            {"--model", nullptr, true, "the autoencoder for --embedding encoder (default: the shipped ddsp_gm8)", "M"},
             {"--bandwidth", nullptr, true, "the kernel's width (default: the median distance within DIR_A)", "S"},
         },
         2};
@@ -90,10 +90,13 @@ int cmd_kad(int argc, char** argv) {
     ad::Tape tape(ad::Tape::Mode::forward_only);
     std::unique_ptr<nn::Autoencoder> model;
     if (embedding == "encoder") {
-        if (!args.has("--model")) return fail(cmd, "--embedding encoder needs --model (an autoencoder file)", kExitUsage);
+        const std::string path = args.has("--model") ? args.str("--model") : shipped_model("ddsp_gm8.safetensors");
+        if (path.empty()) return fail(cmd, "--embedding encoder needs --model (an autoencoder file)", kExitUsage);
         nn::TensorFile file;
-        if (!nn::safetensors_read_file(args.str("--model"), file, error) || !(model = nn::load_autoencoder(tape, file, error)))
-            return fail(cmd, args.str("--model") + ": " + error);
+        if (!nn::safetensors_read_file(path, file, error) || !(model = nn::load_autoencoder(tape, file, error)))
+            return fail(cmd, path + ": " + error);
+    } else if (args.has("--model")) {
+        return fail(cmd, "--model is the encoder embedding's (--embedding encoder)", kExitUsage);
     }
     Mat a, b;
     if (!embed_folder(cmd, args.positional()[0], embedding, model.get(), a, error) ||

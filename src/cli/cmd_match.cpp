@@ -89,7 +89,7 @@ int cmd_match(int argc, char** argv) {
         {
             {"--synth", nullptr, true, "synth name (see ddsp synths); optional if --params names one", "S"},
             {"--method", nullptr, true, "gradient (default), genetic, cmaes, hybrid, amortised or amortised+gradient", "M"},
-            {"--model", nullptr, true, "ks autoencoder for amortised matching (ddsp train --model ks-ae)", "M"},
+            {"--model", nullptr, true, "ks autoencoder (ddsp train --model ks-ae; amortised default: the shipped one)", "M"},
             {"--f0", nullptr, true, "with --model: the recording's pitch in Hz (default: YIN's)", "HZ"},
             {"--target", nullptr, true, "target recording (WAV)", "T.wav"},
             {"--steps", nullptr, true, steps_help.c_str(), "N"},
@@ -128,12 +128,14 @@ int cmd_match(int argc, char** argv) {
     else if (!match::parse_method(method_label, mp.method))
         return fail(cmd, "unknown method '" + method_label +
                              "' (methods: gradient, genetic, cmaes, hybrid, amortised, amortised+gradient)", kExitUsage);
-    if (amortised && !args.has("--model"))
+    // amortised defaults to the shipped string model; hybrid uses one only when given.
+    const std::string model_path = args.has("--model") ? args.str("--model") : amortised ? shipped_model("ks_ae.safetensors") : "";
+    if (amortised && model_path.empty())
         return fail(cmd, method_label + " needs --model (a ks autoencoder: ddsp train --model ks-ae)", kExitUsage);
     double given_f0_hz = 0;
     if (!args.get_double("--f0", given_f0_hz, 20, 20000, error)) return fail(cmd, error, kExitUsage);
-    if (args.has("--f0") && !args.has("--model")) return fail(cmd, "--f0 is the encoder's pitch: it needs --model", kExitUsage);
-    if (args.has("--model") && args.has("--params"))
+    if (args.has("--f0") && model_path.empty()) return fail(cmd, "--f0 is the encoder's pitch: it needs --model", kExitUsage);
+    if (!model_path.empty() && args.has("--params"))
         return fail(cmd, "--model starts from the encoder's prediction: give --model or --params, not both", kExitUsage);
 
     SynthChoice choice;
@@ -158,13 +160,13 @@ int cmd_match(int argc, char** argv) {
 
     // The encoder's prediction as the starting parameters.
     std::string amortised_fields, predicted_json;
-    if (args.has("--model")) {
+    if (!model_path.empty()) {
         if (choice.name != "ks") return fail(cmd, "--model predicts the ks string, not '" + choice.name + "'", kExitUsage);
         nn::TensorFile file;
         ad::Tape tape(ad::Tape::Mode::forward_only);
         std::unique_ptr<nn::KsAutoencoder> model;
-        if (!nn::safetensors_read_file(args.str("--model"), file, error) || !(model = nn::load_ks_autoencoder(tape, file, error)))
-            return fail(cmd, args.str("--model") + ": " + error);
+        if (!nn::safetensors_read_file(model_path, file, error) || !(model = nn::load_ks_autoencoder(tape, file, error)))
+            return fail(cmd, model_path + ": " + error);
         const double seconds = std::min(request.max_target_seconds, double(target.recording().size()) / target.sample_rate_hz());
         engine::AmortisedPrediction pred;
         if (!engine::amortised_prediction(*model, target, sr, seconds, given_f0_hz, method_label != "amortised", pred, error))
@@ -174,7 +176,7 @@ int cmd_match(int argc, char** argv) {
         request.params_file = nullptr;
         request.params_label = "the encoder's prediction";
         amortised_fields = "  \"amortised_ms\": " + fmt("%.3f", pred.encoder_ms) + ",\n  \"amortised_f0_hz\": " +
-                           util::json_number(pred.f0_hz) + ",\n  \"model\": " + util::json_quote(args.str("--model")) + ",\n";
+                           util::json_number(pred.f0_hz) + ",\n  \"model\": " + util::json_quote(model_path) + ",\n";
     }
     const auto t_job = std::chrono::steady_clock::now();
     engine::MatchJob job;

@@ -176,4 +176,14 @@ bool write_tensor_file_atomic(const std::string& path, const nn::TensorFile& fil
     return true;
 }
 
+std::string shipped_model(const std::string& file) {
+#ifdef DDSP_MODELS_DIR
+    const std::string path = std::string(DDSP_MODELS_DIR) + "/" + file;
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec)) return path;
+#endif
+    (void)file;
+    return "";
+}
+
 }  // namespace ddsp::cli

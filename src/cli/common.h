@@ -72,4 +72,8 @@ bool write_tensor_file_atomic(const std::string& path, const nn::TensorFile& fil
 // `ddsp train --model ks-ae` (cmd_train_ks.cpp), with cmd_train's parsed options.
 int train_ks_autoencoder(const char* cmd, const Args& args);
 
+// A shipped model (assets/models/<file>, where the build's sources are): its path, or "" when that
+// file is not there (a moved or installed binary).
+std::string shipped_model(const std::string& file);
+
 }  // namespace ddsp::cli

@@ -420,7 +420,9 @@ must "$D" match --synth ks --method amortised+gradient --model ksae/model.safete
 am2_loss="$(json_num best_loss am2/report.json)"
 awk_check 'b <= a' "match amortised+gradient: best loss $am2_loss above the prediction's $am_loss" a="$am_loss" b="$am2_loss"
 ok "match --method amortised: loss $am_loss in one pass ($am_ms ms); amortised+gradient, 20 steps: $am2_loss"
-expect_error "match amortised: no model" "$D" match --synth ks --method amortised --target kset/wav/k5.wav -o am3
+must "$D" match --synth ks --method amortised --target kset/wav/k5.wav -q -o am4
+grep -q 'ks_ae.safetensors' am4/report.json || die "match amortised: without --model, the shipped model is not the one used"
+ok "match --method amortised without --model uses the shipped assets/models/ks_ae.safetensors"
 expect_error "match amortised: not ks" "$D" match --synth sine --method amortised --model ksae/model.safetensors --target kset/wav/k5.wav -o am3
 expect_error "match amortised: a remap model" "$D" match --synth ks --method amortised --model rmp/model.safetensors --target kset/wav/k5.wav -o am3
 expect_error "match amortised: --model and --params" "$D" match --synth ks --method amortised --model ksae/model.safetensors --params kset/params/k5.json --target kset/wav/k5.wav -o am3
@@ -436,9 +438,9 @@ mkdir -p kad_plucks kad_drums kad_empty kad_bad
 cp "$ROOT"/assets/sounds/pluck_*.wav kad_plucks/
 cp "$ROOT"/assets/sounds/{snare,kick,tom,clap,hihat}_*.wav kad_drums/
 for e in mfcc encoder; do
-  must "$D" kad kad_plucks kad_drums --embedding $e --model "$ROOT/assets/models/ddsp_gm8.safetensors"
+  must "$D" kad kad_plucks kad_drums --embedding $e  # encoder: the shipped ddsp_gm8 by default
   k_diff="$(json_num kad out)"
-  must "$D" kad kad_plucks kad_plucks --embedding $e --model "$ROOT/assets/models/ddsp_gm8.safetensors"
+  must "$D" kad kad_plucks kad_plucks --embedding $e
   k_same="$(json_num kad out)"
   awk_check 'd > 0 && d > s' "kad ($e): plucks vs drums ($k_diff) not above plucks vs plucks ($k_same)" d="$k_diff" s="$k_same"
   ok "kad ($e): plucks vs drums $k_diff, plucks vs themselves $k_same"
@@ -448,7 +450,8 @@ expect_error "kad: an empty folder" "$D" kad kad_plucks kad_empty
 expect_error "kad: an unreadable file" "$D" kad kad_plucks kad_bad
 expect_error "kad: one file" "$D" kad kad_plucks "$ROOT/assets/sounds/pluck_harp_e4.wav"
 expect_error "kad: one folder" "$D" kad kad_plucks
-expect_error "kad: encoder without a model" "$D" kad kad_plucks kad_drums --embedding encoder
+expect_error "kad: --model for the mfcc embedding" "$D" kad kad_plucks kad_drums --model "$ROOT/assets/models/ddsp_gm8.safetensors"
+expect_error "kad: a string model as the encoder" "$D" kad kad_plucks kad_drums --embedding encoder --model "$ROOT/assets/models/ks_ae.safetensors"
 expect_error "kad: unknown embedding" "$D" kad kad_plucks kad_drums --embedding vggish
 
 echo "== all CLI checks passed"
