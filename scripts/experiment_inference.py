@@ -9,8 +9,8 @@ Per test clip and method, `ddsp match --synth ks` writes the reconstruction:
   gradient    --method gradient --steps G                    (the optimisation experiment's row)
 Scores, per set and method:
   mrstft      the match's MR-STFT loss of the result (the project's loss, as `ddsp loss` gives it)
-  logmel      an independent log-mel distance (numpy, written here: 64 HTK mel bands, FFT 1024, hop
-              256, mean |log(mel_recon + 1e-5) - log(mel_target + 1e-5)|)
+  logmel      an independent log-mel distance (scripts/ddsp_metrics.py, numpy: 64 HTK mel bands,
+              FFT 1024, hop 256, mean |log(mel_recon + 1e-5) - log(mel_target + 1e-5)|)
   f0_cents    |1200 log2(f0 / note)|, f0 = `ddsp analyse`'s median YIN f0 of the result
   param_err   (synthetic set) the mean normalised parameter error of the predicted parameters:
               |log(a / b)| / log(max / min) for log-scale ones, |a - b| / (max - min) for linear ones
@@ -28,62 +28,14 @@ import os
 import shutil
 import subprocess
 import sys
-import wave
 
 import numpy as np
 
+SCRIPTS = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, SCRIPTS)
+from ddsp_metrics import logmel_distance, read_wav  # noqa: E402
+
 METHODS = ["meta", "tracker", "sup", "gradient"]
-
-
-def read_wav(path):
-    """Mono float samples and rate of a 16-bit PCM or 32-bit float WAV."""
-    data = open(path, "rb").read()
-    off, fmt, rate, ch, bits = 12, 1, 16000, 1, 16
-    while off + 8 <= len(data):
-        cid, size = data[off:off + 4], int.from_bytes(data[off + 4:off + 8], "little")
-        body = data[off + 8:off + 8 + size]
-        if cid == b"fmt ":
-            fmt, ch = int.from_bytes(body[0:2], "little"), int.from_bytes(body[2:4], "little")
-            rate, bits = int.from_bytes(body[4:8], "little"), int.from_bytes(body[14:16], "little")
-            if fmt == 0xFFFE:
-                fmt = int.from_bytes(body[24:26], "little")
-        elif cid == b"data":
-            if fmt == 3 and bits == 32:
-                x = np.frombuffer(body[: len(body) // 4 * 4], dtype="<f4").astype(np.float64)
-            elif fmt == 1 and bits == 16:
-                x = np.frombuffer(body[: len(body) // 2 * 2], dtype="<i2").astype(np.float64) / 32768
-            else:
-                raise ValueError(f"{path}: unsupported WAV ({fmt}, {bits} bits)")
-            return x.reshape(-1, ch).mean(axis=1), rate
-        off += 8 + size + (size & 1)
-    raise ValueError(f"{path}: no data chunk")
-
-
-def mel_filterbank(n_fft, rate, bands=64, fmin=20.0, fmax=None):
-    fmax = fmax or rate / 2
-    mel = lambda f: 2595 * np.log10(1 + f / 700)
-    hz = lambda m: 700 * (10 ** (m / 2595) - 1)
-    edges = hz(np.linspace(mel(fmin), mel(fmax), bands + 2))
-    freqs = np.arange(n_fft // 2 + 1) * rate / n_fft
-    fb = np.zeros((bands, len(freqs)))
-    for b in range(bands):
-        lo, c, hi = edges[b], edges[b + 1], edges[b + 2]
-        fb[b] = np.clip(np.minimum((freqs - lo) / (c - lo), (hi - freqs) / (hi - c)), 0, None)
-    return fb
-
-
-def logmel_distance(x, y, rate, n_fft=1024, hop=256):
-    n = max(len(x), len(y))
-    x, y = np.pad(x, (0, n - len(x))), np.pad(y, (0, n - len(y)))
-    win = np.hanning(n_fft + 1)[:-1]
-    fb = mel_filterbank(n_fft, rate)
-
-    def spec(s):
-        s = np.pad(s, (n_fft // 2, n_fft // 2))
-        frames = [s[i:i + n_fft] * win for i in range(0, len(s) - n_fft + 1, hop)]
-        return fb @ (np.abs(np.fft.rfft(np.array(frames), axis=1)) ** 2).T
-
-    return float(np.mean(np.abs(np.log(spec(x) + 1e-5) - np.log(spec(y) + 1e-5))))
 
 
 def param_error(pred, true, table):
@@ -107,6 +59,8 @@ def param_error(pred, true, table):
 
 def run_clip(job):
     """One clip x one method: the match, then the scores (run on a Dask worker)."""
+    sys.path.insert(0, SCRIPTS)  # a worker process may not have this script's folder on its path
+    from ddsp_metrics import logmel_distance, read_wav
     ddsp, clip, method, model, out, gradient_steps, table = job
     os.makedirs(out, exist_ok=True)
     cmd = [ddsp, "match", "--synth", "ks", "--target", clip["wav"], "-q", "-o", out, "--max-seconds", "2"]

@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""Matches every recording of a folder with every given synth and method, one `ddsp match` job per
+(clip, synth, method), spread over a Dask cluster (Debian python3-distributed): a local one by
+default, `--scheduler ADDRESS` for a real one. A failed job is reported, not fatal.
+
+    scripts/match-dataset.py --input DIR|FILE... --synth ks,drum808 --method gradient,hybrid \\
+        [--time-budget 10] [--steps N] [--seed K] [--extra "--loss diffks"] -o OUT
+        [--ddsp build/ddsp] [--scheduler tcp://host:8786] [--workers N]
+
+Each job writes OUT/<clip>/<synth>/<method>/ (params.json, recon.wav, report.json, compare.png).
+Scores per job (scripts/ddsp_metrics.py, numpy, apart from the losses the engine optimises):
+  loss        the match's best loss (its own loss, as `ddsp loss` gives it)
+  logmel      the log-mel distance between the reconstruction and the recording
+  baseline    the same distance for "the recording's first 25 ms, then silence"
+  cut         1 - logmel / baseline: how much of the baseline's distance the match removes
+Writes OUT/results.jsonl (a line per job) and OUT/table.md (per clip, the best synth x method by
+log-mel distance, and per synth x method the mean cut and the clips it won), and prints the table.
+"""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+SCRIPTS = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(SCRIPTS)
+
+
+def match_job(job):
+    """One `ddsp match` and its scores (runs on a Dask worker)."""
+    sys.path.insert(0, SCRIPTS)  # a worker process may not have this folder on its path
+    from ddsp_metrics import logmel_distance, onset_baseline, read_wav
+    ddsp, clip, synth, method, out, options = job
+    os.makedirs(out, exist_ok=True)
+    cmd = [ddsp, "match", "--synth", synth, "--method", method, "--target", clip, "-q", "-o", out] + options
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    res = {"clip": os.path.basename(clip), "synth": synth, "method": method}
+    if r.returncode != 0:
+        res["error"] = (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1]
+        return res
+    try:
+        rep = json.load(open(os.path.join(out, "report.json")))
+        recon, rate = read_wav(os.path.join(out, "recon.wav"))
+        target, trate = read_wav(clip)
+        if trate != rate:  # the match ran at the synth's rate: compare there
+            t = np.arange(int(len(target) * rate / trate)) * trate / rate
+            target = np.interp(t, np.arange(len(target)), target)
+        target = target[: len(recon)]
+        d = logmel_distance(target, recon, rate)
+        b = logmel_distance(target, onset_baseline(target, rate), rate)
+        res.update({"loss": rep["best_loss"], "logmel": d, "baseline": b, "cut": 1 - d / b if b > 0 else None,
+                    "iterations": rep["iterations_run"], "compute_s": rep["compute_time_s"]})
+    except (OSError, ValueError, KeyError) as e:
+        res["error"] = f"scoring: {e}"
+    return res
+
+
+def clips_of(inputs):
+    out = []
+    for p in inputs:
+        out += sorted(glob.glob(os.path.join(p, "*.wav"))) if os.path.isdir(p) else [p]
+    return out
+
+
+def table(results):
+    ok = [r for r in results if "error" not in r and r.get("cut") is not None]
+    lines = ["| clip | best synth / method | log-mel | baseline | cut |", "|---|---|---|---|---|"]
+    wins = {}
+    for clip in sorted({r["clip"] for r in ok}):
+        rows = sorted((r for r in ok if r["clip"] == clip), key=lambda r: r["logmel"])
+        b = rows[0]
+        wins[(b["synth"], b["method"])] = wins.get((b["synth"], b["method"]), 0) + 1
+        lines.append(f"| {clip} | {b['synth']} / {b['method']} | {b['logmel']:.3f} | {b['baseline']:.3f} | {100 * b['cut']:.0f} % |")
+    lines += ["", "| synth | method | clips | mean cut | worst cut | best on |", "|---|---|---|---|---|---|"]
+    for key in sorted({(r["synth"], r["method"]) for r in ok}):
+        cuts = [r["cut"] for r in ok if (r["synth"], r["method"]) == key]
+        lines.append(f"| {key[0]} | {key[1]} | {len(cuts)} | {100 * np.mean(cuts):.0f} % | {100 * min(cuts):.0f} % | "
+                     f"{wins.get(key, 0)} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--input", nargs="+", required=True, help="WAV files or folders of them")
+    ap.add_argument("--synth", required=True, help="comma-separated synths")
+    ap.add_argument("--method", default="gradient", help="comma-separated methods")
+    ap.add_argument("--time-budget", type=float, default=10.0, help="seconds of compute per job (default 10)")
+    ap.add_argument("--steps", type=int, default=0, help="iteration limit per job (default: the engine's)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--extra", default="", help="more `ddsp match` options, one string")
+    ap.add_argument("-o", "--out", required=True)
+    ap.add_argument("--ddsp", default=os.path.join(ROOT, "build", "ddsp"))
+    ap.add_argument("--scheduler", default="", help="a Dask scheduler's address (default: a local cluster)")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="local cluster workers")
+    args = ap.parse_args()
+    clips = clips_of(args.input)
+    if not clips:
+        sys.exit("match-dataset: no .wav files in " + " ".join(args.input))
+    if not os.access(args.ddsp, os.X_OK):
+        sys.exit(f"match-dataset: {args.ddsp} is not built (cmake --build build --target ddsp)")
+    options = ["--seed", str(args.seed), "--threads", "1"]
+    if args.time_budget > 0:
+        options += ["--time-budget", repr(args.time_budget)]
+    if args.steps > 0:
+        options += ["--steps", str(args.steps)]
+    options += args.extra.split()
+    jobs = [(args.ddsp, c, s, m, os.path.join(args.out, os.path.splitext(os.path.basename(c))[0], s, m), options)
+            for c in clips for s in args.synth.split(",") for m in args.method.split(",")]
+    from dask.distributed import Client, LocalCluster  # Debian python3-distributed
+    client = Client(args.scheduler) if args.scheduler else Client(LocalCluster(
+        n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None))
+    try:
+        results = client.gather(client.map(match_job, jobs, pure=False))
+    finally:
+        client.close()
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "results.jsonl"), "w") as f:
+        for r in results:
+            f.write(json.dumps(r) + "\n")
+    t = table(results)
+    open(os.path.join(args.out, "table.md"), "w").write(t)
+    print(t)
+    failed = [r for r in results if "error" in r]
+    for r in failed:
+        print(f"failed: {r['clip']} / {r['synth']} / {r['method']}: {r['error']}", file=sys.stderr)
+    print(f"{len(results) - len(failed)} jobs done, {len(failed)} failed", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
