@@ -12,6 +12,8 @@
 #include "nn/safetensors.h"
 #include "util/json.h"
 
+#include "golden_util.h"
+
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -23,21 +25,8 @@ using namespace ddsp;
 
 namespace {
 
-const char* const kGolden = DDSP_SOURCE_DIR "/tests/golden/ks_ae_golden.safetensors";
-
-nn::TensorFile read_golden() {
-    nn::TensorFile golden;
-    std::string error;
-    REQUIRE_MESSAGE(nn::safetensors_read_file(kGolden, golden, error), error);
-    REQUIRE(golden.metadata["format"] == "ddsp.cpp/ks-ae-golden/1");
-    return golden;
-}
-
-const nn::Tensor& golden_tensor(const nn::TensorFile& golden, const std::string& name) {
-    const nn::Tensor* t = golden.find(name);
-    REQUIRE_MESSAGE(t != nullptr, "golden: no tensor ", name);
-    return *t;
-}
+nn::TensorFile read_golden() { return golden::read("tests/golden/ks_ae_golden.safetensors", "ddsp.cpp/ks-ae-golden/1"); }
+const nn::Tensor& golden_tensor(const nn::TensorFile& file, const std::string& name) { return golden::tensor(file, name); }
 
 std::vector<double> golden_vector(const nn::TensorFile& golden, const std::string& name) {
     const nn::Tensor& t = golden_tensor(golden, name);

@@ -11,6 +11,8 @@
 #include "nn/safetensors.h"
 #include "util/json.h"
 
+#include "golden_util.h"
+
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -22,20 +24,11 @@ using namespace ddsp;
 
 namespace {
 
-const char* const kGolden = DDSP_SOURCE_DIR "/tests/golden/remap_golden.safetensors";
-
-nn::TensorFile read_golden() {
-    nn::TensorFile golden;
-    std::string error;
-    REQUIRE_MESSAGE(nn::safetensors_read_file(kGolden, golden, error), error);
-    REQUIRE(golden.metadata["format"] == "ddsp.cpp/remap-golden/1");
-    return golden;
-}
+nn::TensorFile read_golden() { return golden::read("tests/golden/remap_golden.safetensors", "ddsp.cpp/remap-golden/1"); }
 
 // A golden tensor as rows x cols (a 1-D tensor of n values is n x 1), in double.
 std::vector<double> golden_values(const nn::TensorFile& golden, const std::string& name, int& rows, int& cols) {
-    const nn::Tensor* t = golden.find(name);
-    REQUIRE_MESSAGE(t != nullptr, "golden: no tensor ", name);
+    const nn::Tensor* t = &golden::tensor(golden, name);
     REQUIRE((t->shape.size() == 1 || t->shape.size() == 2));
     rows = int(t->shape[0]);
     cols = t->shape.size() == 2 ? int(t->shape[1]) : 1;
