@@ -184,17 +184,13 @@ ad::Var KsAutoencoder::encode(const Arr& features, double f0_hz) const {
         ad::graph_error("KsAutoencoder: features must be frames x " + std::to_string(config_.mfcc_coefficients));
     const int T = int(features.rows()), F = config_.ks.control_frames, K = config_.ks.loop_order;
     const int E = config_.ks.exc_order;
-    // A fixed scale, not a per-frame norm: the level's course over frames is what tells the decay.
-    const ad::Var mf = tape.constant(Arr(features * Real(kMfccScale)));
-    const ad::Var pitch = tape.constant(Arr(Arr::Constant(T, 1, Real(std::log2(std::max(1.0, f0_hz) / 220.0)))));
-    // [normalised MFCCs | pitch] -> Linear: two matmuls (the pitch column through the last row of w).
-    Arr sel_mfcc = Arr::Zero(config_.mfcc_coefficients + 1, config_.mfcc_coefficients);
-    for (int i = 0; i < config_.mfcc_coefficients; ++i) sel_mfcc(i, i) = 1;
-    Arr sel_pitch = Arr::Zero(config_.mfcc_coefficients + 1, 1);
-    sel_pitch(config_.mfcc_coefficients, 0) = 1;
-    const ad::Var w_mfcc = ad::matmul(tape.constant(Arr(sel_mfcc.transpose())), in_.w);  // C x H
-    const ad::Var w_pitch = ad::matmul(tape.constant(Arr(sel_pitch.transpose())), in_.w);  // 1 x H
-    const ad::Var x = ad::matmul(mf, w_mfcc) + ad::matmul(pitch, w_pitch) + in_.b;
+    // The input, both parts constants: [MFCCs x 0.05 | log2(f0 / 220 Hz)]. A fixed scale, not a
+    // per-frame norm: the level's course over frames is what tells the decay.
+    const int C = config_.mfcc_coefficients;
+    Arr input(T, C + 1);
+    input.leftCols(C) = features * Real(kMfccScale);
+    input.col(C).setConstant(Real(std::log2(std::max(1.0, f0_hz) / 220.0)));
+    const ad::Var x = in_(tape.constant(input));
     const ad::Var h = gru_(x);                                                         // T x H
     const ad::Var frames = frame_out_(ad::matmul(tape.constant(pooling(F, T)), h));    // F x (K + 2)
     const ad::Var global = global_out_(ad::sum_rows(h) * Real(1.0 / T));               // 1 x (E + 1)
