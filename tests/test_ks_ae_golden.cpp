@@ -60,19 +60,12 @@ std::vector<std::string> split(const std::string& s, char sep) {
     return out;
 }
 
-// The model file as `ddsp train` wrote it: the golden's "model/*" tensors and metadata, unprefixed.
-nn::TensorFile model_file(const nn::TensorFile& golden) {
-    const std::string prefix = "model/";
-    nn::TensorFile file;
-    for (const nn::Tensor& t : golden.tensors)
-        if (t.name.rfind(prefix, 0) == 0) {
-            nn::Tensor w = t;
-            w.name = t.name.substr(prefix.size());
-            file.tensors.push_back(w);
-        }
-    for (const auto& [key, value] : golden.metadata)
-        if (key.rfind(prefix, 0) == 0) file.metadata[key.substr(prefix.size())] = value;
-    return file;
+// The model `ddsp train` wrote, from the golden's "model/*" tensors and metadata, on `tape`.
+std::unique_ptr<nn::KsAutoencoder> golden_model(const nn::TensorFile& golden, ad::Tape& tape) {
+    std::string error;
+    std::unique_ptr<nn::KsAutoencoder> model = nn::load_ks_autoencoder(tape, golden::unprefixed(golden, "model/"), error);
+    REQUIRE_MESSAGE(model, error);
+    return model;
 }
 
 double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b, const std::vector<int>& at) {
@@ -93,11 +86,8 @@ TEST_CASE("ks-ae golden: encode reproduces the PyTorch reference's u") {
     // prints these); the C++ with its gates swapped, or with a scale of 0.06, misses by 0.11 and 0.07.
     const double kTolerance = 1e-5;
     const nn::TensorFile golden = read_golden();
-    const nn::TensorFile file = model_file(golden);
     ad::Tape tape;
-    std::string error;
-    const std::unique_ptr<nn::KsAutoencoder> model = nn::load_ks_autoencoder(tape, file, error);
-    REQUIRE_MESSAGE(model, error);
+    const std::unique_ptr<nn::KsAutoencoder> model = golden_model(golden, tape);
     REQUIRE(model->config().variant == nn::KsVariant::sup);
     const int P = model->num_params();
     REQUIRE(P == 72);  // f0, 16 x (decay, 3 taps), 5 reflections, gain, residual_mix
@@ -145,11 +135,8 @@ TEST_CASE("ks-ae golden: to_physical reproduces the PyTorch reference's physical
     // 1.1e-7 in wasm (relative to max(|value|, 1): exc_reflection may sit near 0).
     const double kTolerance = 1e-5;
     const nn::TensorFile golden = read_golden();
-    const nn::TensorFile file = model_file(golden);
     ad::Tape tape;
-    std::string error;
-    const std::unique_ptr<nn::KsAutoencoder> model = nn::load_ks_autoencoder(tape, file, error);
-    REQUIRE_MESSAGE(model, error);
+    const std::unique_ptr<nn::KsAutoencoder> model = golden_model(golden, tape);
     const util::JsonValue physical = golden_json(golden, "physical");
     REQUIRE(physical.find("of"));
     REQUIRE(physical.find("values"));

@@ -45,17 +45,7 @@ std::vector<std::string> split(const std::string& s, char sep) {
 // The model file of `kind` as `ddsp remap-train` wrote it: the golden's "kind/remap.*" tensors and
 // "kind/*" metadata with the prefix removed.
 nn::TensorFile model_file(const nn::TensorFile& golden, const std::string& kind) {
-    const std::string prefix = kind + "/";
-    nn::TensorFile file;
-    for (const nn::Tensor& t : golden.tensors)
-        if (t.name.rfind(prefix + "remap.", 0) == 0) {
-            nn::Tensor w = t;
-            w.name = t.name.substr(prefix.size());
-            file.tensors.push_back(w);
-        }
-    for (const auto& [key, value] : golden.metadata)
-        if (key.rfind(prefix, 0) == 0) file.metadata[key.substr(prefix.size())] = value;
-    return file;
+    return golden::unprefixed(golden, kind + "/", "remap.");
 }
 
 double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
