@@ -299,28 +299,18 @@ bool load_ks_dataset(const std::string& dir, const KsAutoencoder& model, std::ve
                      std::string& error) {
     const std::string meta_path = dir + "/metadata.jsonl";
     std::string text;
+    std::vector<util::JsonLine> rows;
     if (!util::read_text_file(meta_path, text, error)) {
         error = "cannot read " + meta_path + " (make it with scripts/make-dataset.sh --set plucks or --set ks-synthetic)";
         return false;
     }
+    if (!util::json_parse_lines(text, meta_path, rows, error)) return false;
     out.clear();
     yin_missed = 0;
     const double sr = model.config().sample_rate_hz;
-    size_t start = 0;
-    int line_no = 0;
-    while (start < text.size()) {
-        size_t end = text.find('\n', start);
-        if (end == std::string::npos) end = text.size();
-        const std::string line = text.substr(start, end - start);
-        start = end + 1;
-        ++line_no;
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        const std::string where = meta_path + ":" + std::to_string(line_no) + ": ";
-        util::JsonValue v;
-        if (!util::json_parse(line, v, error)) {
-            error = where + error;
-            return false;
-        }
+    for (const util::JsonLine& row : rows) {
+        const std::string where = meta_path + ":" + std::to_string(row.line) + ": ";
+        const util::JsonValue& v = row.value;
         const util::JsonValue* name = v.find("name");
         const util::JsonValue* split = v.find("split");
         const util::JsonValue* f0 = v.find("f0_hz");

@@ -7,13 +7,13 @@
 #include "dsp/resample.h"
 #include "dsp/rng.h"
 #include "dsp/wav.h"
+#include "util/file.h"
 #include "util/json.h"
 
 #include <Eigen/Eigenvalues>
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <sstream>
 
 namespace ddsp::nn {
@@ -32,24 +32,19 @@ const util::JsonValue* field(const util::JsonValue& v, const char* key, util::Js
 bool load_dataset(const std::string& dir, double sample_rate_hz, const ConditioningParams& params,
                   std::vector<TrainClip>& out, std::string& error) {
     const std::string meta_path = dir + "/metadata.jsonl";
-    std::ifstream meta(meta_path);
-    if (!meta) {
+    std::string text;
+    std::vector<util::JsonLine> rows;
+    if (!util::read_text_file(meta_path, text, error)) {
         error = "cannot read " + meta_path + " (make it with scripts/make-dataset.sh)";
         return false;
     }
+    if (!util::json_parse_lines(text, meta_path, rows, error)) return false;
     out.clear();
     ConditioningParams as_recorded = params;
     as_recorded.fit_level = false;  // the training set defines the level range
-    std::string line;
-    int line_no = 0;
-    while (std::getline(meta, line)) {
-        ++line_no;
-        if (line.empty()) continue;
-        util::JsonValue v;
-        if (!util::json_parse(line, v, error)) {
-            error = meta_path + ":" + std::to_string(line_no) + ": " + error;
-            return false;
-        }
+    for (const util::JsonLine& row : rows) {
+        const int line_no = row.line;
+        const util::JsonValue& v = row.value;
         const auto* name = field(v, "name", util::JsonValue::Type::string);
         const auto* inst = field(v, "instrument", util::JsonValue::Type::string);
         const auto* split = field(v, "split", util::JsonValue::Type::string);

@@ -361,6 +361,27 @@ bool json_parse(const std::string& text, JsonValue& out, std::string& error, con
     return p.parse(out, error);
 }
 
+bool json_parse_lines(const std::string& text, const std::string& name, std::vector<JsonLine>& out,
+                      std::string& error) {
+    out.clear();
+    size_t start = 0;
+    for (int line = 1; start < text.size(); ++line) {
+        size_t end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        const std::string row = text.substr(start, end - start);
+        start = end + 1;
+        if (row.empty()) continue;
+        JsonLine l;
+        l.line = line;
+        if (!json_parse(row, l.value, error)) {
+            error = name + ":" + std::to_string(line) + ": " + error;
+            return false;
+        }
+        out.push_back(std::move(l));
+    }
+    return true;
+}
+
 // [SECTION] JSON writing
 
 std::string json_quote(const std::string& s) {

@@ -50,6 +50,15 @@ struct JsonLimits {
 
 bool json_parse(const std::string& text, JsonValue& out, std::string& error, const JsonLimits& limits = {});
 
+// A JSON-lines text (a data set's metadata.jsonl) read from `name`: one value per non-empty line,
+// each with its 1-based line number. An unparsable line fails with "name:N: ...".
+struct JsonLine {
+    int line = 0;
+    JsonValue value;
+};
+bool json_parse_lines(const std::string& text, const std::string& name, std::vector<JsonLine>& out,
+                      std::string& error);
+
 // Writing: a quoted, escaped string; a number with 9 significant digits (every float round-trips),
 // integers without exponent up to 1e15, and `null` for NaN/Inf (JSON has no spelling for them).
 std::string json_quote(const std::string& s);
