@@ -7,6 +7,7 @@ const std::vector<SynthFactory>& synth_factories() {
         {"ks", make_ks_synth},
         {"sine", make_sine_synth},
         {"drum808", make_drum808_synth},
+        {"drum", make_drum_synth},
         {"ddsp", make_ddsp_synth},
     };
     return factories;

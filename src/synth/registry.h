@@ -17,6 +17,7 @@ const std::vector<SynthFactory>& synth_factories();
 // Factories defined by each synth's translation unit.
 std::unique_ptr<Synth> make_ks_synth();
 std::unique_ptr<Synth> make_drum808_synth();
+std::unique_ptr<Synth> make_drum_synth();
 std::unique_ptr<Synth> make_ddsp_synth();
 std::unique_ptr<Synth> make_sine_synth();
 

@@ -95,7 +95,7 @@ public:
     virtual ad::Var build(ad::Var u, const SynthConfig& cfg) = 0;
 };
 
-// Registry of every synth: "ks", "drum808", "ddsp", "sine".
+// Registry of every synth: "ks", "drum808", "drum", "ddsp", "sine".
 std::vector<std::string> synth_names();
 std::unique_ptr<Synth> make_synth(const std::string& name);  // nullptr if unknown
 
