@@ -128,6 +128,8 @@ struct MatchSession::Impl {
     std::unique_ptr<ad::Adam> adam;
     int since_improvement = 0;
     double reference_loss = kInf;  // best loss at the last real improvement (early stopping)
+    Vec step_scale;                // per element of u: ParamSpec::step_scale
+    bool has_step_scale = false;   // any of them != 1
 
     std::vector<std::unique_ptr<Evaluator>> evaluators;
     dsp::Rng rng;
@@ -302,6 +304,11 @@ void MatchSession::gradient_step() {
         ap.clip_norm = params_.clip_norm;
         m.adam = std::make_unique<ad::Adam>(ap);
         m.adam->add(m.u);
+        m.step_scale.resize(best_u_.size());
+        const std::vector<int> offsets = synth::table_offsets(table_);
+        for (size_t k = 0; k < table_.size(); ++k)
+            m.step_scale.segment(offsets[k], table_[k].size).setConstant(Real(table_[k].step_scale));
+        m.has_step_scale = (m.step_scale != Real(1)).any();
         m.gradient_ready = true;
         m.reference_loss = best_loss_;
         m.since_improvement = 0;
@@ -324,6 +331,9 @@ void MatchSession::gradient_step() {
         m.tape->mutable_value(m.u).col(0) = best_u_;
         m.adam->reset();
         m.adam->params().learning_rate *= 0.5;
+    } else if (m.has_step_scale) {  // per-parameter learning rates: scale this step's move
+        auto u_next = m.tape->mutable_value(m.u).col(0);
+        u_next = u_now + (u_next - u_now) * m.step_scale;
     }
     if (loss < m.reference_loss * (1 - params_.min_improvement)) {
         m.reference_loss = loss;

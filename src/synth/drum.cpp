@@ -70,6 +70,7 @@ std::vector<ParamSpec> drum_table(double sample_rate_hz, bool analysed) {
     const double f_max = mode_max_hz(sample_rate_hz);
     ParamSpec freq{"mode_freq_hz", "Hz", 20, f_max, std::min(kDefaultF0Hz, f_max / 5), log, kDrumModes,
                    "Frequency of each mode (inharmonic; before the pitch glide)", true};
+    freq.step_scale = 0.05;  // a full step moves a mode by up to 9 %: out of its peak
     return {
         freq,
         {"mode_decay_ms", "ms", 5, 5000, 150, log, kDrumModes, "Each mode's time to fall 60 dB"},
@@ -152,10 +153,10 @@ namespace {
 //   one's frequency comes from a parabola through the three bins in dB; its decay from a line
 //   fitted to its level (the max of three bins) from its loudest frame until 40 dB down or 6 dB
 //   above its floor; its amplitude from that line at t = 0 (|X| = a sum(window) / 2).
-// - Bands: a band's level in a frame is the median power of the bins where its weight is >= 0.5
-//   (the median steps over mode peaks), relative to the same measure of the synth's own band
+// - Bands: a band's level in a frame is the median power of the bins where its weight is >= 0.5,
+//   leaving out those within 4 bins of a mode found (the median steps over the other peaks), relative to the same measure of the synth's own band
 //   noise at 0 dB; attack from the loudest frame's time past half a window; decay and gain from a
-//   line as for the modes.
+//   line as for the modes, fitted on frames that start after the onset (see below).
 
 struct LineFit {
     double slope = 0, intercept = 0;
@@ -181,18 +182,19 @@ LineFit fit_line(const std::vector<double>& t, const std::vector<double>& y, int
 }
 
 // A decaying level track in dB (one value per frame at times t): from its loudest frame (searched
-// in [0, search_end)), the T60 in ms and the level at t = 0 in dB of a line fitted until the
+// in [first, search_end)), the T60 in ms and the level at t = 0 in dB of a line fitted until the
 // track is 40 dB down or within `floor_margin_db` of its floor (its minimum).
 struct Decay {
     double t60_ms = 0, level0_db = 0, peak_time_s = 0;
 };
 
-Decay fit_decay(const std::vector<double>& t, const std::vector<double>& level_db, int search_end,
+Decay fit_decay(const std::vector<double>& t, const std::vector<double>& level_db, int first, int search_end,
                 double floor_margin_db, double min_ms, double max_ms) {
     Decay d;
     const int frames = int(level_db.size());
-    search_end = std::clamp(search_end, 1, frames);
-    const int peak = int(std::max_element(level_db.begin(), level_db.begin() + search_end) - level_db.begin());
+    first = std::clamp(first, 0, frames - 1);
+    search_end = std::clamp(search_end, first + 1, frames);
+    const int peak = int(std::max_element(level_db.begin() + first, level_db.begin() + search_end) - level_db.begin());
     const double floor_db = *std::min_element(level_db.begin(), level_db.end());
     const double peak_db = level_db[size_t(peak)];
     int last = peak;
@@ -277,7 +279,7 @@ ParamValues analyse_drum(const Vec& x, const SynthConfig& cfg, int& modes_found)
         const double offset = denom < 0 ? std::clamp(0.5 * (a - c) / denom, -0.5, 0.5) : 0.0;
         for (int f = 0; f < frames; ++f)
             track[size_t(f)] = to_db(double(mag.block(k - 1, f, 3, 1).maxCoeff()), 20);
-        const Decay d = fit_decay(t, track, early_frames, 6, 5, 5000);
+        const Decay d = fit_decay(t, track, 0, early_frames, 6, 5, 5000);
         v["mode_freq_hz"][size_t(m)] = std::clamp((k + offset) * bin_hz, 20.0, f_max);
         v["mode_decay_ms"][size_t(m)] = d.t60_ms;
         v["mode_gain_db"][size_t(m)] =
@@ -295,12 +297,29 @@ ParamValues analyse_drum(const Vec& x, const SynthConfig& cfg, int& modes_found)
     const Arr noise = drum_noise_bands(n, sr, cfg.seed);
     Arr noise_mag;
     std::vector<double> power, level(static_cast<size_t>(frames));
+    // Bins within 4 of a found mode hold its main lobe and first sidelobes, not the noise.
+    std::vector<bool> near_mode(static_cast<size_t>(bins), false);
+    for (int m = 0; m < modes_found; ++m)
+        for (int k = std::max(0, candidates[size_t(m)].bin - 4); k <= std::min(bins - 1, candidates[size_t(m)].bin + 4); ++k)
+            near_mode[size_t(k)] = true;
     const double window_s = sc.fft_size / sr;
+    // Bands are fitted from the first frame that does not reach back before the hit: a frame
+    // across the onset spreads the modes' sudden start over every band (a click the noise does not
+    // make), which would read as loud noise in bands that have none.
+    const int inside = std::min(frames - 1, (sc.fft_size / 2 + sc.hop - 1) / sc.hop);
     for (int b = 0; b < kDrumBands; ++b) {
         std::vector<int> core;
+        bool band_has_bins = false;
         for (int k = 1; k < bins; ++k)
-            if (drum_band_weight(b, k * bin_hz, sr) >= 0.5) core.push_back(k);
-        if (core.empty()) core.push_back(std::clamp(int(std::lround(drum_band_centres_hz(sr)[size_t(b)] / bin_hz)), 1, bins - 1));
+            if (drum_band_weight(b, k * bin_hz, sr) >= 0.5) {
+                band_has_bins = true;
+                if (!near_mode[size_t(k)]) core.push_back(k);
+            }
+        if (!band_has_bins) core.push_back(std::clamp(int(std::lround(drum_band_centres_hz(sr)[size_t(b)] / bin_hz)), 1, bins - 1));
+        if (core.empty()) {  // the band is all mode peaks: its noise starts quiet
+            v["band_gain_db"][size_t(b)] = -60;
+            continue;
+        }
         auto median_power = [&](const Arr& m, int f) {
             power.clear();
             for (int k : core) power.push_back(double(m(k, f)) * double(m(k, f)));
@@ -319,7 +338,7 @@ ParamValues analyse_drum(const Vec& x, const SynthConfig& cfg, int& modes_found)
         reference /= counted;
         if (!(reference > 0)) continue;
         for (int f = 0; f < frames; ++f) level[size_t(f)] = to_db(median_power(mag, f) / reference, 10);
-        const Decay d = fit_decay(t, level, early_frames, 3, 5, 5000);
+        const Decay d = fit_decay(t, level, inside, std::max(early_frames, inside + 1), 3, 5, 5000);
         const double late_s = d.peak_time_s - 0.5 * window_s;
         v["band_attack_ms"][size_t(b)] = late_s > frame_s ? std::clamp(late_s * 1000 / 3, 0.1, 200.0) : 0.5;
         v["band_decay_ms"][size_t(b)] = d.t60_ms;

@@ -31,6 +31,10 @@ struct ParamSpec {
     // Gradients handle it badly (pitch, delay: the loss over it is full of local minima), so
     // the hybrid method searches it globally first.
     bool global = false;
+    // Gradient descent moves this parameter by this fraction of the learning rate: < 1 where a
+    // full step (a few % of a log range) would jump out of the basin the analysis found, as for a
+    // drum's mode frequencies, whose loss is rugged beyond a fraction of a semitone.
+    double step_scale = 1;
 };
 
 struct SynthConfig {
