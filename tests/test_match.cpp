@@ -4,6 +4,7 @@
 
 #include "match/session.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace ddsp;
@@ -80,6 +81,10 @@ TEST_CASE("gradient descent alone gets stuck far away; population methods do not
         if (m == match::Method::hybrid) {
             CHECK(found_hz(s) == doctest::Approx(1000).epsilon(0.01));
             CHECK(s.best_loss() < 0.3 * s.initial_loss());
+            // Its first phase is the gradient method itself, step for step (so at an equal budget
+            // it can only end better): the same losses until either one leaves that phase.
+            const size_t common = std::min({s.history().size(), grad.history().size(), size_t(20)});
+            for (size_t i = 0; i < common; ++i) CHECK(s.history()[i].loss == grad.history()[i].loss);
         }
     }
 }

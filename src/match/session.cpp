@@ -145,7 +145,13 @@ struct MatchSession::Impl {
     double sigma = 0.3;
     int generation = 0;
 
-    int hybrid_switch = 0;   // iteration at which hybrid moves from CMA-ES to gradient
+    // hybrid: descend (gradient from the start) -> search (CMA-ES on the global parameters around
+    // the best point) -> polish (gradient again from the best point, fresh moments).
+    enum class Phase { descend, search, polish } phase = Phase::descend;
+    int search_stalled = 0;             // CMA-ES generations without a new best
+    int search_round = 0;               // search phases so far
+    std::vector<int> global_dims;       // the synth's `global` parameters' elements
+    bool gradient_converged = false;   // the gradient's early-stopping rule fired
     bool gradient_ready = false;
 
     Vec to_u(const Vec& z) const {
@@ -246,9 +252,8 @@ bool MatchSession::init(const std::string& synth_name, const Vec& target, double
                     std::to_string(total) + ": use gradient or hybrid";
             return false;
         }
-    } else if (params.method == Method::hybrid) {
-        m.dims = !global_dims.empty() ? global_dims : (total <= params.max_search_dims ? all_dims : std::vector<int>{});
-        m.hybrid_switch = m.dims.empty() ? 0 : std::max(1, int(std::lround(params.hybrid_global_fraction * params.max_steps)));
+    } else if (params.method == Method::hybrid && int(global_dims.size()) <= params.max_search_dims) {
+        m.global_dims = m.dims = global_dims;  // (evaluators are made when dims is not empty)
     }
 
     // Population evaluators: one per thread.
@@ -339,7 +344,7 @@ void MatchSession::gradient_step() {
         m.reference_loss = loss;
         m.since_improvement = 0;
     } else if (++m.since_improvement >= params_.patience) {
-        done_ = true;
+        m.gradient_converged = true;
     }
     record(loss);
 }
@@ -436,7 +441,7 @@ void MatchSession::genetic_step() {
 // adaptation, following Hansen's tutorial. Candidates outside [0,1]^D are evaluated at the
 // nearest point inside plus a quadratic penalty, so the search learns to stay in range.
 
-void MatchSession::cmaes_step() {
+void MatchSession::cmaes_step(double initial_sigma) {
     Impl& m = *impl_;
     const int n = int(m.dims.size());
     const int lambda = 4 + int(std::floor(3 * std::log(double(n))));
@@ -457,7 +462,7 @@ void MatchSession::cmaes_step() {
         m.p_sigma = Vec::Zero(n);
         m.p_c = Vec::Zero(n);
         m.cov = Mat::Identity(n, n);
-        m.sigma = params_.cmaes_sigma;
+        m.sigma = initial_sigma > 0 ? initial_sigma : params_.cmaes_sigma;
     }
     Eigen::SelfAdjointEigenSolver<Mat> eig(m.cov);
     const Vec d_diag = eig.eigenvalues().array().max(Real(1e-20)).sqrt();
@@ -506,6 +511,62 @@ void MatchSession::cmaes_step() {
     record(losses[size_t(order[0])]);
 }
 
+// [SECTION] hybrid
+//
+// Equal wall time, never worse than gradient descent alone: the first phase *is* the gradient
+// method (same start, same steps) until its early-stopping rule fires or half the budget (steps or
+// time) is spent. What is left goes to rounds of global search and polish until the budget is
+// spent: CMA-ES around the best point (a quarter of cmaes_sigma) until it stops finding better
+// points, then gradient descent again from the best point (fresh Adam moments) until it converges.
+// Odd rounds search the parameters gradients handle badly (the synth's `global` ones: pitch, mode
+// frequencies), even rounds every parameter when there are few enough. Every phase only ever
+// replaces the best point with a better one. A synth without global parameters runs gradient
+// descent alone.
+
+double MatchSession::budget_used() const {
+    double used = double(iteration_) / std::max(1, params_.max_steps);
+    if (params_.time_budget_s > 0) used = std::max(used, elapsed_s() / params_.time_budget_s);
+    return used;
+}
+
+void MatchSession::start_search_round() {
+    Impl& m = *impl_;
+    m.phase = Impl::Phase::search;
+    ++m.search_round;
+    const bool all = m.search_round % 2 == 0 && int(best_u_.size()) <= params_.max_search_dims;
+    if (all) {
+        m.dims.resize(size_t(best_u_.size()));
+        std::iota(m.dims.begin(), m.dims.end(), 0);
+    } else {
+        m.dims = m.global_dims;
+    }
+    m.base_u = best_u_;  // the dimensions not searched stay at the best point
+    m.mean.resize(0);    // CMA-ES starts afresh there
+    m.generation = 0;
+    m.search_stalled = 0;
+}
+
+void MatchSession::hybrid_step() {
+    Impl& m = *impl_;
+    using Phase = Impl::Phase;
+    const bool can_search = !m.global_dims.empty();
+    if (m.phase == Phase::descend && can_search && (m.gradient_converged || budget_used() >= 0.5)) start_search_round();
+    if (m.phase == Phase::search && m.search_stalled >= 8) {
+        m.phase = Phase::polish;
+        m.gradient_ready = false;  // rebuilt at the best point
+        m.gradient_converged = false;
+    }
+    if (m.phase == Phase::polish && m.gradient_converged) start_search_round();
+    if (m.phase == Phase::search) {
+        const double before = best_loss_;
+        cmaes_step(0.25 * params_.cmaes_sigma);
+        m.search_stalled = best_loss_ < before * (1 - params_.min_improvement) ? 0 : m.search_stalled + 1;
+        return;
+    }
+    gradient_step();
+    if (m.gradient_converged && !can_search) done_ = true;  // nothing else to try
+}
+
 // [SECTION] stepping, reporting
 
 bool MatchSession::step() {
@@ -516,14 +577,9 @@ bool MatchSession::step() {
         case Method::gradient: gradient_step(); break;
         case Method::genetic: genetic_step(); break;
         case Method::cmaes: cmaes_step(); break;
-        case Method::hybrid:
-            if (iteration_ <= impl_->hybrid_switch) {
-                cmaes_step();
-            } else {
-                gradient_step();
-            }
-            break;
+        case Method::hybrid: hybrid_step(); break;
     }
+    if (params_.method == Method::gradient && impl_->gradient_converged) done_ = true;
     paused_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     history_.back().elapsed_s = elapsed_s();
     if (iteration_ >= step_limit_ || out_of_time()) done_ = true;

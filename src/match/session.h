@@ -13,8 +13,11 @@
 //             `parents` survive), single-point crossover, random mutation; one iteration is one
 //             generation (population - parents new evaluations).
 //   cmaes     (mu/mu_w, lambda) CMA-ES in the normalised cube z = sigmoid(u) in [0,1]^D.
-//   hybrid    CMA-ES on the synth's global parameters (those gradients handle badly: pitch, delay)
-//             for the first `hybrid_global_fraction` of the steps, then gradient on everything.
+//   hybrid    gradient from the start (exactly the gradient method) until it converges or half the
+//             budget is spent; then, until the budget is spent, rounds of CMA-ES around the best
+//             point (on the synth's global parameters, those gradients handle badly: pitch, mode
+//             frequencies; every other round on all parameters) and gradient again from the best
+//             point. Never ends worse than its first phase.
 // Population methods evaluate in forward-only tapes and, natively, on every core.
 #pragma once
 
@@ -58,7 +61,6 @@ struct MatchParams {
     double mutation_scale = 0.25;       // uniform step in the normalised cube
     double cmaes_sigma = 0.3;
     int max_search_dims = 128;  // population methods search at most this many values (ks has 72)
-    double hybrid_global_fraction = 0.3;
     int threads = 0;  // 0: every core (1 in wasm)
 };
 
@@ -136,7 +138,10 @@ private:
                                               std::string& error) const;
     void gradient_step();
     void genetic_step();
-    void cmaes_step();
+    void cmaes_step(double initial_sigma = 0);  // initial_sigma > 0: the first generation's step size
+    void hybrid_step();
+    void start_search_round();
+    double budget_used() const;  // fraction of the steps or of the time budget spent, whichever is more
     // Losses of full u vectors, in parallel over the evaluators.
     void evaluate_batch(const std::vector<Vec>& us, std::vector<double>& losses);
 };
