@@ -188,6 +188,11 @@ void set_remap_live(bool on) { g_studio->remap().set_live(on); }
 void set_remap_live_stats(double onsets, double latency_ms) { g_studio->remap().set_live_stats(onsets, latency_ms); }
 std::string remap_layout() { return g_studio->remap().layout_json(); }
 int frame_count() { return ImGui::GetFrameCount(); }
+// The views' shared time axis (window.ddsp.view).
+void set_view(double start_s, double end_s) { g_studio->set_view(start_s, end_s); }
+void fit_view() { g_studio->fit_view(); }
+std::string view_json() { return g_studio->view_json(); }
+std::string views_layout() { return g_studio->views_layout_json(); }
 
 val settings() {
     const app::MatchSettings& s = g_studio->settings();
@@ -244,6 +249,10 @@ EMSCRIPTEN_BINDINGS(ddsp_ui) {
     emscripten::function("setRemapLiveStats", &set_remap_live_stats);
     emscripten::function("remapLayout", &remap_layout);
     emscripten::function("frameCount", &frame_count);
+    emscripten::function("setView", &set_view);
+    emscripten::function("fitView", &fit_view);
+    emscripten::function("view", &view_json);
+    emscripten::function("viewsLayout", &views_layout);
 }
 
 int main() {
