@@ -765,13 +765,6 @@ void time_view_input(TimeAxis& axis, ImVec2 p, ImVec2 size) {
         axis.pan(-double(io.MouseDelta.x) / size.x * axis.span_s());
 }
 
-std::string format_span(double t_s) {
-    char buf[32];
-    if (t_s < 1) std::snprintf(buf, sizeof buf, "%.*f ms", t_s < 0.01 ? 1 : 0, t_s * 1000);
-    else std::snprintf(buf, sizeof buf, "%.2f s", t_s);
-    return buf;
-}
-
 }  // namespace
 
 void Studio::draw_signals(float width, float height, float scale) {
@@ -817,8 +810,9 @@ void Studio::draw_signals(float width, float height, float scale) {
             ImGui::TextDisabled("time: no clip");
         else
             ImGui::TextDisabled("%s - %s of %s   wheel: zoom, drag: pan, double-click: fit",
-                                format_span(axis.start_s()).c_str(), format_span(axis.end_s()).c_str(),
-                                format_span(axis.clip_s()).c_str());
+                                format_tick(axis.start_s(), axis.span_s() / 100).c_str(),
+                                format_tick(axis.end_s(), axis.span_s() / 100).c_str(),
+                                format_tick(axis.clip_s(), axis.clip_s() / 100).c_str());
     }
     const float row_h = ImGui::GetCursorPosY() - row_y;
 

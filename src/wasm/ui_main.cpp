@@ -56,6 +56,24 @@ EM_JS(double, js_fit_canvas, (int* width, int* height), {
     return dpr;
 });
 
+// Emscripten 3.1.6's GLFW hands the scroll callback the browser's raw deltaX/deltaY: the page's
+// direction (positive is down), in pixels, lines or pages. ImGui wants steps of a wheel notch,
+// positive up (and left): the event being dispatched (window.event: the callback runs inside its
+// handler) gives the units. Without this the wheel scrolled ImGui's windows the wrong way, ~100x
+// too far.
+EM_JS(double, js_wheel_steps, (double raw), {
+    const e = window.event;
+    const mode = e && e.type === 'wheel' ? e.deltaMode : 0;
+    const per_step = mode === 1 ? 3 : mode === 2 ? 1 / 3 : 100;  // lines: 3 a notch; pixels: 100
+    return -raw / per_step;
+});
+
+void on_scroll(GLFWwindow*, double dx, double dy) {
+    ImGuiIO& io = ImGui::GetIO();
+    io.MouseWheelH += float(js_wheel_steps(dx));
+    io.MouseWheel += float(js_wheel_steps(dy));
+}
+
 Vec to_vec(const val& typed_array) {
     const std::vector<float> v = emscripten::convertJSArrayToNumberVector<float>(typed_array);
     Vec out(Eigen::Index(v.size()));
@@ -284,6 +302,7 @@ int main() {
     io.Fonts->AddFontDefault(&font);
     apply_style(g_scale);
     ImGui_ImplGlfw_InitForOpenGL(g_window, true);
+    glfwSetScrollCallback(g_window, on_scroll);  // in place of the backend's (see on_scroll)
     ImGui_ImplOpenGL3_Init("#version 300 es");
 
     g_studio = std::make_unique<app::Studio>([](const std::string& json) { js_ui_command(json.c_str()); });

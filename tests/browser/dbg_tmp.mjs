@@ -1,0 +1,15 @@
+import { launchBrowser, openStudio } from './browser.mjs';
+import { startServer } from './serve.mjs';
+const server = await startServer('/work/wt-studio-views/build-wasm/site');
+const browser = await launchBrowser();
+const page = await openStudio(browser, `${server.url}/index.html`, { viewport: { width: 1400, height: 860 } });
+const l = await page.evaluate(() => window.ddsp.ui.viewsLayout());
+console.log(JSON.stringify(l), JSON.stringify(await page.evaluate(() => window.ddsp.view())));
+const [x0,y0,x1,y1] = l.spectrograms.target;
+await page.evaluate(() => { window.__w = []; document.addEventListener('wheel', (e) => window.__w.push([e.target.id, e.deltaY, e.defaultPrevented]), {capture:true}); });
+await page.mouse.move((x0+x1)/2, (y0+y1)/2);
+await page.waitForTimeout(300);
+await page.mouse.wheel(0, -300);
+await page.waitForTimeout(1000);
+console.log(JSON.stringify(await page.evaluate(() => [window.__w, window.ddsp.view(), document.elementFromPoint(700, 300)?.id])));
+await browser.close(); await server.close();
