@@ -12,7 +12,7 @@ uniform sampler2D u_other;
 uniform int u_mode;
 uniform float u_min_hz;
 uniform float u_nyquist_hz;
-uniform float u_time_fraction;   // the part of the texture's frames that is shown (0..1]
+uniform vec2 u_time_range;       // the texture coordinates (across frames) of the view's left and right edges
 
 // A perceptually ordered dark-blue -> magenta -> orange -> pale-yellow map (like "magma").
 vec3 colour_map(float x) {
@@ -32,7 +32,11 @@ void main() {
     float log_lo = log2(u_min_hz);
     float log_hi = log2(u_nyquist_hz);
     float f_hz = exp2(mix(log_lo, log_hi, v_uv.y));
-    vec2 tc = vec2(v_uv.x * u_time_fraction, f_hz / u_nyquist_hz);
+    vec2 tc = vec2(mix(u_time_range.x, u_time_range.y, v_uv.x), f_hz / u_nyquist_hz);
+    if (tc.x < 0.0 || tc.x > 1.0) {  // before the first frame's centre or after the last: nothing there
+        frag_color = vec4(0.07, 0.07, 0.09, 1.0);
+        return;
+    }
     float a = texture(u_target, tc).r;
     if (u_mode == 0) {
         frag_color = vec4(colour_map(a), 1.0);

@@ -15,7 +15,7 @@ namespace {
 
 struct Program {
     GLuint id = 0;
-    GLint u_target = -1, u_other = -1, u_mode = -1, u_min_hz = -1, u_nyquist_hz = -1, u_time_fraction = -1;
+    GLint u_target = -1, u_other = -1, u_mode = -1, u_min_hz = -1, u_nyquist_hz = -1, u_time_range = -1;
     GLuint vertex_array = 0;
 };
 Program g_program;
@@ -62,7 +62,7 @@ bool spectrogram_shaders_init(std::string& error) {
     g_program.u_mode = glGetUniformLocation(program, "u_mode");
     g_program.u_min_hz = glGetUniformLocation(program, "u_min_hz");
     g_program.u_nyquist_hz = glGetUniformLocation(program, "u_nyquist_hz");
-    g_program.u_time_fraction = glGetUniformLocation(program, "u_time_fraction");
+    g_program.u_time_range = glGetUniformLocation(program, "u_time_range");
     glGenVertexArrays(1, &g_program.vertex_array);
     return true;
 }
@@ -117,6 +117,7 @@ void Spectrogram::set(const Vec& x, double sample_rate_hz, const SpectrogramPara
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
     frames_ = num_frames;
+    hop_ = std::max(1, params.hop);
     sample_rate_hz_ = sample_rate_hz;
     ++version_;
 }
@@ -153,14 +154,19 @@ unsigned SpectrogramView::request(int width_px, int height_px) {
     return texture_;
 }
 
-void SpectrogramView::draw(const Spectrogram& a, const Spectrogram* b, int mode, double min_hz) {
+void SpectrogramView::draw(const Spectrogram& a, const Spectrogram* b, int mode, double min_hz, double start_s,
+                           double end_s) {
     if (!requested_ || !g_program.id) return;
     requested_ = false;
     const unsigned b_version = b ? b->version() : 0;
-    if (!stale_ && drawn_a_ == a.version() && drawn_b_ == b_version) return;
+    if (!stale_ && drawn_a_ == a.version() && drawn_b_ == b_version && drawn_start_s_ == start_s &&
+        drawn_end_s_ == end_s)
+        return;
     stale_ = false;
     drawn_a_ = a.version();
     drawn_b_ = b_version;
+    drawn_start_s_ = start_s;
+    drawn_end_s_ = end_s;
     glBindFramebuffer(GL_FRAMEBUFFER, framebuffer_);
     glViewport(0, 0, width_, height_);
     glDisable(GL_BLEND);
@@ -180,7 +186,8 @@ void SpectrogramView::draw(const Spectrogram& a, const Spectrogram* b, int mode,
         glUniform1i(g_program.u_mode, b && !b->empty() ? mode : 0);
         glUniform1f(g_program.u_min_hz, float(min_hz));
         glUniform1f(g_program.u_nyquist_hz, float(a.sample_rate_hz() / 2));
-        glUniform1f(g_program.u_time_fraction, 1.0f);
+        // Both spectrograms have the same frames (the reconstruction's is fitted to the target's).
+        glUniform2f(g_program.u_time_range, float(a.u_of(start_s)), float(a.u_of(end_s)));
         glBindVertexArray(g_program.vertex_array);
         glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
         glBindVertexArray(0);

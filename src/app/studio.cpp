@@ -5,12 +5,14 @@
 //   [SECTION] layout
 //   [SECTION] toolbar and status
 //   [SECTION] signals: waveforms and spectrograms
+//   [SECTION] signals: the shared time axis (zoom, pan, fit, ruler)
 //   [SECTION] loss curve
 //   [SECTION] settings
 //   [SECTION] parameter panel
 //   [SECTION] loss landscape
 #include "app/studio.h"
 
+#include "app/time_axis.h"
 #include "dsp/resample.h"
 #include "engine/target.h"
 #include "match/params_json.h"
@@ -18,6 +20,7 @@
 
 
 #include <imgui.h>
+#include <imgui_internal.h>  // ImGui::SetItemUsingMouseWheel: the wheel zooms a view, not the page
 
 #include <algorithm>
 #include <cmath>
@@ -38,8 +41,8 @@ const char* kMethodHelp[] = {"Adam through the synth: fast and precise near a go
                              "The DiffKS baseline: population 20, crossover and mutation, no gradients",
                              "Covariance-matrix adaptation: a smarter population search",
                              "Global search on pitch-like parameters, then gradient refinement",
-                             "The string in one pass: a trained encoder predicts it from the recording\n"
-                             "(the model is fetched the first time)",
+                             ("The string in one pass: a trained encoder predicts it from the recording\n"
+                              "(the model is fetched the first time)"),
                              "The encoder's prediction, then gradient refinement"};
 constexpr int kStringOnlyMethods = 2;  // the last two: ks only
 const char* kLosses[] = {"mrstft", "diffks", "linear", "timbre"};
@@ -100,6 +103,15 @@ struct Studio::Impl {
     Spectrogram target_spec, recon_spec;
     SpectrogramView target_view, recon_view, diff_view;
     bool spectrograms_dirty = true;
+
+    // The time axis every waveform and spectrogram view shows (zoom and pan move them together).
+    TimeAxis axis;
+    float target_peak = 0, recon_peak = 0;  // the waveforms' scale, found when the signals change
+    double recon_sound_end_s = 0;          // where the reconstruction's sound ends (a marker if past the view)
+    struct Rect {
+        float x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+    };
+    Rect wave_rects[2], spec_rects[3], fit_rect;  // last frame's, in canvas pixels (views_layout_json)
 
     std::vector<LossTrace> traces;
     std::string status_text = "Drop a recording anywhere, or pick an example.";
@@ -371,11 +383,36 @@ void Studio::rebuild_table() {
     m.spectrograms_dirty = true;
 }
 
+namespace {
+
+float finite_peak(const Vec& x) {
+    float peak = 0;
+    for (Eigen::Index i = 0; i < x.size(); ++i)
+        if (std::isfinite(x[i])) peak = std::max(peak, std::abs(float(x[i])));
+    return peak;
+}
+
+}  // namespace
+
 void Studio::rebuild_spectrograms() {
     Impl& m = *impl_;
     m.spectrograms_dirty = false;
+    // The shared time axis: the target as matched (else the reconstruction); Fit shows its sound,
+    // which ends where it falls below what the spectrogram shows (its 80 dB range).
+    const Vec& basis = m.target.size() > 0 ? m.target : m.recon;
+    const double clip_s = double(basis.size()) / m.synth_hz;
+    m.axis.set_clip(clip_s, fit_end_s(sound_end_s(basis, m.synth_hz, m.spec_params.range_db), clip_s));
+    m.target_peak = finite_peak(m.target);
+    m.recon_peak = finite_peak(m.recon);
+    m.recon_sound_end_s = sound_end_s(m.recon, m.synth_hz, m.spec_params.range_db);
     m.spec_params.fft_size = m.synth_hz > 24000 ? 2048 : 1024;
-    m.spec_params.hop = m.spec_params.fft_size / 8;
+    // A hop of fft/8, finer for short clips (a 50 ms hit still gets ~200 columns to zoom into) and
+    // coarser for long ones (the texture holds at most 4096 columns).
+    int hop = m.spec_params.fft_size / 8;
+    const Eigen::Index samples = m.target.size();
+    while (hop > 16 && samples / hop < 200) hop /= 2;
+    while (samples / hop > 4000) hop *= 2;
+    m.spec_params.hop = hop;
     if (m.target.size() == 0) {
         m.target_spec.clear();
         m.recon_spec.clear();
@@ -462,10 +499,10 @@ void Studio::frame(float width_px, float height_px, float scale) {
 
 void Studio::render_views() {
     Impl& m = *impl_;
-    const double min_hz = 30;
-    m.target_view.draw(m.target_spec, nullptr, 0, min_hz);
-    m.recon_view.draw(m.recon_spec, nullptr, 0, min_hz);
-    m.diff_view.draw(m.target_spec, &m.recon_spec, 1, min_hz);
+    const double min_hz = 30, t0 = m.axis.start_s(), t1 = m.axis.end_s();
+    m.target_view.draw(m.target_spec, nullptr, 0, min_hz, t0, t1);
+    m.recon_view.draw(m.recon_spec, nullptr, 0, min_hz, t0, t1);
+    m.diff_view.draw(m.target_spec, &m.recon_spec, 1, min_hz, t0, t1);
 }
 
 // [SECTION] toolbar and status
@@ -643,74 +680,204 @@ void Studio::draw_status(float scale) {
 
 namespace {
 
-void draw_waveform(const char* title, const Vec& x, double sample_rate_hz, ImVec2 size, ImU32 colour) {
+// One signal's waveform over the axis' time: min/max per pixel column, or a line through the
+// samples when zoomed in further than a sample per column. `peak`: the signal's (quiet sounds are
+// shown larger, up to 26 dB).
+void draw_waveform(const char* title, const Vec& x, double sample_rate_hz, float peak, const TimeAxis& axis,
+                   ImVec2 size, ImU32 colour) {
     const ImVec2 p = ImGui::GetCursorScreenPos();
     ImDrawList* dl = ImGui::GetWindowDrawList();
     dl->AddRectFilled(p, ImVec2(p.x + size.x, p.y + size.y), IM_COL32(18, 18, 24, 255), 4);
     const float mid = p.y + size.y * 0.5f;
     dl->AddLine(ImVec2(p.x, mid), ImVec2(p.x + size.x, mid), IM_COL32(60, 60, 70, 255));
     const int cols = std::max(1, int(size.x));
-    if (x.size() > 0) {
-        float peak = 1e-6f;
-        for (Eigen::Index i = 0; i < x.size(); ++i)
-            if (std::isfinite(x[i])) peak = std::max(peak, std::abs(float(x[i])));
-        const float gain = 0.95f / std::max(peak, 0.05f);  // quiet sounds are shown larger, up to 26 dB
-        for (int c = 0; c < cols; ++c) {
-            const Eigen::Index a = Eigen::Index(double(c) / cols * double(x.size()));
-            const Eigen::Index b = std::max(a + 1, Eigen::Index(double(c + 1) / cols * double(x.size())));
-            float lo = 0, hi = 0;
-            for (Eigen::Index i = a; i < std::min(b, x.size()); ++i) {
-                const float v = std::isfinite(x[i]) ? float(x[i]) : 0.0f;
-                lo = std::min(lo, v);
-                hi = std::max(hi, v);
+    const Eigen::Index n = x.size();
+    if (n > 0 && !axis.empty() && sample_rate_hz > 0) {
+        const float gain = 0.95f / std::max(peak, 0.05f) * size.y * 0.5f;
+        auto value = [&](Eigen::Index i) { return std::isfinite(x[i]) ? float(x[i]) : 0.0f; };
+        const double samples_per_col = axis.span_s() * sample_rate_hz / cols;
+        dl->PushClipRect(p, ImVec2(p.x + size.x, p.y + size.y), true);
+        if (samples_per_col < 2) {
+            const Eigen::Index first = std::max<Eigen::Index>(0, Eigen::Index(std::floor(axis.start_s() * sample_rate_hz)));
+            const Eigen::Index last = std::min<Eigen::Index>(n - 1, Eigen::Index(std::ceil(axis.end_s() * sample_rate_hz)));
+            ImVec2 prev;
+            for (Eigen::Index i = first; i <= last; ++i) {
+                const ImVec2 q(float(axis.x_of(double(i) / sample_rate_hz, p.x, size.x)), mid - value(i) * gain);
+                if (i > first) dl->AddLine(prev, q, colour);
+                prev = q;
             }
-            dl->AddRectFilled(ImVec2(p.x + c, mid - hi * gain * size.y * 0.5f),
-                              ImVec2(p.x + c + 1, mid - lo * gain * size.y * 0.5f + 1), colour);
+        } else {
+            for (int c = 0; c < cols; ++c) {
+                const Eigen::Index a = Eigen::Index(std::floor(axis.t_of(p.x + c, p.x, size.x) * sample_rate_hz));
+                const Eigen::Index b = std::max(a + 1, Eigen::Index(std::floor(axis.t_of(p.x + c + 1, p.x, size.x) * sample_rate_hz)));
+                if (b <= 0 || a >= n) continue;
+                float lo = 0, hi = 0;
+                for (Eigen::Index i = std::max<Eigen::Index>(a, 0); i < std::min(b, n); ++i) {
+                    lo = std::min(lo, value(i));
+                    hi = std::max(hi, value(i));
+                }
+                dl->AddRectFilled(ImVec2(p.x + c, mid - hi * gain), ImVec2(p.x + c + 1, mid - lo * gain + 1), colour);
+            }
         }
+        dl->PopClipRect();
     }
     char label[96];
-    std::snprintf(label, sizeof label, "%s  %.2f s", title, sample_rate_hz > 0 ? double(x.size()) / sample_rate_hz : 0.0);
+    std::snprintf(label, sizeof label, "%s  %.2f s", title, sample_rate_hz > 0 ? double(n) / sample_rate_hz : 0.0);
     dl->AddText(ImVec2(p.x + 6, p.y + 3), IM_COL32(200, 200, 210, 220), label);
-    ImGui::Dummy(size);
+}
+
+// [SECTION] signals: the shared time axis (zoom, pan, fit, ruler)
+
+// Tick marks along the bottom of a view, labelled in s or ms where there is room.
+void draw_time_ruler(ImVec2 p0, ImVec2 p1, const TimeAxis& axis, float scale) {
+    if (axis.empty()) return;
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const float w = p1.x - p0.x, text_h = ImGui::GetTextLineHeight();
+    const TimeTicks ticks = time_ticks(axis.start_s(), axis.end_s(), w, 80 * scale);
+    dl->PushClipRect(p0, p1, true);
+    for (double t : ticks.t_s) {
+        const float x = float(axis.x_of(t, p0.x, w));
+        dl->AddLine(ImVec2(x, p1.y - 6 * scale), ImVec2(x, p1.y), IM_COL32(220, 220, 230, 170));
+        const std::string label = format_tick(t, ticks.step_s);
+        if (x + ImGui::CalcTextSize(label.c_str()).x + 3 * scale < p1.x)
+            dl->AddText(ImVec2(x + 3 * scale, p1.y - text_h - 2 * scale), IM_COL32(220, 220, 230, 170), label.c_str());
+    }
+    dl->PopClipRect();
+}
+
+// The last item (an InvisibleButton covering a view) drives the axis: the wheel (with or without
+// Ctrl) zooms around the cursor, Shift+wheel and a horizontal wheel pan, dragging pans, a
+// double-click fits. Every view moves the one axis, so they stay in step.
+void time_view_input(TimeAxis& axis, ImVec2 p, ImVec2 size) {
+    if (axis.empty() || size.x < 1) return;
+    ImGui::SetItemUsingMouseWheel();  // the wheel is ours here; the page does not scroll under it
+    const ImGuiIO& io = ImGui::GetIO();
+    if (ImGui::IsItemHovered()) {
+        const float wheel = std::clamp(io.MouseWheel, -5.0f, 5.0f), wheel_h = std::clamp(io.MouseWheelH, -5.0f, 5.0f);
+        if (wheel != 0 && io.KeyShift)
+            axis.pan(-wheel * 0.1 * axis.span_s());
+        else if (wheel != 0)
+            axis.zoom(std::pow(0.8, double(wheel)), axis.t_of(io.MousePos.x, p.x, size.x));
+        if (wheel_h != 0) axis.pan(-wheel_h * 0.1 * axis.span_s());
+        if (ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) axis.fit();
+    }
+    if (ImGui::IsItemActive() && io.MouseDelta.x != 0 && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 0))
+        axis.pan(-double(io.MouseDelta.x) / size.x * axis.span_s());
 }
 
 }  // namespace
 
 void Studio::draw_signals(float width, float height, float scale) {
     Impl& m = *impl_;
-    ImGui::BeginChild("signals", ImVec2(width, height), false, ImGuiWindowFlags_NoScrollbar);
+    TimeAxis& axis = m.axis;
+    auto rect_of = [](ImVec2 a, ImVec2 size) { return Impl::Rect{a.x, a.y, a.x + size.x, a.y + size.y}; };
+    ImGui::BeginChild("signals", ImVec2(width, height), false, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
     const ImGuiStyle& st = ImGui::GetStyle();
     const float wave_h = std::max(50 * scale, height * 0.18f);
     const float half = (width - st.ItemSpacing.x) * 0.5f;
-    draw_waveform(("A  target: " + (m.target_name.empty() ? std::string("none") : m.target_name)).c_str(), m.target,
-                  m.synth_hz, ImVec2(half, wave_h), IM_COL32(120, 180, 250, 255));
-    ImGui::SameLine();
-    draw_waveform("B  reconstruction", m.recon, m.synth_hz, ImVec2(half, wave_h), IM_COL32(245, 150, 70, 255));
+    struct Wave {
+        std::string title;
+        const Vec* x;
+        float peak;
+        ImU32 colour;
+    } waves[] = {{"A  target: " + (m.target_name.empty() ? std::string("none") : m.target_name), &m.target, m.target_peak,
+                  IM_COL32(120, 180, 250, 255)},
+                 {"B  reconstruction", &m.recon, m.recon_peak, IM_COL32(245, 150, 70, 255)}};
+    for (int i = 0; i < 2; ++i) {
+        if (i) ImGui::SameLine();
+        const ImVec2 p = ImGui::GetCursorScreenPos(), size(half, wave_h);
+        draw_waveform(waves[i].title.c_str(), *waves[i].x, m.synth_hz, waves[i].peak, axis, size, waves[i].colour);
+        draw_time_ruler(p, ImVec2(p.x + size.x, p.y + size.y), axis, scale);
+        // The reconstruction sounds on past the view: say so at its right edge.
+        if (i == 1 && m.recon_sound_end_s > axis.end_s() + 1e-9 && axis.end_s() < axis.clip_s())
+            ImGui::GetWindowDrawList()->AddText(ImVec2(p.x + size.x - ImGui::CalcTextSize(">>").x - 4 * scale, p.y + 3),
+                                                IM_COL32(245, 150, 70, 255), ">>");
+        ImGui::InvisibleButton(i ? "##wave_b" : "##wave_a", size);
+        time_view_input(axis, p, size);
+        m.wave_rects[i] = rect_of(p, size);
+    }
 
-    const float spec_h = std::max(60 * scale, height - wave_h - st.ItemSpacing.y * 2 - ImGui::GetTextLineHeight());
+    // The axis' controls: what is shown of the clip, and Fit.
+    const float row_y = ImGui::GetCursorPosY();
+    {
+        const ImVec2 p = ImGui::GetCursorScreenPos();
+        if (ImGui::SmallButton("Fit")) axis.fit();
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("Show the sound (trailing silence left out); or double-click a view");
+        m.fit_rect = rect_of(p, ImGui::GetItemRectSize());
+        ImGui::SameLine();
+        if (axis.empty())
+            ImGui::TextDisabled("time: no clip");
+        else
+            ImGui::TextDisabled("%s - %s of %s   wheel: zoom, drag: pan, double-click: fit",
+                                format_tick(axis.start_s(), axis.span_s() / 100).c_str(),
+                                format_tick(axis.end_s(), axis.span_s() / 100).c_str(),
+                                format_tick(axis.clip_s(), axis.clip_s() / 100).c_str());
+    }
+    const float row_h = ImGui::GetCursorPosY() - row_y;
+
+    const float spec_h = std::max(60 * scale, height - wave_h - row_h - st.ItemSpacing.y * 2 - ImGui::GetTextLineHeight());
     const float third = (width - 2 * st.ItemSpacing.x) / 3;
     struct Pane {
         const char* title;
+        const char* id;
         SpectrogramView* view;
-    } panes[] = {{"target", &m.target_view}, {"reconstruction", &m.recon_view}, {"difference (red extra, blue missing)", &m.diff_view}};
+    } panes[] = {{"target", "##spec_target", &m.target_view},
+                 {"reconstruction", "##spec_recon", &m.recon_view},
+                 {"difference (red extra, blue missing)", "##spec_diff", &m.diff_view}};
     for (int i = 0; i < 3; ++i) {
         if (i) ImGui::SameLine();
         ImGui::BeginGroup();
         ImGui::TextDisabled("%s", panes[i].title);
         const ImVec2 size(third, spec_h - ImGui::GetTextLineHeightWithSpacing());
+        const ImVec2 p = ImGui::GetCursorScreenPos(), q(p.x + size.x, p.y + size.y);
         const unsigned tex = panes[i].view->request(int(size.x), int(size.y));
         // The framebuffer's first row is the bottom: flip v so low frequencies sit at the bottom.
-        ImGui::Image(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(tex)), size, ImVec2(0, 1), ImVec2(1, 0));
-        if (ImGui::IsItemHovered() && m.target.size() > 0) {
-            const ImVec2 mp = ImGui::GetMousePos(), ip = ImGui::GetItemRectMin(), is = ImGui::GetItemRectSize();
-            const double tx = (mp.x - ip.x) / is.x * double(m.target.size()) / m.synth_hz;
-            const double fy = 1 - (mp.y - ip.y) / is.y;
+        ImGui::GetWindowDrawList()->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(tex)), p, q,
+                                             ImVec2(0, 1), ImVec2(1, 0));
+        draw_time_ruler(p, q, axis, scale);
+        ImGui::InvisibleButton(panes[i].id, size);
+        time_view_input(axis, p, size);
+        m.spec_rects[i] = rect_of(p, size);
+        if (ImGui::IsItemHovered() && !axis.empty() && !ImGui::IsItemActive()) {
+            const ImVec2 mp = ImGui::GetMousePos();
+            const double tx = axis.t_of(mp.x, p.x, size.x);
+            const double fy = 1 - (mp.y - p.y) / size.y;
             const double f_hz = 30 * std::pow(m.synth_hz / 2 / 30, fy);
-            ImGui::SetTooltip("%.3f s, %.0f Hz", tx, f_hz);
+            ImGui::SetTooltip("%s, %.0f Hz", format_tick(tx, axis.span_s() / 1000).c_str(), f_hz);
         }
         ImGui::EndGroup();
     }
     ImGui::EndChild();
+}
+
+// The axis from outside (window.ddsp.view): what a wheel, a drag or Fit would do.
+void Studio::set_view(double start_s, double end_s) {
+    if (impl_->spectrograms_dirty) rebuild_spectrograms();  // a target loaded since the last frame
+    impl_->axis.set(start_s, end_s);
+}
+
+void Studio::fit_view() {
+    if (impl_->spectrograms_dirty) rebuild_spectrograms();
+    impl_->axis.fit();
+}
+
+std::string Studio::view_json() {
+    if (impl_->spectrograms_dirty) rebuild_spectrograms();
+    const TimeAxis& a = impl_->axis;
+    return "{\"startS\":" + num(a.empty() ? 0 : a.start_s()) + ",\"endS\":" + num(a.empty() ? 0 : a.end_s()) +
+           ",\"clipS\":" + num(a.clip_s()) + ",\"fitS\":" + num(a.fit_s()) + ",\"fitted\":" + (a.fitted() ? "true" : "false") +
+           "}";
+}
+
+std::string Studio::views_layout_json() const {
+    const Impl& m = *impl_;
+    auto rect = [](const Impl::Rect& r) {
+        return "[" + num(r.x0) + "," + num(r.y0) + "," + num(r.x1) + "," + num(r.y1) + "]";
+    };
+    return "{\"waveforms\":{\"target\":" + rect(m.wave_rects[0]) + ",\"recon\":" + rect(m.wave_rects[1]) +
+           "},\"spectrograms\":{\"target\":" + rect(m.spec_rects[0]) + ",\"recon\":" + rect(m.spec_rects[1]) +
+           ",\"difference\":" + rect(m.spec_rects[2]) + "},\"fit\":" + rect(m.fit_rect) + "}";
 }
 
 // [SECTION] loss curve

@@ -103,6 +103,15 @@ public:
     void set_landscape(const std::string& json, const std::vector<float>& loss);
     void reset();
 
+    // The time axis the waveform and spectrogram views share (app/time_axis.h), as window.ddsp.view
+    // drives it: show [start_s, end_s] (clamped into the clip), or fit the sound; and read it back
+    // as JSON {"startS", "endS", "clipS", "fitS", "fitted"}.
+    void set_view(double start_s, double end_s);
+    void fit_view();
+    std::string view_json();
+    // Where the views were drawn last frame (canvas pixels, [x0, y0, x1, y1]), for tests.
+    std::string views_layout_json() const;
+
     // [SECTION] frame
     // Builds this frame's UI (between ImGui::NewFrame and ImGui::Render), for a canvas of
     // width x height pixels at `scale` pixels per CSS pixel.

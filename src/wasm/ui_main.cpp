@@ -56,6 +56,24 @@ EM_JS(double, js_fit_canvas, (int* width, int* height), {
     return dpr;
 });
 
+// Emscripten 3.1.6's GLFW hands the scroll callback the browser's raw deltaX/deltaY: the page's
+// direction (positive is down), in pixels, lines or pages. ImGui wants steps of a wheel notch,
+// positive up (and left): the event being dispatched (window.event: the callback runs inside its
+// handler) gives the units. Without this the wheel scrolled ImGui's windows the wrong way, ~100x
+// too far.
+EM_JS(double, js_wheel_steps, (double raw), {
+    const e = window.event;
+    const mode = e && e.type === 'wheel' ? e.deltaMode : 0;
+    const per_step = mode === 1 ? 3 : mode === 2 ? 1 / 3 : 100;  // lines: 3 a notch; pixels: 100
+    return -raw / per_step;
+});
+
+void on_scroll(GLFWwindow*, double dx, double dy) {
+    ImGuiIO& io = ImGui::GetIO();
+    io.MouseWheelH += float(js_wheel_steps(dx));
+    io.MouseWheel += float(js_wheel_steps(dy));
+}
+
 Vec to_vec(const val& typed_array) {
     const std::vector<float> v = emscripten::convertJSArrayToNumberVector<float>(typed_array);
     Vec out(Eigen::Index(v.size()));
@@ -188,6 +206,11 @@ void set_remap_live(bool on) { g_studio->remap().set_live(on); }
 void set_remap_live_stats(double onsets, double latency_ms) { g_studio->remap().set_live_stats(onsets, latency_ms); }
 std::string remap_layout() { return g_studio->remap().layout_json(); }
 int frame_count() { return ImGui::GetFrameCount(); }
+// The views' shared time axis (window.ddsp.view).
+void set_view(double start_s, double end_s) { g_studio->set_view(start_s, end_s); }
+void fit_view() { g_studio->fit_view(); }
+std::string view_json() { return g_studio->view_json(); }
+std::string views_layout() { return g_studio->views_layout_json(); }
 
 val settings() {
     const app::MatchSettings& s = g_studio->settings();
@@ -244,6 +267,10 @@ EMSCRIPTEN_BINDINGS(ddsp_ui) {
     emscripten::function("setRemapLiveStats", &set_remap_live_stats);
     emscripten::function("remapLayout", &remap_layout);
     emscripten::function("frameCount", &frame_count);
+    emscripten::function("setView", &set_view);
+    emscripten::function("fitView", &fit_view);
+    emscripten::function("view", &view_json);
+    emscripten::function("viewsLayout", &views_layout);
 }
 
 int main() {
@@ -275,6 +302,7 @@ int main() {
     io.Fonts->AddFontDefault(&font);
     apply_style(g_scale);
     ImGui_ImplGlfw_InitForOpenGL(g_window, true);
+    glfwSetScrollCallback(g_window, on_scroll);  // in place of the backend's (see on_scroll)
     ImGui_ImplOpenGL3_Init("#version 300 es");
 
     g_studio = std::make_unique<app::Studio>([](const std::string& json) { js_ui_command(json.c_str()); });

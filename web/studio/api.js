@@ -37,12 +37,26 @@ export function buildApi(s) {
     record: (seconds = 4) => s.record(seconds),
     landscape: (x, y, steps) => s.landscape(x, y, steps),
     onProgress: (fn) => { listeners.add(fn); return () => listeners.delete(fn); },
+    // The time axis the waveform and spectrogram views share: view() reads it, view({startS, endS})
+    // shows that stretch (seconds; clamped into the clip, at least 1 ms; a missing end keeps the
+    // current one), view('fit') shows the sound. Returns {startS, endS, clipS, fitS, fitted}.
+    view(range) {
+      if (range === 'fit') s.ui.fitView();
+      else if (range !== undefined && range !== null) {
+        const now = JSON.parse(s.ui.view());
+        const start = Number(range.startS ?? now.startS), end = Number(range.endS ?? now.endS);
+        if (typeof range !== 'object' || !Number.isFinite(start) || !Number.isFinite(end))
+          throw new Error("view needs {startS, endS} in seconds, or 'fit'");
+        s.ui.setView(start, end);
+      }
+      return JSON.parse(s.ui.view());
+    },
     audio,
     latent: s.latentApi,
     live: s.liveApi,
     remap: s.remapApi,
-    // Diagnostics for tests: where the latent panel's widgets are on the canvas, frames drawn.
+    // Diagnostics for tests: where the panels' widgets and the signal views are on the canvas, frames drawn.
     ui: { latentLayout: () => JSON.parse(s.ui.latentLayout()), remapLayout: () => JSON.parse(s.ui.remapLayout()),
-      frames: () => s.ui.frameCount() },
+      frames: () => s.ui.frameCount(), viewsLayout: () => JSON.parse(s.ui.viewsLayout()) },
   };
 }
