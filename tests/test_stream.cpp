@@ -116,6 +116,8 @@ TEST_CASE("a streamed note equals the offline render of its preset, at the prese
         {"ks", {}, 0.5, 1e-5},
         {"drum808", {}, 0.6, 2e-5},
         {"drum808", {{"osc1_freq_hz", {95}}, {"noise_q", {6}}, {"drive_db", {12}}}, 0.6, 2e-5},
+        {"drum", {}, 0.6, 2e-5},
+        {"drum", {{"glide_depth", {0.6}}, {"drive_db", {12}}, {"band_attack_ms", {8}}}, 0.6, 2e-5},
         {"ks", {{"exc_reflection", {0.5, -0.2, 0.1, 0, 0}}}, 1.0, 1e-5},
         {"ks", {{"decay_s", {0.8, 0.9, 1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9, 2, 2.1, 2.2, 2.3}}}, 1.0, 1e-5},
     };
@@ -142,7 +144,7 @@ TEST_CASE("a streamed note equals the offline render of its preset, at the prese
 }
 
 TEST_CASE("at 48 kHz the stream is the offline render resampled, delayed by the stated latency") {
-    for (const std::string name : {"ks", "drum808"}) {
+    for (const std::string name : {"ks", "drum808", "drum"}) {
         CAPTURE(name);
         const synth::StreamPreset preset = preset_for(name, {}, 0.5);
         const Vec offline = render_offline(preset);
@@ -295,7 +297,7 @@ TEST_CASE("polyphony: eight held notes, the ninth steals the oldest; note-off re
 }
 
 TEST_CASE("process() allocates nothing: notes, slider glides and voice steals included") {
-    for (const char* name : {"sine", "ks", "drum808"}) {
+    for (const char* name : {"sine", "ks", "drum808", "drum"}) {
         CAPTURE(name);
         const synth::StreamPreset preset = preset_for(name, {}, 1.0);
         engine::LiveEngine live;

@@ -38,6 +38,7 @@ double preset_pitch_hz(const synth::StreamPreset& p) {
     if (p.synth == "ks") return first("f0_hz");
     if (p.synth == "sine") return first("frequency_hz");
     if (p.synth == "drum808") return first("osc1_freq_hz");
+    if (p.synth == "drum") return first("mode_freq_hz");
     if (p.synth == "ddsp") return median(p.f0_frames_hz);
     return 0;
 }
@@ -66,7 +67,7 @@ bool preset_of_job(SynthJob& job, const synth::SynthConfig& cfg, const Vec& exci
         error = "preset: the excitation and the f0 frames must be finite";
         return false;
     }
-    if (p.synth == "ks") p.excitation_head = excitation_head;
+    if (p.synth == "ks" || p.synth == "drum") p.excitation_head = excitation_head;
     if (p.synth == "ddsp") {
         auto* d = static_cast<synth::DdspSynth*>(job.synth.get());
         if (f0_frames_hz.size() > 0) d->set_f0_track(f0_frames_hz, d->params().frame_rate_hz);
@@ -100,9 +101,10 @@ bool make_stream_preset(SynthJob& job, Target& target, uint64_t seed, synth::Str
     TargetFit fit;
     if (!fit_target(job, target, 0, fit, error)) return false;
     fit.cfg.seed = seed;
-    // ks keeps the recording's first samples as its residual excitation (KsSynth::analyse).
+    // ks keeps the recording's first samples as its residual excitation (KsSynth::analyse), drum
+    // as its transient (DrumSynth::analyse).
     Vec head;
-    if (job.name == "ks") head = fit.samples->head(std::min<Eigen::Index>(fit.samples->size(), 4096));
+    if (job.name == "ks" || job.name == "drum") head = fit.samples->head(std::min<Eigen::Index>(fit.samples->size(), 4096));
     // The ddsp synth now plays its analysed f0 track: preset_of_job reads it from the synth.
     return preset_of_job(job, fit.cfg, head, Vec(), out, error);
 }
@@ -209,7 +211,7 @@ int LiveEngine::allocate_voice() {
 }
 
 double LiveEngine::note_pitch_hz(int midi) const {
-    if (loaded_ && preset_.synth == "drum808" && preset_.pitch_hz > 0) {
+    if (loaded_ && (preset_.synth == "drum808" || preset_.synth == "drum") && preset_.pitch_hz > 0) {
         const double home = std::round(69 + 12 * std::log2(preset_.pitch_hz / 440.0));
         return preset_.pitch_hz * std::pow(2.0, (midi - home) / 12.0);
     }

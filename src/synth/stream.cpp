@@ -13,6 +13,7 @@
 namespace ddsp::synth {
 
 std::unique_ptr<StreamVoice> make_stream_ddsp_voice();  // stream_ddsp.cpp
+std::unique_ptr<StreamVoice> make_stream_drum_voice();  // stream_drum.cpp
 
 // [SECTION] values
 
@@ -619,6 +620,7 @@ private:
 std::unique_ptr<StreamVoice> make_stream_voice(const std::string& synth) {
     if (synth == "sine") return std::make_unique<SineVoice>();
     if (synth == "drum808") return std::make_unique<Drum808Voice>();
+    if (synth == "drum") return make_stream_drum_voice();
     if (synth == "ks") return std::make_unique<KsVoice>();
     if (synth == "ddsp") return make_stream_ddsp_voice();
     return nullptr;

@@ -31,12 +31,13 @@
 namespace ddsp::synth {
 
 struct StreamPreset {
-    std::string synth;                // "sine", "ks", "drum808", "ddsp"
+    std::string synth;                // "sine", "ks", "drum808", "drum", "ddsp"
     std::vector<ParamSpec> table;     // the synth's table for cfg (after its analysis, if any)
     ParamValues values;               // complete, inside the table's ranges (see resolve_stream_values)
     SynthConfig cfg;                  // rate the kernel runs at, duration the controls span, noise seed
     double pitch_hz = 0;              // the preset's own pitch (0: none, e.g. a drum without tuning)
-    Vec excitation_head;              // ks: the analysed recording's first samples (residual excitation)
+    Vec excitation_head;              // ks, drum: the analysed recording's first samples (residual excitation,
+                                      // transient)
     Vec f0_frames_hz;                 // ddsp: f0 per control frame (its conditioning); empty: pitch_hz
 };
 
