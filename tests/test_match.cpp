@@ -129,6 +129,24 @@ TEST_CASE("step budget, stop and resume") {
     CHECK(audio.allFinite());
 }
 
+TEST_CASE("hybrid's global search ends at its share of a time budget") {
+    // hybrid_global_s (what engine::MatchJob derives from --time-budget) ends the CMA-ES phase
+    // before its share of the steps: from then on each iteration is one gradient evaluation.
+    match::MatchParams p;
+    p.method = match::Method::hybrid;
+    p.max_steps = 300;  // a step share of 90 generations
+    p.hybrid_global_s = 1e-9;
+    match::MatchSession s;
+    std::string err;
+    REQUIRE(s.init("sine", sine(300, 0.4), 16000, p, err));
+    s.step();  // the first iteration is still the search's (no compute spent yet)
+    const int after_search = s.evaluations();
+    CHECK(after_search > 2);
+    s.step();
+    s.step();
+    CHECK(s.evaluations() == after_search + 2);
+}
+
 TEST_CASE("bad targets and settings get one-line errors") {
     match::MatchSession s;
     match::MatchParams p;

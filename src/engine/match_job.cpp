@@ -17,6 +17,8 @@ bool MatchJob::start(const MatchRequest& request, Target& target, std::string& e
 
     match::MatchParams mp = request.settings;
     mp.time_budget_s = 0;  // enforced here, so that resume() can grant another budget
+    if (request.time_budget_s > 0 && mp.hybrid_global_s <= 0)
+        mp.hybrid_global_s = mp.hybrid_global_fraction * request.time_budget_s;  // hybrid's search share
     auto session = std::make_unique<match::MatchSession>();
     if (!session->init(job.name, *fit.samples, job.sample_rate_hz, mp, error, job.values_or_null(), &fit.analysis)) {
         if (job.have_file) error = request.params_label + ": " + error;

@@ -507,7 +507,11 @@ bool MatchSession::step() {
         case Method::genetic: genetic_step(); break;
         case Method::cmaes: cmaes_step(); break;
         case Method::hybrid:
-            if (iteration_ <= impl_->hybrid_switch) {
+            // The global search has the first fraction of the steps or of the time budget,
+            // whichever ends first (a budget that ran out mid-search left hybrid no gradient phase
+            // at all); once the gradient phase has started it stays.
+            if (!impl_->gradient_ready && iteration_ <= impl_->hybrid_switch &&
+                !(params_.hybrid_global_s > 0 && elapsed_s() >= params_.hybrid_global_s)) {
                 cmaes_step();
             } else {
                 gradient_step();

@@ -14,7 +14,8 @@
 //             generation (population - parents new evaluations).
 //   cmaes     (mu/mu_w, lambda) CMA-ES in the normalised cube z = sigmoid(u) in [0,1]^D.
 //   hybrid    CMA-ES on the synth's global parameters (those gradients handle badly: pitch, delay)
-//             for the first `hybrid_global_fraction` of the steps, then gradient on everything.
+//             for the first `hybrid_global_fraction` of the steps (or `hybrid_global_s` of compute,
+//             if that comes first), then gradient on everything.
 // Population methods evaluate in forward-only tapes and, natively, on every core.
 #pragma once
 
@@ -59,6 +60,8 @@ struct MatchParams {
     double cmaes_sigma = 0.3;
     int max_search_dims = 128;  // population methods search at most this many values (ks has 72)
     double hybrid_global_fraction = 0.3;
+    double hybrid_global_s = 0;  // > 0: the global search also ends after this much compute (a time
+                                 // budget's hybrid_global_fraction; engine::MatchJob sets it)
     int threads = 0;  // 0: every core (1 in wasm)
 };
 
