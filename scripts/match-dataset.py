@@ -143,7 +143,10 @@ def main():
         sys.exit("match-dataset: Dask is missing (apt-get install python3-distributed, or pip install distributed)")
     if args.workers < 1:
         sys.exit("match-dataset: --workers must be >= 1")
-    clips = clips_of(args.input)
+    # Absolute paths: a worker runs elsewhere (on a real cluster the clips, OUT and the binary must
+    # be on a file system every worker sees at the same path).
+    clips = [os.path.abspath(c) for c in clips_of(args.input)]
+    args.out, args.ddsp = os.path.abspath(args.out), os.path.abspath(args.ddsp)
     if not clips:
         sys.exit("match-dataset: no .wav files in " + " ".join(args.input))
     if not os.access(args.ddsp, os.X_OK):
