@@ -21,7 +21,7 @@
 #   --workers N    local cluster workers (default: the number of cores); each job uses one thread
 #   --kit NAME     the Hydrogen kit of the drum set (default Audiophob). The other kits are a
 #                  held-out check: do not tune on them
-#   --sets DIR     where the clip sets are made if missing (default: beside the ddsp binary,
+#   --sets DIR     where the clip sets are made if missing or stale (default: beside the ddsp binary,
 #                  bench-sets[-quick][-KIT]); -o OUT defaults to build/benchmark-matching[-quick]
 # Needs fluidsynth, fluid-soundfont-gm, hydrogen-drumkits, python3-numpy and python3-distributed
 # (installed with apt-get when missing, as scripts/setup.sh does).
@@ -76,8 +76,12 @@ ddsp="$(cd "$(dirname "$ddsp")" && pwd)/$(basename "$ddsp")"
 [ -n "$sets" ] || sets="$(dirname "$ddsp")/bench-sets$suffix"
 
 # --- the clip sets (made once) ----------------------------------------------------------------
-if [ ! -f "$sets/plucks/metadata.jsonl" ] || [ ! -f "$sets/drums/metadata.jsonl" ]; then
+# Made again when the maker or its options changed (the stamp), else reused.
+stamp="$( (cat "$ROOT/scripts/make_bench_sets.py"; echo "kit=$kit quick=$quick") | sha256sum | cut -c1-16)"
+if [ ! -f "$sets/plucks/metadata.jsonl" ] || [ ! -f "$sets/drums/metadata.jsonl" ] ||
+   [ "$(cat "$sets/stamp" 2>/dev/null)" != "$stamp" ]; then
   "$PY" "$ROOT/scripts/make_bench_sets.py" -o "$sets" --kit "$kit" $([ "$quick" = 1 ] && echo --quick)
+  echo "$stamp" > "$sets/stamp"
 fi
 
 # --- the synths that fit, as the CLI lists them -----------------------------------------------

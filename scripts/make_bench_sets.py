@@ -6,13 +6,14 @@
   drums   the GM percussion notes DRUM_NOTES (channel 10, bank 128 "Standard") at velocities
           60/100/127, 1 s clips, 44.1 kHz (drum808's rate); plus every instrument of a Hydrogen kit
           (hydrogen-drumkits, /usr/share/hydrogen/data/drumkits/KIT, default Audiophob): its
-          drumkit.xml names each instrument's layers; the loudest one (highest velocity range, then
-          highest peak) is read through libsndfile (WAV of any depth, AIFF, FLAC), downmixed to mono,
-          resampled to 44.1 kHz and cut (or zero-padded) to 1 s. Nothing is normalised (a sample
+          drumkit.xml names each instrument's layers (the old format: its one sample); the loudest
+          (highest velocity range, then highest peak) is read through libsndfile (WAV of any depth,
+          AIFF, FLAC), downmixed to mono, resampled to 44.1 kHz and cut (or zero-padded) to 1 s. Nothing is normalised (a sample
           that would peak above 0.999 is scaled down to it).
 
 Everything is rendered dry (reverb and chorus off) and written as 16-bit mono WAV with
-metadata.jsonl (name, source, program or note, velocity, rate, peak, clipped samples):
+metadata.jsonl (name, source, program or note, velocity, rate, peak, clipped samples); a silent
+clip (a kit's placeholder sample) is dropped with a warning:
 
     scripts/make_bench_sets.py [--quick] [--kit NAME] [--only plucks|drums] -o DIR
         -> DIR/plucks/wav/*.wav, DIR/drums/wav/*.wav (+ metadata.jsonl in each)
@@ -40,6 +41,7 @@ from make_assets_helper import vlq  # noqa: E402  MIDI variable-length quantitie
 from make_dataset import SOUNDFONT, TICKS_PER_QUARTER, TICKS_PER_S, read_float_wav, soundfont_presets  # noqa: E402
 
 KITS_DIR = "/usr/share/hydrogen/data/drumkits"
+SILENT_PEAK = 1e-4  # -80 dBFS: a clip below this is dropped
 FLUID_GAIN = 1.0  # fluidsynth's master gain (default 0.2), as make_dataset.py: every note peaks below 0.75
 
 PLUCK_RATE, PLUCK_HOLD_S, PLUCK_CLIP_S, PLUCK_SPACING_S, PLUCK_VELOCITY = 16000, 1.5, 2.0, 3.0, 100
@@ -154,6 +156,9 @@ def fluid_render(tmp, tag, channel, program, notes, hold_s, clip_s, spacing_s, r
 
 # [SECTION] The sets
 def emit(rows, wav_dir, name, x, rate, **fields):
+    if not np.abs(x).max() >= SILENT_PEAK:  # e.g. a kit's placeholder "emptySample"
+        print(f"warning: {name} is silent (peak below {SILENT_PEAK:g}): dropped", file=sys.stderr)
+        return
     clipped = write_pcm16(os.path.join(wav_dir, name + ".wav"), x, rate)
     rows.append({"name": name, **fields, "sample_rate_hz": rate, "seconds": round(len(x) / rate, 4),
                  "peak": round(float(np.abs(x).max()), 5), "clipped_samples": clipped})
@@ -193,6 +198,10 @@ def kit_instruments(kit):
             path = os.path.join(folder, lf.get("filename", ""))
             if lf.get("filename") and os.path.exists(path):
                 layers.append((float(lf.get("max", 1) or 1), path))
+        if not layers and fields.get("filename"):  # the old format: one sample, no <layer>
+            path = os.path.join(folder, fields["filename"])
+            if os.path.exists(path):
+                layers.append((1.0, path))
         if not layers:
             continue
         top = max(v for v, _ in layers)
@@ -257,12 +266,11 @@ def main():
             with open(os.path.join(args.out, set_name, "metadata.jsonl"), "w") as f:
                 for r in rows:
                     f.write(json.dumps(r) + "\n")
+            if not rows:
+                sys.exit(f"make_bench_sets.py: no {set_name} clips")
             clipped = sum(r["clipped_samples"] for r in rows)
-            silent = [r["name"] for r in rows if r["peak"] < 1e-4]
             print(f"{set_name}: {len(rows)} clips in {wav_dir}, peak {max(r['peak'] for r in rows):.3f}, "
-                  f"clipped samples {clipped}" + (f", SILENT: {' '.join(silent)}" if silent else ""))
-            if silent:
-                return 1
+                  f"clipped samples {clipped}")
     return 0
 
 
