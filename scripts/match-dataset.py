@@ -42,7 +42,7 @@ def match_job(job):
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        res["error"] = f"timed out after {timeout_s:g} s"
+        res["error"] = f"timed out after {timeout_s:g} s"  # subprocess.run killed it
         return res
     if r.returncode != 0:
         res["error"] = (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1]
@@ -134,7 +134,8 @@ def main():
     ap.add_argument("--scheduler", default="", help="a Dask scheduler's address (default: a local cluster)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="local cluster workers")
     ap.add_argument("--timeout", type=float, default=0,
-                    help="seconds before a job counts as failed (default: 5 x the time budget + 120)")
+                    help="seconds before a job counts as failed (default: 5 x the time budget + 120; "
+                         "none without a budget)")
     ap.add_argument("--quiet", action="store_true", help="no line per finished job")
     args = ap.parse_args()
     try:
@@ -157,7 +158,7 @@ def main():
     if args.steps > 0:
         options += ["--steps", str(args.steps)]
     options += args.extra.split()
-    timeout_s = args.timeout if args.timeout > 0 else 5 * max(args.time_budget, 10) + 120
+    timeout_s = args.timeout if args.timeout > 0 else 5 * args.time_budget + 120 if args.time_budget > 0 else None
     jobs = [(args.ddsp, c, s, m, os.path.join(args.out, os.path.splitext(os.path.basename(c))[0], s, m), options,
              timeout_s) for c in clips for s in args.synth.split(",") for m in args.method.split(",")]
     os.makedirs(args.out, exist_ok=True)
