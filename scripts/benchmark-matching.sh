@@ -3,7 +3,8 @@
 # public sets made from Debian packages (scripts/make_bench_sets.py):
 #   plucks  5 GM plucked programs (FluidR3_GM) x E2 A2 E3 A3 E4 E5 E6, 16 kHz, 2 s     -> ks
 #   drums   11 GM percussion notes x velocities 60/100/127 and the 14 instruments of the
-#           Audiophob kit (hydrogen-drumkits), 44.1 kHz, 1 s                          -> drum808, drum
+#           Audiophob kit (hydrogen-drumkits; 13: its 17 ms stick is too short to score),
+#           44.1 kHz, 1 s                                                              -> drum808, drum
 # Synths come from `ddsp synths` (a pluck synth: ks; drum synths: drum808 and drum, those listed).
 # Each clip x synth x method is one `ddsp match` job on Dask (scripts/match-dataset.py: a local
 # cluster, or --scheduler ADDRESS), scored by the log-mel distance of scripts/ddsp_metrics.py against
@@ -110,7 +111,7 @@ where="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed '
 [ -n "$scheduler" ] && where="Dask scheduler $scheduler"
 commit="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
 title="Matching benchmark ($(date -u +%Y-%m-%d), ddsp $commit): ${budget} s of compute per job, seed 1, \
-$workers workers on $where, $((SECONDS - t0)) s wall. cut = 1 - logmel / baseline (25 ms onset)."
+$workers worker(s) on $where, $((SECONDS - t0)) s wall. cut = 1 - logmel / baseline (25 ms onset)."
 check=()
 [ "$quick" = 1 ] && check=(--check)
 "$PY" "$ROOT/scripts/benchmark_table.py" --title "$title" --set "plucks=$out/plucks=65" \

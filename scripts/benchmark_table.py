@@ -33,7 +33,8 @@ def load(path):
 
 
 def pct(x):
-    return f"{100 * x:.0f} %"
+    s = f"{100 * x:.0f}"
+    return ("0" if s == "-0" else s) + " %"
 
 
 def set_table(name, rows, target):

@@ -13,7 +13,8 @@
 
 Everything is rendered dry (reverb and chorus off) and written as 16-bit mono WAV with
 metadata.jsonl (name, source, program or note, velocity, rate, peak, clipped samples); a silent
-clip (a kit's placeholder sample) is dropped with a warning:
+clip (a kit's placeholder sample) or a kit sample under 50 ms (which the score's 25 ms baseline
+would copy whole: Audiophob's 17 ms "Stick") is dropped with a warning:
 
     scripts/make_bench_sets.py [--quick] [--kit NAME] [--only plucks|drums] -o DIR
         -> DIR/plucks/wav/*.wav, DIR/drums/wav/*.wav (+ metadata.jsonl in each)
@@ -42,6 +43,7 @@ from make_dataset import SOUNDFONT, TICKS_PER_QUARTER, TICKS_PER_S, read_float_w
 
 KITS_DIR = "/usr/share/hydrogen/data/drumkits"
 SILENT_PEAK = 1e-4  # -80 dBFS: a clip below this is dropped
+MIN_SAMPLE_S = 0.05  # a kit sample shorter than this is dropped (the score's baseline keeps the first 25 ms)
 FLUID_GAIN = 1.0  # fluidsynth's master gain (default 0.2), as make_dataset.py: every note peaks below 0.75
 
 PLUCK_RATE, PLUCK_HOLD_S, PLUCK_CLIP_S, PLUCK_SPACING_S, PLUCK_VELOCITY = 16000, 1.5, 2.0, 3.0, 100
@@ -231,6 +233,10 @@ def make_drums(out, quick, kit, tmp):
         if quick and name not in QUICK_DRUMS:
             continue
         x, rate = read_sample(path)
+        if len(x) < MIN_SAMPLE_S * rate:  # the 25 ms baseline would copy it whole: nothing to score
+            print(f"warning: {name} lasts {1000 * len(x) / rate:.0f} ms (< {1000 * MIN_SAMPLE_S:.0f} ms): dropped",
+                  file=sys.stderr)
+            continue
         x = resample(x, rate, DRUM_RATE)[:n]
         x = np.pad(x, (0, n - len(x)))
         peak = float(np.abs(x).max())

@@ -59,6 +59,8 @@ def match_job(job):
         b = logmel_distance(target, onset_baseline(target, rate), rate)
         res.update({"loss": rep["best_loss"], "logmel": d, "baseline": b, "cut": 1 - d / b if b > 0 else None,
                     "iterations": rep["iterations_run"], "compute_s": rep["compute_time_s"]})
+        if not b > 0:
+            res["error"] = "unscored: the clip ends within the 25 ms baseline, which copies it exactly"
     except (OSError, ValueError, KeyError) as e:
         res["error"] = f"scoring: {e}"
     return res
