@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what ddsp.cpp needs and is missing; safe to re-run. Only Debian's and npm's registries.
-#   - Debian packages: compilers, CMake, Emscripten, Eigen, stb, doctest, Chromium
+#   - Debian packages: compilers, CMake, Emscripten, Eigen, stb, doctest, Chromium; for the matching
+#     benchmark's test: fluidsynth, fluid-soundfont-gm, hydrogen-drumkits, numpy, Dask (distributed)
 #   - Dear ImGui 1.86 sources from Debian's source package, into third_party/ (git-ignored)
 #   - playwright-core (pinned in tests/browser/package.json + lock file) into tests/browser/node_modules
 # PyTorch is installed only by scripts/bench.sh.
@@ -13,7 +14,8 @@ log() { echo "setup: $*"; }
 
 # --- Debian packages --------------------------------------------------------------------------
 packages=(build-essential cmake git ca-certificates python3 nodejs emscripten libeigen3-dev libstb-dev
-          doctest-dev chromium dpkg-dev)
+          doctest-dev chromium dpkg-dev fluidsynth fluid-soundfont-gm hydrogen-drumkits python3-numpy
+          python3-distributed)
 [ -x /usr/bin/npm ] || command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do

@@ -17,6 +17,7 @@ bool MatchJob::start(const MatchRequest& request, Target& target, std::string& e
 
     match::MatchParams mp = request.settings;
     mp.time_budget_s = 0;  // enforced here, so that resume() can grant another budget
+    mp.budget_hint_s = request.time_budget_s;  // hybrid shares its phases out of it
     auto session = std::make_unique<match::MatchSession>();
     if (!session->init(job.name, *fit.samples, job.sample_rate_hz, mp, error, job.values_or_null(), &fit.analysis)) {
         if (job.have_file) error = request.params_label + ": " + error;

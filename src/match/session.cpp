@@ -525,7 +525,8 @@ void MatchSession::cmaes_step(double initial_sigma) {
 
 double MatchSession::budget_used() const {
     double used = double(iteration_) / std::max(1, params_.max_steps);
-    if (params_.time_budget_s > 0) used = std::max(used, elapsed_s() / params_.time_budget_s);
+    const double budget_s = params_.time_budget_s > 0 ? params_.time_budget_s : params_.budget_hint_s;
+    if (budget_s > 0) used = std::max(used, elapsed_s() / budget_s);
     return used;
 }
 

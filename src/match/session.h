@@ -48,6 +48,8 @@ struct MatchParams {
     LossKind loss = LossKind::mrstft;
     int max_steps = 300;         // gradient steps or generations
     double time_budget_s = 0;    // > 0: stop when this much wall time has been spent
+    double budget_hint_s = 0;    // a wall-time budget the caller enforces itself (engine::MatchJob): hybrid's
+                                 // phases take their shares of it as of time_budget_s
     uint64_t seed = 0;
     // gradient
     double learning_rate = 0.05;  // on u (unconstrained units)
