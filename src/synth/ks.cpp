@@ -418,6 +418,11 @@ public:
         double f0 = 0;
         std::string no_note;  // no note found is not an error here: the f0 range stays wide
         a->yin_f0_hz = dsp::yin_note_f0_hz(target, cfg.sample_rate_hz, yp, f0, no_note) && f0 > 0 ? f0 : 0;
+        // YIN's octave-up error on notes with a weak fundamental (low guitar strings).
+        for (int i = 0; i < 2 && a->yin_f0_hz > 0 &&
+                        dsp::yin_octave_too_high(target, cfg.sample_rate_hz, a->yin_f0_hz, kF0MinHz);
+             ++i)
+            a->yin_f0_hz *= 0.5;
         a->fundamental_t60_s = a->yin_f0_hz > 0 ? fundamental_t60_s(target, a->yin_f0_hz, cfg.sample_rate_hz) : 0;
         out = std::move(a);
         return true;
