@@ -56,6 +56,12 @@ namespace {
 // The preset of a prepared job (its synth with or without an analysis applied) for cfg.
 bool preset_of_job(SynthJob& job, const synth::SynthConfig& cfg, const Vec& excitation_head, const Vec& f0_frames_hz,
                    synth::StreamPreset& out, std::string& error) {
+    // The streaming ks kernel (synth/stream.cpp) follows the table's loop order, control frames and
+    // excitation order, but runs at the I/O rate with a 25 ms excitation.
+    if (job.name == "ks" && (job.options.count("oversample") || job.options.count("exc_ms"))) {
+        error = "the live engine plays ks without the oversample and exc_ms options";
+        return false;
+    }
     synth::StreamPreset p;
     p.synth = job.name;
     p.cfg = cfg;

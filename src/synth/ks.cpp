@@ -80,6 +80,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 namespace ddsp::synth {
@@ -365,6 +366,7 @@ public:
     }
 
     std::string name() const override { return "ks"; }
+    SynthOptions options() const override;
     std::string description() const override {
         return "Karplus-Strong string (DiffKS): noise burst or residual excitation, time-varying loop filter";
     }
@@ -584,7 +586,83 @@ private:
 
 }  // namespace
 
+// [SECTION] options by name
+
+namespace {
+
+struct KsOptionSpec {
+    const char* name;
+    bool integer;
+    double lo, hi;
+    double (*get)(const KsOptions&);
+    void (*set)(KsOptions&, double);
+};
+
+const std::vector<KsOptionSpec>& ks_option_specs() {
+    static const std::vector<KsOptionSpec> specs = {
+        {"loop_order", true, 1, 4, [](const KsOptions& o) { return double(o.loop_order); },
+         [](KsOptions& o, double v) { o.loop_order = int(v); }},
+        {"oversample", true, 1, 8, [](const KsOptions& o) { return double(o.oversample); },
+         [](KsOptions& o, double v) { o.oversample = int(v); }},
+        {"control_frames", true, 1, 256, [](const KsOptions& o) { return double(o.control_frames); },
+         [](KsOptions& o, double v) { o.control_frames = int(v); }},
+        {"exc_order", true, 1, 12, [](const KsOptions& o) { return double(o.exc_order); },
+         [](KsOptions& o, double v) { o.exc_order = int(v); }},
+        {"exc_ms", false, 1, 1000, [](const KsOptions& o) { return o.exc_ms; }, [](KsOptions& o, double v) { o.exc_ms = v; }},
+        {"window_cents", false, 1, 1200, [](const KsOptions& o) { return o.window_cents; },
+         [](KsOptions& o, double v) { o.window_cents = v; }},
+    };
+    return specs;
+}
+
+}  // namespace
+
+SynthOptions KsSynth::options() const {
+    SynthOptions out;
+    const KsOptions defaults;
+    for (const KsOptionSpec& s : ks_option_specs())
+        if (s.get(opt_) != s.get(defaults)) out[s.name] = s.get(opt_);
+    return out;
+}
+
+std::string ks_option_names() {
+    std::string out;
+    const KsOptions defaults;
+    char buf[96];
+    for (const KsOptionSpec& s : ks_option_specs()) {
+        std::snprintf(buf, sizeof buf, "%s (%g..%g, default %g)", s.name, s.lo, s.hi, s.get(defaults));
+        out += (out.empty() ? "" : ", ") + std::string(buf);
+    }
+    return out;
+}
+
+bool ks_options_from(const SynthOptions& options, KsOptions& out, std::string& error) {
+    out = KsOptions();
+    for (const auto& [name, v] : options) {
+        const auto& specs = ks_option_specs();
+        const auto it = std::find_if(specs.begin(), specs.end(), [&](const KsOptionSpec& s) { return name == s.name; });
+        if (it == specs.end()) {
+            error = "ks has no option '" + name + "' (options: " + ks_option_names() + ")";
+            return false;
+        }
+        if (!(v >= it->lo && v <= it->hi) || (it->integer && v != std::floor(v))) {
+            char buf[160];
+            std::snprintf(buf, sizeof buf, "ks option %s must be %s in %g..%g, not %g", it->name,
+                          it->integer ? "a whole number" : "a number", it->lo, it->hi, v);
+            error = buf;
+            return false;
+        }
+        it->set(out, v);
+    }
+    return true;
+}
+
 std::unique_ptr<Synth> make_ks_synth(const KsOptions& options) { return std::make_unique<KsSynth>(options); }
 std::unique_ptr<Synth> make_ks_synth() { return make_ks_synth(KsOptions{}); }
+std::unique_ptr<Synth> make_ks_synth_with(const SynthOptions& options, std::string& error) {
+    KsOptions o;
+    if (!ks_options_from(options, o, error)) return nullptr;
+    return make_ks_synth(o);
+}
 
 }  // namespace ddsp::synth
