@@ -57,13 +57,10 @@ namespace {
 bool preset_of_job(SynthJob& job, const synth::SynthConfig& cfg, const Vec& excitation_head, const Vec& f0_frames_hz,
                    synth::StreamPreset& out, std::string& error) {
     // The streaming ks kernel (synth/stream.cpp) follows the table's loop order, control frames and
-    // excitation order, but runs at the I/O rate with a 25 ms excitation.
-    if (job.name == "ks" && (job.options.count("oversample") || job.options.count("exc_ms"))) {
-        error = "the live engine plays ks without the oversample and exc_ms options";
-        return false;
-    }
+    // excitation order and the exc_ms option; it runs at the I/O rate whatever oversample says.
     synth::StreamPreset p;
     p.synth = job.name;
+    if (job.options.count("exc_ms")) p.exc_ms = job.options.at("exc_ms");
     p.cfg = cfg;
     p.table = job.synth->param_table(p.cfg);
     const synth::ParamValues given = job.have_file ? job.file.values : synth::ParamValues{};
@@ -108,7 +105,9 @@ bool make_stream_preset(SynthJob& job, Target& target, uint64_t seed, synth::Str
     fit.cfg.seed = seed;
     // ks keeps the recording's first samples as its residual excitation (KsSynth::analyse).
     Vec head;
-    if (job.name == "ks") head = fit.samples->head(std::min<Eigen::Index>(fit.samples->size(), 4096));
+    const double exc_ms = job.options.count("exc_ms") ? job.options.at("exc_ms") : 25.0;
+    const Eigen::Index keep = std::max<Eigen::Index>(4096, Eigen::Index(exc_ms * 1e-3 * fit.cfg.sample_rate_hz) + 64);
+    if (job.name == "ks") head = fit.samples->head(std::min<Eigen::Index>(fit.samples->size(), keep));
     // The ddsp synth now plays its analysed f0 track: preset_of_job reads it from the synth.
     return preset_of_job(job, fit.cfg, head, Vec(), out, error);
 }
