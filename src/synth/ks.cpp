@@ -61,8 +61,9 @@
 // damping and dispersion shrink by ~M^2 (its loss at harmonic h is ~ a (1 - a) (h w0)^2 / 2), as
 // the paper's internal 44.1 kHz rate does for 16 kHz audio. Costs ~M^2 (samples x lags).
 //
-// f0 from the recording: when YIN finds a note (dsp::yin_note_f0_hz), f0_hz's default becomes
-// that value and its range shrinks to +-window_cents around it, so the lag window covers the
+// f0 from the recording: when YIN finds a note (dsp::yin_note_f0_hz; halved while
+// dsp::yin_octave_too_high finds the odd partials of the octave below, YIN's error on low strings
+// with weak odd harmonics), f0_hz's default becomes that value and its range shrinks to +-window_cents around it, so the lag window covers the
 // whole range and every u in the table renders the pitch it names, even in a graph re-run with
 // new values (population search); only then is f0_hz marked `global`. Without analysis the table
 // stands alone: f0 in [30, min(4200, M sr/8, 0.4 sr)] Hz, default 220 Hz.
