@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -224,4 +225,42 @@ TEST_CASE("parameter files: write, read back, same parameters") {
     CHECK(!match::params_read_file(path, f, err));  // gone
     CHECK(err.find(path) != std::string::npos);
     CHECK(!match::params_read_file("/tmp", f, err));  // a directory
+}
+
+TEST_CASE("parameter files: a synth's build-time options") {
+    // "options" is optional; a file without it stays valid and means the synth's defaults.
+    match::ParamFile f;
+    std::string err;
+    REQUIRE(match::params_parse(R"({"synth": "ks", "params": {}})", f, err));
+    CHECK(f.options.empty());
+    REQUIRE(match::params_parse(R"({"synth": "ks", "options": {"loop_order": 3, "oversample": 2}, "params": {}})", f, err));
+    CHECK(f.options == synth::SynthOptions{{"loop_order", 3}, {"oversample", 2}});
+    CHECK(!param_error(R"({"synth": "ks", "options": [3], "params": {}})").empty());
+    CHECK(param_error(R"({"synth": "ks", "options": {"loop_order": "3"}, "params": {}})").find("'loop_order'") !=
+          std::string::npos);
+
+    // The synth checks names and values: an unknown option names the ones there are.
+    auto ks3 = synth::make_synth("ks", f.options, err);
+    REQUIRE(ks3);
+    CHECK(ks3->options() == f.options);
+    synth::SynthConfig cfg;
+    const auto table = ks3->param_table(cfg);
+    CHECK(std::any_of(table.begin(), table.end(), [](const synth::ParamSpec& p) { return p.name == "loop_tap3"; }));
+    CHECK_FALSE(synth::make_synth("ks", {{"loop_ordr", 3}}, err));
+    CHECK(err.find("loop_order") != std::string::npos);
+    CHECK_FALSE(synth::make_synth("ks", {{"loop_order", 2.5}}, err));
+    CHECK_FALSE(synth::make_synth("ks", {{"oversample", 9}}, err));
+    CHECK_FALSE(synth::make_synth("sine", {{"loop_order", 3}}, err));
+    CHECK(synth::make_synth("ks", {}, err)->options().empty());
+    CHECK(synth::make_synth("ks", {{"loop_order", 2}}, err)->options().empty());  // a default is not written
+
+    // Written options read back; no options, no key (existing files keep their bytes).
+    const std::string text = match::params_to_json("ks", 16000, 1.0, synth::default_values(table), table, &f.options);
+    match::ParamFile back;
+    REQUIRE_MESSAGE(match::params_parse(text, back, err), err);
+    CHECK(back.options == f.options);
+    const synth::SynthOptions none;
+    const auto table2 = synth::make_synth("ks")->param_table(cfg);
+    CHECK(match::params_to_json("ks", 16000, 1.0, synth::default_values(table2), table2, &none) ==
+          match::params_to_json("ks", 16000, 1.0, synth::default_values(table2), table2));
 }

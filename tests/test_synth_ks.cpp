@@ -470,3 +470,51 @@ TEST_CASE("the ks synth is finite and bounded over its parameter ranges") {
         }
     }
 }
+
+namespace {
+
+// A plucked low string as a nylon guitar's E2 sounds: harmonics of f0 decaying with 1.5 s (higher
+// ones faster), the even ones loud (1/h), the odd ones `odd` times that. With weak odd harmonics
+// the signal is nearly periodic at half the period and YIN reports the octave above, as on the GM
+// nylon and steel guitars' low strings.
+Vec weak_fundamental_pluck(double f0_hz, double odd, double sr, double seconds) {
+    Vec x = Vec::Zero(int(seconds * sr));
+    for (int h = 1; h * f0_hz < 0.45 * sr && h <= 30; ++h) {
+        const double amp = (h % 2 ? odd : 1.0) / h, tau = 1.5 / (1 + 0.1 * h);
+        for (Eigen::Index i = 0; i < x.size(); ++i) {
+            const double t = double(i) / sr;
+            x[i] += Real(0.1 * amp * std::sin(2 * kPi * h * f0_hz * t + 0.3 * h) * std::exp(-t / tau));
+        }
+    }
+    return x;
+}
+
+}  // namespace
+
+TEST_CASE("a low string with a weak fundamental is analysed at its pitch, not an octave up") {
+    const double sr = 16000, e2 = 82.41;
+    const synth::SynthConfig cfg = config(sr, 1.0, 3);
+    const Vec weak = weak_fundamental_pluck(e2, 0.08, sr, 1.0);
+    // The failure this guards against: YIN alone hears E3.
+    CHECK(yin_f0(weak, sr) == doctest::Approx(2 * e2).epsilon(0.01));
+    CHECK(dsp::yin_octave_too_high(weak, sr, 2 * e2, 30));
+
+    auto s = synth::make_synth("ks");
+    std::string err;
+    REQUIRE(s->analyse_target(weak, cfg, err));
+    const auto table = s->param_table(cfg);
+    CHECK(s->initial_values(cfg).at("f0_hz")[0] == doctest::Approx(e2).epsilon(0.01));
+    CHECK(table[0].min_value < e2);  // the lag window spans the true pitch
+    CHECK(table[0].max_value > e2);
+
+    // The same string with strong odd harmonics, and a true E3 (the odd partials of E2 absent):
+    // no octave is taken off.
+    for (double f0 : {e2, 2 * e2}) {
+        CAPTURE(f0);
+        const Vec full = weak_fundamental_pluck(f0, 1.0, sr, 1.0);
+        CHECK_FALSE(dsp::yin_octave_too_high(full, sr, yin_f0(full, sr), 30));
+        auto t = synth::make_synth("ks");
+        REQUIRE(t->analyse_target(full, cfg, err));
+        CHECK(t->initial_values(cfg).at("f0_hz")[0] == doctest::Approx(f0).epsilon(0.01));
+    }
+}

@@ -354,7 +354,7 @@ const handlers = {
   async start(msg) {
     if (String(msg.method ?? '').startsWith('amortised')) await loadKsModel();
     const settings = {};
-    for (const k of ['synth', 'method', 'loss', 'steps', 'timeBudgetS', 'learningRate', 'seed', 'population'])
+    for (const k of ['synth', 'method', 'loss', 'steps', 'timeBudgetS', 'learningRate', 'seed', 'population', 'synthOptions'])
       if (msg[k] !== undefined && msg[k] !== null) settings[k] = msg[k];
     settings.params = paramsText(msg.params);
     const r = runner.start(settings);

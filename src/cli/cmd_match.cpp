@@ -75,7 +75,7 @@ int cmd_match(int argc, char** argv) {
     static const CommandSpec spec = {
         "match",
         "match --synth S --method M --target T.wav [--steps N] [--time-budget SEC] [--seed K] [--loss L] [--lr X]\n"
-        "                  [--params init.json] [--model KS_AE.safetensors] -o DIR",
+        "                  [--params init.json] [--synth-options K=V,...] [--model KS_AE.safetensors] -o DIR",
         "Matches a synth to a recording and writes DIR/params.json (best parameters), DIR/recon.wav (their\n"
         "rendering, float32), DIR/report.json (settings, losses and wall time per iteration) and\n"
         "DIR/compare.png (target vs reconstruction). Methods: gradient (Adam, stops early when the loss\n"
@@ -98,6 +98,7 @@ int cmd_match(int argc, char** argv) {
             {"--loss", nullptr, true, "mrstft (default), linear, diffks or timbre (808 paper features)", "L"},
             {"--lr", nullptr, true, lr_help.c_str(), "X"},
             {"--params", nullptr, true, "start from these parameters (default: the synth's initial guess)", "init.json"},
+            {"--synth-options", nullptr, true, "build-time synth options over init.json's, e.g. loop_order=3,oversample=2 (ks)", "K=V,..."},
             {"--sr", nullptr, true, "synth sample rate in Hz (default: init.json's, else the synth's)", "HZ"},
             {"--max-seconds", nullptr, true, "match at most this much of the target", "T"},
             {"--threads", nullptr, true, "threads for population methods (default: every core)", "N"},
@@ -144,6 +145,7 @@ int cmd_match(int argc, char** argv) {
     request.synth = choice.name;
     request.params_file = choice.file_or_null();
     request.params_label = args.str("--params");
+    request.synth_options = choice.options;
     request.settings = mp;
     request.time_budget_s = mp.time_budget_s;
     int sr = 0;
@@ -217,7 +219,8 @@ int cmd_match(int argc, char** argv) {
     // Results.
     const synth::ParamValues best = session.best_params();
     const double seconds = double(job.target().size()) / sr;
-    if (!match::params_write_file(dir + "/params.json", choice.name, sr, seconds, best, session.table(), error))
+    if (!match::params_write_file(dir + "/params.json", choice.name, sr, seconds, best, session.table(), error,
+                                  &session.synth_options()))
         return fail(cmd, error);
     Vec recon;
     if (!job.best_audio(recon, error)) return fail(cmd, error);

@@ -11,8 +11,8 @@ namespace ddsp::cli {
 int cmd_render(int argc, char** argv) {
     static const CommandSpec spec = {
         "render",
-        "render --synth S [--params P.json] [--target T.wav] [--seconds T] [--sr HZ] [--seed K] [--f0 HZ] [--format F]\n"
-        "                   -o out.wav",
+        "render --synth S [--params P.json] [--synth-options K=V,...] [--target T.wav] [--seconds T] [--sr HZ] [--seed K]\n"
+        "                   [--f0 HZ] [--format F] -o out.wav",
         "Renders a synth from a parameter file (missing parameters take their defaults) to a mono WAV file.\n"
         "The output is what the synth makes: no normalisation. float32 (the default) keeps every sample as\n"
         "is, so a rendered target reads back exactly; pcm16 clips samples beyond +-1 (a note says how many).\n"
@@ -24,6 +24,7 @@ int cmd_render(int argc, char** argv) {
         {
             {"--synth", nullptr, true, "synth name (see ddsp synths); optional if --params names one", "S"},
             {"--params", nullptr, true, "parameter file (JSON, physical units)", "P.json"},
+            {"--synth-options", nullptr, true, "build-time synth options over P.json's, e.g. loop_order=3 (ks)", "K=V,..."},
             {"--target", nullptr, true, "the recording the parameters were matched to (WAV)", "T.wav"},
             {"--seconds", nullptr, true, "duration in seconds (0.001..60)", "T"},
             {"--sr", nullptr, true, "sample rate in Hz (integer, 1000..384000)", "HZ"},

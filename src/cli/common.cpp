@@ -60,7 +60,12 @@ bool choose_synth(const Args& args, const char* params_option, SynthChoice& out,
         error = "'" + args.str(params_option) + "' holds parameters for synth '" + file.synth + "', not '" + name + "'";
         return false;
     }
-    return engine::prepare_synth(name, have_file ? &file : nullptr, 0, out, error);
+    synth::SynthOptions options;
+    if (args.has("--synth-options") && !engine::parse_synth_options(args.str("--synth-options"), options, error)) {
+        error = "--synth-options: " + error;
+        return false;
+    }
+    return engine::prepare_synth(name, have_file ? &file : nullptr, 0, out, error, &options);
 }
 
 bool choose_sample_rate(const Args& args, const SynthChoice& choice, int& sample_rate_hz, std::string& error) {

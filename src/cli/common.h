@@ -32,6 +32,7 @@ bool parse_command(const CommandSpec& spec, int argc, char** argv, Args& args, i
 // agree), through engine::prepare_synth. Reads the parameter file into `file` (have_file tells
 // whether there was one).
 using SynthChoice = engine::SynthJob;
+// --synth-options K=V,K=V (where the command declares it) go over the file's "options".
 bool choose_synth(const Args& args, const char* params_option, SynthChoice& out, std::string& error);
 
 // engine::choose_rate with --sr as the override: --sr, else the parameter file's sample_rate,

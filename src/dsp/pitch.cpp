@@ -204,4 +204,48 @@ bool yin_note_f0_hz(const Real* x, int n, double sample_rate_hz, const YinParams
     return true;
 }
 
+bool yin_octave_too_high(const Real* x, int n, double sample_rate_hz, double f0_hz, double f0_min_hz) {
+    const double h = 0.5 * f0_hz;  // the candidate pitch
+    if (!(h >= f0_min_hz) || !(sample_rate_hz > 0) || n <= 0) return false;
+    int peak = 0;
+    for (int i = 1; i < n; ++i)
+        if (std::abs(x[i]) > std::abs(x[peak])) peak = i;
+    const int start = peak + int(0.02 * sample_rate_hz);
+    const int len = std::min(n - start, int(0.5 * sample_rate_hz));
+    // Below ~8 periods of the candidate its partials do not resolve.
+    if (len < int(8 * sample_rate_hz / h)) return false;
+    const int size = next_power_of_two(4 * len);
+    std::vector<Real> buf(size_t(size), Real(0));
+    for (int i = 0; i < len; ++i)
+        buf[size_t(i)] = x[start + i] * Real(0.5 - 0.5 * std::cos(2 * kPi * (i + 0.5) / len));
+    std::vector<Complex> spec(size_t(size / 2 + 1));
+    RealFft fft(size);
+    fft.forward(buf.data(), spec.data());
+    std::vector<double> power(spec.size());
+    for (size_t i = 0; i < spec.size(); ++i) power[i] = double(std::norm(spec[i]));
+    const double bin_hz = sample_rate_hz / size;
+    auto bin = [&](double hz) { return std::clamp(int(std::lround(hz / bin_hz)), 0, int(power.size()) - 1); };
+    struct Partial {
+        int k;
+        double peak, prominence;
+    };
+    std::vector<Partial> partials;
+    double strongest = 0, odd_power = 0, even_power = 0;
+    std::vector<double> hood;
+    for (int k = 1; k <= 20 && k * h < 0.45 * sample_rate_hz; ++k) {
+        const double c = k * h;
+        double pk = 0;
+        for (int b = bin(c - h / 8); b <= bin(c + h / 8); ++b) pk = std::max(pk, power[size_t(b)]);
+        hood.assign(power.begin() + bin(c - h / 2), power.begin() + bin(c + h / 2) + 1);
+        std::nth_element(hood.begin(), hood.begin() + hood.size() / 2, hood.end());
+        partials.push_back({k, pk, pk / (hood[hood.size() / 2] + 1e-30)});
+        strongest = std::max(strongest, pk);
+        (k % 2 ? odd_power : even_power) += pk;
+    }
+    int odd_seen = 0;
+    for (const Partial& p : partials)
+        if (p.k % 2 == 1 && p.k <= 11 && p.prominence > 30 && p.peak > 1e-4 * strongest) ++odd_seen;
+    return odd_seen >= 4 && odd_power > 0.003 * even_power;
+}
+
 }  // namespace ddsp::dsp

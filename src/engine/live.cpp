@@ -57,8 +57,11 @@ namespace {
 // The preset of a prepared job (its synth with or without an analysis applied) for cfg.
 bool preset_of_job(SynthJob& job, const synth::SynthConfig& cfg, const Vec& excitation_head, const Vec& f0_frames_hz,
                    synth::StreamPreset& out, std::string& error) {
+    // The streaming ks kernel (synth/stream.cpp) follows the table's loop order, control frames and
+    // excitation order and the exc_ms option; it runs at the I/O rate whatever oversample says.
     synth::StreamPreset p;
     p.synth = job.name;
+    if (job.options.count("exc_ms")) p.exc_ms = job.options.at("exc_ms");
     p.cfg = cfg;
     p.table = job.synth->param_table(p.cfg);
     const synth::ParamValues given = job.have_file ? job.file.values : synth::ParamValues{};
@@ -104,7 +107,9 @@ bool make_stream_preset(SynthJob& job, Target& target, uint64_t seed, synth::Str
     // ks keeps the recording's first samples as its residual excitation (KsSynth::analyse), drum
     // as its transient (DrumSynth::analyse).
     Vec head;
-    if (job.name == "ks" || job.name == "drum") head = fit.samples->head(std::min<Eigen::Index>(fit.samples->size(), 4096));
+    const double exc_ms = job.options.count("exc_ms") ? job.options.at("exc_ms") : 25.0;
+    const Eigen::Index keep = std::max<Eigen::Index>(4096, Eigen::Index(exc_ms * 1e-3 * fit.cfg.sample_rate_hz) + 64);
+    if (job.name == "ks" || job.name == "drum") head = fit.samples->head(std::min<Eigen::Index>(fit.samples->size(), keep));
     // The ddsp synth now plays its analysed f0 track: preset_of_job reads it from the synth.
     return preset_of_job(job, fit.cfg, head, Vec(), out, error);
 }

@@ -8,9 +8,10 @@ namespace ddsp::engine {
 
 bool MatchJob::start(const MatchRequest& request, Target& target, std::string& error) {
     SynthJob job;
-    if (!(request.params_file ? prepare_synth(request.synth, request.params_file, request.rate_override_hz, job, error)
+    if (!(request.params_file ? prepare_synth(request.synth, request.params_file, request.rate_override_hz, job, error,
+                                              &request.synth_options)
                               : prepare_synth_text(request.synth, request.params_text, request.rate_override_hz, job,
-                                                   error)))
+                                                   error, &request.synth_options)))
         return false;
     TargetFit fit;
     if (!fit_target(job, target, request.max_target_seconds, fit, error)) return false;
@@ -19,7 +20,8 @@ bool MatchJob::start(const MatchRequest& request, Target& target, std::string& e
     mp.time_budget_s = 0;  // enforced here, so that resume() can grant another budget
     mp.budget_hint_s = request.time_budget_s;  // hybrid shares its phases out of it
     auto session = std::make_unique<match::MatchSession>();
-    if (!session->init(job.name, *fit.samples, job.sample_rate_hz, mp, error, job.values_or_null(), &fit.analysis)) {
+    if (!session->init(job.name, *fit.samples, job.sample_rate_hz, mp, error, job.values_or_null(), &fit.analysis,
+                       &job.options)) {
         if (job.have_file) error = request.params_label + ": " + error;
         return false;
     }
@@ -112,7 +114,8 @@ std::string MatchJob::best_params_json() {
     improved_ = false;
     const match::MatchSession& s = *session_;
     const double sr = s.config().sample_rate_hz;
-    return match::params_to_json(s.synth_name(), sr, double(s.config().num_samples) / sr, s.best_params(), s.table());
+    return match::params_to_json(s.synth_name(), sr, double(s.config().num_samples) / sr, s.best_params(), s.table(),
+                                 &s.synth_options());
 }
 
 bool MatchJob::best_audio(Vec& audio, std::string& error) {

@@ -27,6 +27,7 @@ struct MatchRequest {
     match::MatchParams settings;                    // method, loss, steps, learning rate, seed...
     double time_budget_s = 0;                       // > 0: stop after this much compute (renewed by resume)
     std::string params_label = "params";            // prefixes the session's errors about params_file's values
+    synth::SynthOptions synth_options;              // build-time options over the parameter file's
 };
 
 // One progress record: what the worker posts and the CLI prints.

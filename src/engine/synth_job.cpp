@@ -3,8 +3,10 @@
 #include "dsp/recording_check.h"
 #include "util/json.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace ddsp::engine {
 
@@ -23,14 +25,14 @@ std::string unknown_synth_error(const std::string& name) {
 }
 
 bool prepare_synth_text(const std::string& synth_name, const std::string& params_text, double rate_override_hz,
-                        SynthJob& out, std::string& error) {
+                        SynthJob& out, std::string& error, const synth::SynthOptions* options) {
     match::ParamFile file;
     const bool have_file = params_text.find_first_not_of(" \t\r\n") != std::string::npos;
     if (have_file && !match::params_parse(params_text, file, error)) {
         error = "params: " + error;
         return false;
     }
-    if (!prepare_synth(synth_name, have_file ? &file : nullptr, rate_override_hz, out, error)) {
+    if (!prepare_synth(synth_name, have_file ? &file : nullptr, rate_override_hz, out, error, options)) {
         if (have_file && !synth_name.empty() && file.synth != synth_name) error = "params: " + error;
         return false;
     }
@@ -47,8 +49,28 @@ bool fit_target(SynthJob& job, Target& target, double max_target_seconds, Target
     return true;
 }
 
+bool parse_synth_options(const std::string& text, synth::SynthOptions& out, std::string& error) {
+    size_t start = 0;
+    while (start <= text.size()) {
+        const size_t end = std::min(text.find(',', start), text.size());
+        const std::string item = text.substr(start, end - start);
+        const size_t eq = item.find('=');
+        const std::string name = eq == std::string::npos ? "" : item.substr(0, eq);
+        const std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
+        char* stop = nullptr;
+        const double v = value.empty() ? 0 : std::strtod(value.c_str(), &stop);
+        if (name.empty() || value.empty() || *stop != '\0' || !std::isfinite(v)) {
+            error = "synth option '" + item + "' is not NAME=NUMBER";
+            return false;
+        }
+        out[name] = v;
+        start = end + 1;
+    }
+    return true;
+}
+
 bool prepare_synth(const std::string& synth_name, const match::ParamFile* file, double rate_override_hz,
-                   SynthJob& out, std::string& error) {
+                   SynthJob& out, std::string& error, const synth::SynthOptions* options) {
     out = SynthJob();
     out.have_file = file != nullptr;
     if (file) out.file = *file;
@@ -61,11 +83,15 @@ bool prepare_synth(const std::string& synth_name, const match::ParamFile* file, 
         error = "these are parameters for synth '" + file->synth + "', not '" + out.name + "'";
         return false;
     }
-    out.synth = synth::make_synth(out.name);
-    if (!out.synth) {
+    if (file) out.options = file->options;
+    if (options)
+        for (const auto& [k, v] : *options) out.options[k] = v;
+    if (!synth::make_synth(out.name)) {
         error = unknown_synth_error(out.name);
         return false;
     }
+    out.synth = synth::make_synth(out.name, out.options, error);
+    if (!out.synth) return false;
     return choose_rate(*out.synth, file, rate_override_hz, out.sample_rate_hz, error);
 }
 

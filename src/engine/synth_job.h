@@ -26,6 +26,7 @@ struct SynthJob {
     match::ParamFile file;
     bool have_file = false;
     int sample_rate_hz = 0;
+    synth::SynthOptions options;  // the synth's build-time options: the file's, then the caller's over them
 
     const match::ParamFile* file_or_null() const { return have_file ? &file : nullptr; }
     const synth::ParamValues* values_or_null() const { return have_file ? &file.values : nullptr; }
@@ -39,16 +40,19 @@ std::string unknown_synth_error(const std::string& name);
 // synth_name may be empty when the file names the synth; both given, they must agree. The rate is
 // rate_override_hz if > 0, else the file's sample_rate, else the synth's default: an integer in
 // [1000, 384000]. Errors are one line; those about the file start "params: " only where the
-// caller adds it (the CLI names the file instead).
+// caller adds it (the CLI names the file instead). options: build-time options over the file's
+// "options" (synth::make_synth checks both; an unknown name is an error).
 bool prepare_synth(const std::string& synth_name, const match::ParamFile* file, double rate_override_hz,
-                   SynthJob& out, std::string& error);
+                   SynthJob& out, std::string& error, const synth::SynthOptions* options = nullptr);
+// "k=v,k=v" (a command-line or text field) into options; false with a one-line error on a bad item.
+bool parse_synth_options(const std::string& text, synth::SynthOptions& out, std::string& error);
 // The rate rule alone: rate_override_hz if > 0, else the file's sample_rate, else the synth's.
 bool choose_rate(const synth::Synth& synth, const match::ParamFile* file, double rate_override_hz, int& out,
                  std::string& error);
 // prepare_synth with the parameter file given as JSON text (blank: none), as the worker receives
 // it. Errors caused by the file (not JSON, not a parameter file, another synth's) start "params: ".
 bool prepare_synth_text(const std::string& synth_name, const std::string& params_text, double rate_override_hz,
-                        SynthJob& out, std::string& error);
+                        SynthJob& out, std::string& error, const synth::SynthOptions* options = nullptr);
 
 // The job's synth on a target, as a match sees it: the target prepared at the job's rate
 // (Target::at), the synth's shared analysis of it, applied to job.synth. cfg gets the job's rate

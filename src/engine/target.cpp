@@ -60,7 +60,10 @@ bool Target::analysis(const synth::Synth& synth, const synth::SynthConfig& cfg, 
     const Vec* prepared = at(synth, sr, max_seconds, error);
     if (!prepared) return false;
     if (max_seconds <= 0) max_seconds = match_seconds_for(synth);
-    const auto key = std::make_tuple(synth.name(), sr, max_seconds, cfg.num_samples);
+    // Options can change the analysis (ks's exc_ms: the length of the recording's head it keeps).
+    std::string name = synth.name();
+    for (const auto& [k, v] : synth.options()) name += " " + k + "=" + std::to_string(v);
+    const auto key = std::make_tuple(name, sr, max_seconds, cfg.num_samples);
     auto it = analyses_.find(key);
     if (it != analyses_.end()) {
         out = it->second;

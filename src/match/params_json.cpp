@@ -62,8 +62,20 @@ bool params_parse(const std::string& text, ParamFile& out, std::string& error) {
                     return false;
                 }
             }
+        } else if (key == "options") {
+            if (v.type != JsonValue::Type::object) {
+                error = "parameter file: \"options\" must be an object, not " + std::string(json_type_name(v.type));
+                return false;
+            }
+            for (const auto& [name, ov] : v.object) {
+                if (ov.type != JsonValue::Type::number) {
+                    error = "parameter file: option '" + name + "' must be a number";
+                    return false;
+                }
+                out.options[name] = ov.number;
+            }
         } else {
-            error = "parameter file: unknown key \"" + key + "\" (expected synth, sample_rate, seconds, params)";
+            error = "parameter file: unknown key \"" + key + "\" (expected synth, sample_rate, seconds, options, params)";
             return false;
         }
     }
@@ -98,10 +110,20 @@ bool params_validate(const ParamFile& file, const std::string& synth_name, const
 }
 
 std::string params_to_json(const std::string& synth_name, double sample_rate_hz, double seconds,
-                           const synth::ParamValues& values, const std::vector<synth::ParamSpec>& table) {
+                           const synth::ParamValues& values, const std::vector<synth::ParamSpec>& table,
+                           const synth::SynthOptions* options) {
     std::string out = "{\n  \"synth\": " + json_quote(synth_name) + ",\n";
     if (sample_rate_hz > 0) out += "  \"sample_rate\": " + json_number(sample_rate_hz) + ",\n";
     if (seconds > 0) out += "  \"seconds\": " + json_number(seconds) + ",\n";
+    if (options && !options->empty()) {
+        out += "  \"options\": {";
+        bool first_option = true;
+        for (const auto& [name, v] : *options) {
+            out += (first_option ? "" : ", ") + json_quote(name) + ": " + json_number(v);
+            first_option = false;
+        }
+        out += "},\n";
+    }
     out += "  \"params\": {";
     bool first = true;
     for (const synth::ParamSpec& p : table) {
@@ -126,8 +148,8 @@ std::string params_to_json(const std::string& synth_name, double sample_rate_hz,
 
 bool params_write_file(const std::string& path, const std::string& synth_name, double sample_rate_hz, double seconds,
                        const synth::ParamValues& values, const std::vector<synth::ParamSpec>& table,
-                       std::string& error) {
-    return write_text_file(path, params_to_json(synth_name, sample_rate_hz, seconds, values, table), error);
+                       std::string& error, const synth::SynthOptions* options) {
+    return write_text_file(path, params_to_json(synth_name, sample_rate_hz, seconds, values, table, options), error);
 }
 
 }  // namespace ddsp::match

@@ -10,6 +10,9 @@
 //   seconds      optional, the duration they were made for (frame-wise tables depend on it)
 //   params       required; each value a number or a non-empty array of numbers (a single number
 //                fills a vector parameter). Missing parameters take their defaults.
+//   options      optional, the synth's build-time options by name, each a number:
+//                {"loop_order": 3, "oversample": 2} for ks (synth::make_synth checks the names
+//                and values; the parameter table can depend on them, e.g. ks's tap count).
 // Any other top-level key is an error, so typos do not pass silently. Names, sizes and ranges are
 // checked against a synth's table by params_validate (synth::to_unconstrained).
 //
@@ -31,6 +34,7 @@ struct ParamFile {
     double sample_rate_hz = 0;  // 0: not given
     double seconds = 0;         // 0: not given
     synth::ParamValues values;
+    synth::SynthOptions options;  // empty: the synth's defaults
     std::set<std::string> scalar_names;  // parameters written as a plain number (not an array)
 };
 
@@ -44,11 +48,12 @@ bool params_validate(const ParamFile& file, const std::string& synth_name, const
 
 // Serialises parameters in table order (values are clamped into each parameter's range so that
 // rounding to 9 digits never pushes them outside it). Size-1 parameters are written as numbers.
-// sample_rate_hz / seconds <= 0 are left out.
+// sample_rate_hz / seconds <= 0 are left out, and so are options when null or empty.
 std::string params_to_json(const std::string& synth_name, double sample_rate_hz, double seconds,
-                           const synth::ParamValues& values, const std::vector<synth::ParamSpec>& table);
+                           const synth::ParamValues& values, const std::vector<synth::ParamSpec>& table,
+                           const synth::SynthOptions* options = nullptr);
 bool params_write_file(const std::string& path, const std::string& synth_name, double sample_rate_hz, double seconds,
                        const synth::ParamValues& values, const std::vector<synth::ParamSpec>& table,
-                       std::string& error);
+                       std::string& error, const synth::SynthOptions* options = nullptr);
 
 }  // namespace ddsp::match

@@ -169,7 +169,8 @@ struct MatchSession::Impl {
 std::unique_ptr<MatchSession::Evaluator> MatchSession::make_evaluator(const std::string& synth_name, const Vec& target,
                                                                       const Vec& u0, std::string& error) const {
     auto e = std::make_unique<Evaluator>();
-    e->synth = synth::make_synth(synth_name);
+    e->synth = synth::make_synth(synth_name, synth_options_, error);
+    if (!e->synth) return nullptr;
     e->synth->use_analysis(impl_->analysis);
     e->u = e->tape.constant(u0);
     e->audio = e->synth->build(e->u, cfg_);
@@ -184,7 +185,7 @@ MatchSession::~MatchSession() = default;
 
 bool MatchSession::init(const std::string& synth_name, const Vec& target, double sample_rate_hz,
                         const MatchParams& params, std::string& error, const synth::ParamValues* initial,
-                        const synth::AnalysisPtr* analysis) {
+                        const synth::AnalysisPtr* analysis, const synth::SynthOptions* options) {
     impl_ = std::make_unique<Impl>();
     done_ = true;
     history_.clear();
@@ -194,11 +195,9 @@ bool MatchSession::init(const std::string& synth_name, const Vec& target, double
     params_ = params;
 
     Impl& m = *impl_;
-    m.synth = synth::make_synth(synth_name);
-    if (!m.synth) {
-        error = "unknown synth '" + synth_name + "'";
-        return false;
-    }
+    m.synth = synth::make_synth(synth_name, options ? *options : synth::SynthOptions{}, error);
+    if (!m.synth) return false;
+    synth_options_ = m.synth->options();
     if (!dsp::check_recording(target, error)) {
         error = "the target " + error;
         return false;

@@ -85,9 +85,11 @@ public:
     // otherwise). analysis: the synth's analysis of this target at this rate and length, if the
     // caller already has it (else it is made here, once). Fails with a one-line error on an
     // unknown synth, an unusable target (dsp::check_recording) or out-of-range initial values.
+    // options: the synth's build-time options (synth::make_synth; null or empty: its defaults);
+    // an analysis given must have been made by a synth with the same options.
     bool init(const std::string& synth_name, const Vec& target, double sample_rate_hz, const MatchParams& params,
               std::string& error, const synth::ParamValues* initial = nullptr,
-              const synth::AnalysisPtr* analysis = nullptr);
+              const synth::AnalysisPtr* analysis = nullptr, const synth::SynthOptions* options = nullptr);
 
     // One iteration (a gradient step or a generation). Returns false once done.
     bool step();
@@ -99,6 +101,8 @@ public:
     void resume(int extra_steps);
 
     const std::string& synth_name() const { return synth_name_; }
+    // The synth's options that differ from its defaults (for the parameter file's "options").
+    const synth::SynthOptions& synth_options() const { return synth_options_; }
     const MatchParams& params() const { return params_; }
     int iteration() const { return iteration_; }
     double loss() const { return last_loss_; }
@@ -120,6 +124,7 @@ private:
     std::unique_ptr<Impl> impl_;
 
     std::string synth_name_;
+    synth::SynthOptions synth_options_;
     MatchParams params_;
     synth::SynthConfig cfg_;
     std::vector<synth::ParamSpec> table_;

@@ -61,8 +61,9 @@
 // damping and dispersion shrink by ~M^2 (its loss at harmonic h is ~ a (1 - a) (h w0)^2 / 2), as
 // the paper's internal 44.1 kHz rate does for 16 kHz audio. Costs ~M^2 (samples x lags).
 //
-// f0 from the recording: when YIN finds a note (dsp::yin_note_f0_hz), f0_hz's default becomes
-// that value and its range shrinks to +-window_cents around it, so the lag window covers the
+// f0 from the recording: when YIN finds a note (dsp::yin_note_f0_hz; halved while
+// dsp::yin_octave_too_high finds the odd partials of the octave below, YIN's error on low strings
+// with weak odd harmonics), f0_hz's default becomes that value and its range shrinks to +-window_cents around it, so the lag window covers the
 // whole range and every u in the table renders the pitch it names, even in a graph re-run with
 // new values (population search); only then is f0_hz marked `global`. Without analysis the table
 // stands alone: f0 in [30, min(4200, M sr/8, 0.4 sr)] Hz, default 220 Hz.
@@ -80,6 +81,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 namespace ddsp::synth {
@@ -365,6 +367,7 @@ public:
     }
 
     std::string name() const override { return "ks"; }
+    SynthOptions options() const override;
     std::string description() const override {
         return "Karplus-Strong string (DiffKS): noise burst or residual excitation, time-varying loop filter";
     }
@@ -418,6 +421,11 @@ public:
         double f0 = 0;
         std::string no_note;  // no note found is not an error here: the f0 range stays wide
         a->yin_f0_hz = dsp::yin_note_f0_hz(target, cfg.sample_rate_hz, yp, f0, no_note) && f0 > 0 ? f0 : 0;
+        // YIN's octave-up error on notes with a weak fundamental (low guitar strings).
+        for (int i = 0; i < 2 && a->yin_f0_hz > 0 &&
+                        dsp::yin_octave_too_high(target, cfg.sample_rate_hz, a->yin_f0_hz, kF0MinHz);
+             ++i)
+            a->yin_f0_hz *= 0.5;
         a->fundamental_t60_s = a->yin_f0_hz > 0 ? fundamental_t60_s(target, a->yin_f0_hz, cfg.sample_rate_hz) : 0;
         out = std::move(a);
         return true;
@@ -579,7 +587,83 @@ private:
 
 }  // namespace
 
+// [SECTION] options by name
+
+namespace {
+
+struct KsOptionSpec {
+    const char* name;
+    bool integer;
+    double lo, hi;
+    double (*get)(const KsOptions&);
+    void (*set)(KsOptions&, double);
+};
+
+const std::vector<KsOptionSpec>& ks_option_specs() {
+    static const std::vector<KsOptionSpec> specs = {
+        {"loop_order", true, 1, 4, [](const KsOptions& o) { return double(o.loop_order); },
+         [](KsOptions& o, double v) { o.loop_order = int(v); }},
+        {"oversample", true, 1, 8, [](const KsOptions& o) { return double(o.oversample); },
+         [](KsOptions& o, double v) { o.oversample = int(v); }},
+        {"control_frames", true, 1, 256, [](const KsOptions& o) { return double(o.control_frames); },
+         [](KsOptions& o, double v) { o.control_frames = int(v); }},
+        {"exc_order", true, 1, 12, [](const KsOptions& o) { return double(o.exc_order); },
+         [](KsOptions& o, double v) { o.exc_order = int(v); }},
+        {"exc_ms", false, 1, 1000, [](const KsOptions& o) { return o.exc_ms; }, [](KsOptions& o, double v) { o.exc_ms = v; }},
+        {"window_cents", false, 1, 1200, [](const KsOptions& o) { return o.window_cents; },
+         [](KsOptions& o, double v) { o.window_cents = v; }},
+    };
+    return specs;
+}
+
+}  // namespace
+
+SynthOptions KsSynth::options() const {
+    SynthOptions out;
+    const KsOptions defaults;
+    for (const KsOptionSpec& s : ks_option_specs())
+        if (s.get(opt_) != s.get(defaults)) out[s.name] = s.get(opt_);
+    return out;
+}
+
+std::string ks_option_names() {
+    std::string out;
+    const KsOptions defaults;
+    char buf[96];
+    for (const KsOptionSpec& s : ks_option_specs()) {
+        std::snprintf(buf, sizeof buf, "%s (%g..%g, default %g)", s.name, s.lo, s.hi, s.get(defaults));
+        out += (out.empty() ? "" : ", ") + std::string(buf);
+    }
+    return out;
+}
+
+bool ks_options_from(const SynthOptions& options, KsOptions& out, std::string& error) {
+    out = KsOptions();
+    for (const auto& [name, v] : options) {
+        const auto& specs = ks_option_specs();
+        const auto it = std::find_if(specs.begin(), specs.end(), [&](const KsOptionSpec& s) { return name == s.name; });
+        if (it == specs.end()) {
+            error = "ks has no option '" + name + "' (options: " + ks_option_names() + ")";
+            return false;
+        }
+        if (!(v >= it->lo && v <= it->hi) || (it->integer && v != std::floor(v))) {
+            char buf[160];
+            std::snprintf(buf, sizeof buf, "ks option %s must be %s in %g..%g, not %g", it->name,
+                          it->integer ? "a whole number" : "a number", it->lo, it->hi, v);
+            error = buf;
+            return false;
+        }
+        it->set(out, v);
+    }
+    return true;
+}
+
 std::unique_ptr<Synth> make_ks_synth(const KsOptions& options) { return std::make_unique<KsSynth>(options); }
 std::unique_ptr<Synth> make_ks_synth() { return make_ks_synth(KsOptions{}); }
+std::unique_ptr<Synth> make_ks_synth_with(const SynthOptions& options, std::string& error) {
+    KsOptions o;
+    if (!ks_options_from(options, o, error)) return nullptr;
+    return make_ks_synth(o);
+}
 
 }  // namespace ddsp::synth

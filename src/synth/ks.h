@@ -25,6 +25,9 @@ struct KsOptions {
 };
 
 std::unique_ptr<Synth> make_ks_synth(const KsOptions& options);
+// KsOptions from options by name (synth::make_synth("ks", options, error)): the fields above under
+// their own names; an unknown name, a value outside its range or a fractional integer is an error.
+bool ks_options_from(const SynthOptions& options, KsOptions& out, std::string& error);
 
 // The loop's coefficient matrix for ad::allpole with lags first_lag .. first_lag + num_lags - 1:
 //   A[t, j] = -sum_k taps[k][t] * hat(first_lag + j - delay[t] - k),  hat(x) = max(0, 1 - |x|),

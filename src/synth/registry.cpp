@@ -4,7 +4,7 @@ namespace ddsp::synth {
 
 const std::vector<SynthFactory>& synth_factories() {
     static const std::vector<SynthFactory> factories = {
-        {"ks", make_ks_synth},
+        {"ks", make_ks_synth, make_ks_synth_with, ks_option_names},
         {"sine", make_sine_synth},
         {"drum808", make_drum808_synth},
         {"drum", make_drum_synth},

@@ -423,7 +423,6 @@ private:
 
 class KsVoice final : public StreamVoice {
 public:
-    static constexpr double kExcMs = 25;  // KsOptions::exc_ms
     static constexpr double kF0MinHz = 30;
 
 protected:
@@ -450,7 +449,7 @@ protected:
         while (cap < max_delay_ + K_ + 4) cap <<= 1;
         ring_.assign(size_t(cap), Real(0));
         mask_ = cap - 1;
-        n_exc_max_ = std::max(1, int(std::lround(kExcMs * 1e-3 * sr)));
+        n_exc_max_ = std::max(1, int(std::lround(std::clamp(preset_.exc_ms, 1.0, 1000.0) * 1e-3 * sr)));
         burst_.assign(size_t(n_exc_max_), Real(0));
         log_frames_.assign(size_t(frames_), Real(0));
         splines_.resize(size_t(K_ + 2));

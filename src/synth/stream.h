@@ -38,6 +38,7 @@ struct StreamPreset {
     double pitch_hz = 0;              // the preset's own pitch (0: none, e.g. a drum without tuning)
     Vec excitation_head;              // ks, drum: the analysed recording's first samples (residual excitation,
                                       // transient)
+    double exc_ms = 25;               // ks: the excitation's length (the preset's KsOptions::exc_ms)
     Vec f0_frames_hz;                 // ddsp: f0 per control frame (its conditioning); empty: pitch_hz
 };
 

@@ -20,6 +20,26 @@ std::unique_ptr<Synth> make_synth(const std::string& name) {
     return nullptr;
 }
 
+std::unique_ptr<Synth> make_synth(const std::string& name, const SynthOptions& options, std::string& error) {
+    for (const SynthFactory& f : synth_factories()) {
+        if (name != f.name) continue;
+        if (options.empty()) return f.make();
+        if (!f.make_with_options) {
+            error = "synth '" + name + "' has no options";
+            return nullptr;
+        }
+        return f.make_with_options(options, error);
+    }
+    error = "unknown synth '" + name + "'";
+    return nullptr;
+}
+
+std::string synth_option_names(const std::string& name) {
+    for (const SynthFactory& f : synth_factories())
+        if (name == f.name) return f.option_names ? f.option_names() : std::string();
+    return "";
+}
+
 ParamValues Synth::initial_values(const SynthConfig& cfg) const { return default_values(param_table(cfg)); }
 
 bool Synth::analyse_target(const Vec& target, const SynthConfig& cfg, std::string& error) {

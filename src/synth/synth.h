@@ -46,6 +46,11 @@ struct SynthConfig {
 // Physical values by parameter name; each vector has the parameter's size.
 using ParamValues = std::map<std::string, std::vector<double>>;
 
+// Build-time options of a synth (its structure, not its parameters), by name: ks's loop_order,
+// oversample, control_frames, exc_order, exc_ms, window_cents. Every value is a number (integer
+// options must be whole numbers). Missing names keep their defaults; see make_synth.
+using SynthOptions = std::map<std::string, double>;
+
 // What a synth takes from a recording (f0 track, loudness, residual excitation), computed once per
 // target and configuration and then shared read-only: every evaluator thread of a population
 // search, the gradient graph and the renders of one match use the same object.
@@ -61,6 +66,9 @@ public:
     virtual std::string description() const = 0;
     virtual double default_sample_rate_hz() const = 0;
     virtual double default_seconds() const = 0;
+    // The build-time options that differ from their defaults (what a parameter file's "options"
+    // holds to rebuild this synth; empty for the defaults and for synths without options).
+    virtual SynthOptions options() const { return {}; }
     // The parameter table for this configuration (sizes may depend on duration).
     virtual std::vector<ParamSpec> param_table(const SynthConfig& cfg) const = 0;
 
@@ -102,6 +110,11 @@ public:
 // Registry of every synth: "ks", "drum808", "drum", "ddsp", "sine".
 std::vector<std::string> synth_names();
 std::unique_ptr<Synth> make_synth(const std::string& name);  // nullptr if unknown
+// With build-time options: nullptr and a one-line error for an unknown synth, an option the synth
+// does not have (the message lists those it has), or a value that is not allowed.
+std::unique_ptr<Synth> make_synth(const std::string& name, const SynthOptions& options, std::string& error);
+// "loop_order (1..4, default 2), ..." or "" for a synth without options.
+std::string synth_option_names(const std::string& name);
 
 // Total number of values in a table.
 int table_size(const std::vector<ParamSpec>& table);

@@ -160,12 +160,13 @@ public:
 
     // A failed start leaves the current match (if any) as it was.
     val start(const val& settings) {
-        std::string error, method = "gradient", loss = "mrstft";
+        std::string error, method = "gradient", loss = "mrstft", synth_options;
         engine::MatchRequest req;
         match::MatchParams& mp = req.settings;
         double steps = mp.max_steps, seed = 0, population = mp.population;
         if (!read_string(settings, "synth", req.synth, error) || !read_string(settings, "method", method, error) ||
             !read_string(settings, "loss", loss, error) || !read_string(settings, "params", req.params_text, error) ||
+            !read_string(settings, "synthOptions", synth_options, error) ||
             !read_number(settings, "steps", 1, 10000000, steps, error) ||
             !read_number(settings, "timeBudgetS", 0, 1e7, req.time_budget_s, error) ||
             !read_number(settings, "learningRate", 1e-9, 100, mp.learning_rate, error) ||
@@ -186,6 +187,8 @@ public:
             if (!engine::amortised_prediction(*ks_model_, target_, 0, 0, 0, method != "amortised", pred, error)) return error_object(error);
             req.params_text = pred.params_json;
         }
+        if (!synth_options.empty() && !engine::parse_synth_options(synth_options, req.synth_options, error))
+            return error_object(error);
         if (!match::parse_loss(loss, mp.loss))
             return error_object("unknown loss '" + loss + "' (losses: " + engine::loss_names() + ")");
         mp.max_steps = int(steps);

@@ -59,6 +59,7 @@ export function installMatch(s) {
     setStatus(`Matching ${opts.synth} with ${opts.method}...`);
     s.worker.postMessage({ type: 'start', run: state.run, synth: opts.synth, method: opts.method, loss: opts.loss,
       steps: opts.steps, timeBudgetS: opts.timeBudgetS, learningRate: opts.learningRate, seed: opts.seed, population: opts.population,
+      synthOptions: opts.synthOptions,  // "loop_order=3,oversample=2" (ks build-time options), or undefined
       params: settings.params !== undefined ? settings.params : state.params });
   }
 
