@@ -595,6 +595,9 @@ void Studio::draw_toolbar(float scale) {
                               ",\"steps\":" + num(settings_.steps) + ",\"timeBudgetS\":" + num(settings_.time_budget_s) +
                               ",\"learningRate\":" + num(settings_.learning_rate) + ",\"seed\":" + num(settings_.seed) +
                               ",\"population\":" + num(settings_.population) +
+                              (settings_.synth_options[0] && !synth::synth_option_names(settings_.synth).empty()
+                                   ? ",\"synthOptions\":" + quote(settings_.synth_options)
+                                   : std::string()) +
                               ",\"params\":" + (!params_json_.empty() ? quote(params_json_) : std::string("null")) +
                               "}";
             send(cmd);
@@ -968,6 +971,14 @@ void Studio::draw_settings(float scale) {
     if (!population_method) ImGui::EndDisabled();
     ImGui::InputInt("seed", &settings_.seed);
     settings_.seed = std::clamp(settings_.seed, 0, 1 << 30);
+    // Build-time options (the string's loop order, excitation length, oversampling ...), for the
+    // synths that have them; a bad one is the worker's one-line error when the match starts.
+    const std::string option_names = synth::synth_option_names(settings_.synth);
+    if (!option_names.empty()) {
+        ImGui::InputTextWithHint("synth options", "e.g. exc_ms=40,loop_order=3", settings_.synth_options,
+                                 sizeof settings_.synth_options);
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("name=value, comma-separated: %s", option_names.c_str());
+    }
     ImGui::PopItemWidth();
 }
 

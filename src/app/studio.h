@@ -65,6 +65,7 @@ struct MatchSettings {
     float learning_rate = float(match::MatchParams{}.learning_rate);
     int seed = int(match::MatchParams{}.seed);
     int population = match::MatchParams{}.population;  // genetic and CMA-ES
+    char synth_options[160] = {};  // the synth's build-time options, "exc_ms=40,loop_order=3" (ks); "" for none
 };
 
 struct MatchStatus {

@@ -66,20 +66,20 @@ ok "--help for every command (exit 0, usage on stdout)"
 # [synths] -------------------------------------------------------------------------------------
 must "$D" synths
 cp out synths.json
-for s in ks sine drum808 ddsp; do
+for s in ks sine drum808 drum ddsp; do
   grep -q "^  {\"name\": \"$s\"" synths.json || die "synths does not list $s"
 done
-[ "$(grep -c '^  {"name": ' synths.json)" = 4 ] || die "synths lists $(grep -c '^  {"name": ' synths.json) synths, expected 4"
+[ "$(grep -c '^  {"name": ' synths.json)" = 5 ] || die "synths lists $(grep -c '^  {"name": ' synths.json) synths, expected 5"
 [ "$(grep -c '^    {"name": ".*", "unit": ".*", "min": .*, "max": .*, "default": .*, "scale": "\(linear\|log\)", "size": [0-9]*, "global": \(true\|false\), "description": ' synths.json)" -ge 20 ] ||
   die "synths: parameter tables incomplete"
 if command -v python3 > /dev/null; then
-  python3 -c 'import json,sys; d=json.load(open("synths.json")); assert len(d)==4 and all(s["params"] for s in d)' ||
+  python3 -c 'import json,sys; d=json.load(open("synths.json")); assert len(d)==5 and all(s["params"] for s in d)' ||
     die "synths: not valid JSON"
 fi
-ok "synths: 4 synths (ks, sine, drum808, ddsp), each with a parameter table"
+ok "synths: 5 synths (ks, sine, drum808, drum, ddsp), each with a parameter table"
 
 # [render] -------------------------------------------------------------------------------------
-for s in ks sine drum808 ddsp; do
+for s in ks sine drum808 drum ddsp; do
   sr=$(grep "^  {\"name\": \"$s\"" synths.json | grep -o '"sample_rate": [0-9]*' | sed 's/.*: //')
   must "$D" render --synth "$s" --seconds 0.3 -o "r_$s.wav"
   [ "$(wav_rate "r_$s.wav")" = "$sr" ] || die "render $s: rate $(wav_rate "r_$s.wav"), expected $sr"
@@ -319,7 +319,7 @@ max_diff() {
          END { printf "%.3g %.3g\n", m, p }'
 }
 echo '{"notes": [{"time": 0, "duration": 0.9}]}' > n0.json
-for s in ks drum808 sine ddsp; do
+for s in ks drum808 drum sine ddsp; do
   echo "{\"synth\": \"$s\", \"seconds\": 0.5, \"params\": {}}" > "p_$s.json"
   must "$D" render --params "p_$s.json" -o "r_$s.wav"
   sr=$(wav_rate "r_$s.wav")
