@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "dsp/rng.h"
@@ -122,7 +124,8 @@ TEST_CASE("modes ring at their frequencies and fall 60 dB in their decay times")
                          cfg);
     const int len = 4096;
     // Amplitudes at t = 0.1 s and 0.3 s: the decay between them in dB over 0.2 s gives the T60.
-    for (const auto& [f_hz, t60_s] : {std::pair{300.0, 0.6}, std::pair{770.0, 0.25}}) {
+    for (const auto& mode : {std::pair{300.0, 0.6}, std::pair{770.0, 0.25}}) {
+        const double f_hz = mode.first, t60_s = mode.second;  // (clang 14 cannot capture bindings)
         CAPTURE(f_hz);
         const double a1 = tone_amplitude(a, kSr, int(0.1 * kSr) - len / 2, len, f_hz);
         const double a3 = tone_amplitude(a, kSr, int(0.3 * kSr) - len / 2, len, f_hz);
@@ -202,8 +205,9 @@ TEST_CASE("the analysis finds a known drum's modes, decays and levels") {
     const auto& f = v.at("mode_freq_hz");
     const auto& d = v.at("mode_decay_ms");
     const auto& g = v.at("mode_gain_db");
-    for (const auto& [f_true, d_true, g_true] : {std::tuple{220.0, 400.0, -6.0}, std::tuple{515.0, 200.0, -12.0},
-                                                 std::tuple{1630.0, 90.0, -18.0}}) {
+    for (const auto& mode : {std::tuple{220.0, 400.0, -6.0}, std::tuple{515.0, 200.0, -12.0},
+                             std::tuple{1630.0, 90.0, -18.0}}) {
+        const double f_true = std::get<0>(mode), d_true = std::get<1>(mode), g_true = std::get<2>(mode);
         CAPTURE(f_true);
         int k = 0;
         for (int m = 1; m < synth::kDrumModes; ++m)

@@ -639,7 +639,9 @@ std::string ks_option_names() {
 
 bool ks_options_from(const SynthOptions& options, KsOptions& out, std::string& error) {
     out = KsOptions();
-    for (const auto& [name, v] : options) {
+    for (const auto& option : options) {
+        const std::string& name = option.first;  // (clang 14 cannot capture structured bindings)
+        const double v = option.second;
         const auto& specs = ks_option_specs();
         const auto it = std::find_if(specs.begin(), specs.end(), [&](const KsOptionSpec& s) { return name == s.name; });
         if (it == specs.end()) {
