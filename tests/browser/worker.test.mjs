@@ -324,6 +324,27 @@ test('genetic matching of drum808 on a snare: stop mid-run, resume, and the loss
                `worker, ${one.bestLoss.toFixed(4)} natively`);
 });
 
+test('gradient matching of the modal drum on a snare: the loss falls, and the match renders as natively', async (t) => {
+  const target = await setTarget('assets/sounds/snare_audiophob_2.wav');
+  assert.equal(target.type, 'target', JSON.stringify(target));
+  const first = await start({ synth: 'drum', method: 'gradient', steps: 60, seed: 0 });
+  assert.equal(first.type, 'progress', JSON.stringify(first));
+  const msgs = await runMessages(first.run);
+  const done = msgs.find((m) => m.type === 'done');
+  assert.ok(done.bestLoss < 0.6 * done.initialLoss, `best ${done.bestLoss} vs initial ${done.initialLoss}`);
+  assert.equal(JSON.parse(done.params).synth, 'drum');
+  assert.ok(allFinite(done.recon));
+  // The same start as natively: the analysis (spectral peaks, band envelopes) is the same code.
+  const native = nativeMatchSpeed(['--synth', 'drum', '--method', 'gradient', '--target',
+                                   join(repoRoot, 'assets/sounds/snare_audiophob_2.wav'), '--steps', '60', '--seed', '0'], 'drum_gradient');
+  assert.ok(Math.abs(done.initialLoss - native.initialLoss) < 1e-3 * native.initialLoss, 'same target, same start');
+  // With the target, the render is the run's reconstruction (the recording's first 10 ms included).
+  const withTarget = await render({ synth: 'drum', params: done.params, useTarget: true, seed: 0 });
+  const dr = maxAbsDiff(withTarget.samples, done.recon);
+  t.diagnostic(`drum: render with useTarget vs the run's reconstruction ${dr.toExponential(2)}; wasm ${done.itersPerS.toFixed(1)} it/s, native ${native.itersPerS.toFixed(1)} it/s`);
+  assert.ok(dr <= 1e-5, `render with useTarget vs the run's reconstruction: ${dr}`);
+});
+
 test('a loss landscape on the current target agrees with `ddsp landscape`, and pauses a running match', async () => {
   const first = await start({ synth: 'drum808', method: 'genetic', steps: 100000, seed: 2 });
   assert.equal(first.type, 'progress', JSON.stringify(first));
