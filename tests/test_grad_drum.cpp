@@ -6,8 +6,8 @@
 
 #include <cmath>
 
-#include "ad/gradcheck.h"
 #include "dsp/rng.h"
+#include "synth_gradcheck.h"
 #include "synth/drum.h"
 
 using namespace ddsp;
@@ -16,25 +16,6 @@ static_assert(sizeof(Real) == 8, "gradient tests link the double-precision core"
 
 namespace {
 
-void check_at(synth::Synth& s, const synth::SynthConfig& cfg, const Vec& u0) {
-    ad::Tape tape;
-    ad::Var u = tape.variable(u0);
-    ad::Var audio = s.build(u, cfg);
-    Arr w(audio.rows(), 1);
-    dsp::Rng rng(5);
-    for (int i = 0; i < w.rows(); ++i) w(i, 0) = Real(rng.uniform(-1, 1));
-    ad::Var loss = ad::sum(audio * tape.constant(w));
-    ad::GradCheckParams gp;
-    gp.eps = 1e-7;  // phases make the loss steep in frequency: keep the truncation error small
-    gp.rtol = 1e-5;
-    gp.atol = 1e-8;
-    // The projection sums ~800 terms of either sign: its rounding is well above eps x |loss|.
-    gp.roundoff_factor = 100;
-    const ad::GradCheckResult r = ad::check_gradients(tape, loss, {u}, gp);
-    INFO(r.worst, " (max rel ", r.max_rel_error, ")");
-    CHECK(r.ok);
-    CHECK(r.checked == synth::table_size(s.param_table(cfg)));
-}
 
 synth::SynthConfig config() {
     synth::SynthConfig cfg;
@@ -53,7 +34,7 @@ TEST_CASE("drum gradients match central differences at the defaults") {
     Vec u0;
     std::string err;
     REQUIRE(synth::to_unconstrained(s->param_table(cfg), s->initial_values(cfg), u0, err));
-    check_at(*s, cfg, u0);
+    test::check_synth_gradients_at(*s, cfg, u0);
 }
 
 TEST_CASE("drum gradients match central differences from an analysed recording, gliding and driven") {
@@ -77,7 +58,7 @@ TEST_CASE("drum gradients match central differences from an analysed recording, 
     v["drive_db"] = {9};
     Vec u0;
     REQUIRE(synth::to_unconstrained(s->param_table(cfg), v, u0, err));
-    check_at(*s, cfg, u0);
+    test::check_synth_gradients_at(*s, cfg, u0);
 }
 
 TEST_CASE("drum gradients match central differences near the ends of the ranges") {
@@ -91,6 +72,6 @@ TEST_CASE("drum gradients match central differences near the ends of the ranges"
         Vec u0(d);
         // u = +-3.5: ~3 % from either end of every range, where the sigmoid still passes a gradient.
         for (int i = 0; i < d; ++i) u0[i] = Real(k == 0 ? -3.5 : k == 1 ? 3.5 : (rng.uniform() < 0.5 ? -3.5 : 3.5));
-        check_at(*s, cfg, u0);
+        test::check_synth_gradients_at(*s, cfg, u0);
     }
 }

@@ -7,38 +7,13 @@
 
 #include <cmath>
 
-#include "ad/gradcheck.h"
 #include "dsp/rng.h"
+#include "synth_gradcheck.h"
 #include "synth/drum808.h"
 
 using namespace ddsp;
 
 static_assert(sizeof(Real) == 8, "gradient tests link the double-precision core");
-
-namespace {
-
-void check_at(synth::Synth& s, const synth::SynthConfig& cfg, const Vec& u0) {
-    ad::Tape tape;
-    ad::Var u = tape.variable(u0);
-    ad::Var audio = s.build(u, cfg);
-    Arr w(audio.rows(), 1);
-    dsp::Rng rng(5);
-    for (int i = 0; i < w.rows(); ++i) w(i, 0) = Real(rng.uniform(-1, 1));
-    ad::Var loss = ad::sum(audio * tape.constant(w));
-    ad::GradCheckParams gp;
-    gp.eps = 1e-7;  // the phase makes the loss steep in frequency: keep the truncation error small
-    gp.rtol = 1e-5;
-    gp.atol = 1e-8;
-    // A high-pass near 20 Hz has poles near z = 1 that amplify the rounding of the loss itself
-    // (~1e4 for a 20 Hz cutoff at 16 kHz): allow for it in the numeric derivative.
-    gp.roundoff_factor = 100;
-    const ad::GradCheckResult r = ad::check_gradients(tape, loss, {u}, gp);
-    INFO(r.worst, " (max rel ", r.max_rel_error, ")");
-    CHECK(r.ok);
-    CHECK(r.checked == 14);
-}
-
-}  // namespace
 
 TEST_CASE("drum808 gradients match central differences at the presets") {
     auto s = synth::make_synth("drum808");
@@ -55,7 +30,7 @@ TEST_CASE("drum808 gradients match central differences at the presets") {
         Vec u0;
         std::string err;
         REQUIRE(synth::to_unconstrained(table, values, u0, err));
-        check_at(*s, cfg, u0);
+        test::check_synth_gradients_at(*s, cfg, u0);
     }
 }
 
@@ -74,6 +49,6 @@ TEST_CASE("drum808 gradients match central differences near the ends of the rang
         CAPTURE(k);
         Vec u0(d);
         for (int i = 0; i < d; ++i) u0[i] = Real(k == 0 ? -4 : k == 1 ? 4 : (rng.uniform() < 0.5 ? -4 : 4));
-        check_at(*s, cfg, u0);
+        test::check_synth_gradients_at(*s, cfg, u0);
     }
 }
