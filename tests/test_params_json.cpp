@@ -5,6 +5,7 @@
 
 #include "match/params_json.h"
 #include "util/json.h"
+#include "util/text.h"
 #include "util/file.h"
 
 
@@ -134,6 +135,57 @@ TEST_CASE("JSON: writing quotes and numbers that read back") {
     CHECK(util::json_number(-0.0) == "0");
     CHECK(util::json_number(16000) == "16000");
     CHECK(util::json_number(std::nan("")) == "null");
+}
+
+// What a message may contain when it quotes input: valid UTF-8 with no C0, DEL or C1 control.
+bool safe_to_print(const std::string& s) {
+    for (std::size_t i = 0; i < s.size();) {
+        std::uint32_t cp;
+        std::size_t n;
+        if (!util::utf8_decode(s, i, cp, n) || util::is_unsafe_code_point(cp)) return false;
+        i += n;
+    }
+    return true;
+}
+
+TEST_CASE("text from input: printable() escapes controls, C1 and invalid UTF-8, keeps text") {
+    CHECK(util::printable("plain ascii, é, 音") == "plain ascii, é, 音");
+    CHECK(util::printable("a\nb\x1B[31m") == "a\\x0Ab\\x1B[31m");
+    CHECK(util::printable("\x7F") == "\\x7F");
+    CHECK(util::printable("\xC2\x9B") == "\\u{009B}");       // C1 CSI, valid UTF-8
+    CHECK(util::printable("\x9B") == "\\x9B");                // a lone byte: invalid UTF-8
+    CHECK(util::printable("\xC3") == "\\xC3");                // truncated sequence
+    CHECK(util::printable("\xE2\x80\xAE") == "\\u{202E}");  // right-to-left override
+    CHECK(util::printable("\xC0\xAF") == "\\xC0\\xAF");     // overlong '/'
+    CHECK(util::printable("\xED\xA0\x80") == "\\xED\\xA0\\x80");  // a surrogate
+    CHECK(util::printable(util::printable("\x9B\x01")) == util::printable("\x9B\x01"));
+    // Every byte value alone and after a lead byte: the result is always safe to print.
+    for (int a = 0; a < 256; ++a)
+        for (int b : {0x00, 0x41, 0x80, 0x9B, 0xBF, 0xC2, 0xFF}) {
+            const std::string in{char(a), char(b)};
+            CHECK(safe_to_print(util::printable(in)));
+            CHECK(safe_to_print(util::json_quote(in)));
+        }
+}
+
+TEST_CASE("JSON: an unexpected byte from the file is quoted as hex, never echoed") {
+    JsonValue v;
+    std::string err;
+    for (const char* bad : {"[1, \x9B]", "{\"a\": \xC3\xA9}", "[\x01]", "[\x7F]"}) {
+        CAPTURE(bad);
+        CHECK(!util::json_parse(bad, v, err));
+        CHECK(safe_to_print(err));
+        CHECK(err.find("unexpected character 0x") != std::string::npos);
+    }
+    CHECK(!util::json_parse("[1, x]", v, err));
+    CHECK(err.find("unexpected character 'x'") != std::string::npos);
+}
+
+TEST_CASE("JSON: writing invalid UTF-8 gives valid JSON (U+FFFD)") {
+    JsonValue v;
+    std::string err;
+    REQUIRE(util::json_parse(util::json_quote("a\xFF" "b\xC2\x9B"), v, err));
+    CHECK(v.string == "a\xEF\xBF\xBD" "b\xC2\x9B");  // the C1 written as \u009b reads back as itself
 }
 
 TEST_CASE("parameter files: structure and types") {

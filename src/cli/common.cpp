@@ -1,6 +1,7 @@
 #include "cli/common.h"
 
 #include "dsp/wav.h"
+#include "util/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -11,11 +12,7 @@
 
 namespace ddsp::cli {
 
-std::string one_line(std::string s) {
-    for (char& c : s)
-        if ((unsigned char)c < 0x20 || c == 0x7F) c = ' ';
-    return s;
-}
+std::string one_line(const std::string& s) { return util::printable(s); }
 
 int fail(const char* cmd, const std::string& message, int code) {
     std::fprintf(stderr, "ddsp %s: %s\n", cmd, one_line(message).c_str());

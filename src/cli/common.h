@@ -21,8 +21,8 @@ namespace ddsp::cli {
 int fail(const char* cmd, const std::string& message, int code = kExitFailure);
 // Same format for notes on success paths ("note: ...").
 void note(const char* cmd, const std::string& message);
-// Control characters (newlines from a library or a file name) become spaces.
-std::string one_line(std::string s);
+// Control characters, C1 controls and invalid UTF-8 (from a library, a file name or a bad file) escaped.
+std::string one_line(const std::string& s);
 
 // Parses a command's options; on --help prints help and sets `exit_code` to 0; on a usage
 // error prints it and sets `exit_code` to 2. Returns true when the command should go on.

@@ -6,6 +6,8 @@
 //   [SECTION] JSON writing
 #include "util/json.h"
 
+#include "util/text.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -148,7 +150,8 @@ private:
             pos_ = out.offset;
             return fail(error, "NaN and Infinity are not JSON numbers");
         }
-        return fail(error, std::string("unexpected character '") + char(c) + "'");
+        // Quoted as hex unless printable ASCII: the byte comes from the user's file.
+        return fail(error, "unexpected character " + quote_byte((unsigned char)c));
     }
 
     bool object(JsonValue& out, int depth, std::string& error) {
@@ -244,23 +247,9 @@ private:
 
     // Length of a valid UTF-8 sequence starting at pos_, or 0.
     std::size_t utf8_length() const {
-        const auto at = [&](std::size_t k) { return pos_ + k < s_.size() ? (unsigned char)s_[pos_ + k] : 0u; };
-        const unsigned c = at(0);
-        const auto cont = [&](std::size_t k) { return (at(k) & 0xC0) == 0x80; };
-        if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-        if (c >= 0xE0 && c <= 0xEF) {
-            if (!cont(1) || !cont(2)) return 0;
-            if (c == 0xE0 && at(1) < 0xA0) return 0;   // overlong
-            if (c == 0xED && at(1) >= 0xA0) return 0;  // surrogate
-            return 3;
-        }
-        if (c >= 0xF0 && c <= 0xF4) {
-            if (!cont(1) || !cont(2) || !cont(3)) return 0;
-            if (c == 0xF0 && at(1) < 0x90) return 0;  // overlong
-            if (c == 0xF4 && at(1) >= 0x90) return 0;  // above U+10FFFF
-            return 4;
-        }
-        return 0;
+        std::uint32_t cp;
+        std::size_t n;
+        return utf8_decode(s_, pos_, cp, n) ? n : 0;
     }
 
     bool string(std::string& out, std::string& error) {
@@ -385,24 +374,33 @@ bool json_parse_lines(const std::string& text, const std::string& name, std::vec
 // [SECTION] JSON writing
 
 std::string json_quote(const std::string& s) {
+    // Always valid JSON and valid UTF-8, whatever the bytes: a path or name taken from input may be
+    // neither (invalid bytes become U+FFFD); controls and C1 are written as \u escapes.
     std::string out = "\"";
-    for (const char ch : s) {
-        const unsigned char c = (unsigned char)ch;
-        switch (c) {
+    char buf[8];
+    for (std::size_t i = 0; i < s.size();) {
+        std::uint32_t cp;
+        std::size_t n;
+        if (!utf8_decode(s, i, cp, n)) {
+            out += "\xEF\xBF\xBD";
+            ++i;
+            continue;
+        }
+        switch (cp) {
             case '"': out += "\\\""; break;
             case '\\': out += "\\\\"; break;
             case '\n': out += "\\n"; break;
             case '\r': out += "\\r"; break;
             case '\t': out += "\\t"; break;
             default:
-                if (c < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                if (is_unsafe_code_point(cp)) {
+                    std::snprintf(buf, sizeof buf, "\\u%04x", unsigned(cp));
                     out += buf;
                 } else {
-                    out += ch;
+                    out.append(s, i, n);
                 }
         }
+        i += n;
     }
     return out + "\"";
 }

@@ -6,6 +6,7 @@
 
 #include "dsp/types.h"
 #include "util/json.h"
+#include "util/text.h"
 
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
@@ -19,12 +20,9 @@ namespace ddsp::wasm {
 
 using emscripten::val;
 
-// Control characters (from a file name or a library message) become spaces; never empty.
-inline std::string one_line(std::string s) {
-    for (char& c : s)
-        if ((unsigned char)c < 0x20 || c == 0x7F) c = ' ';
-    return s.empty() ? "unknown error" : s;
-}
+// Control characters, C1 controls and invalid UTF-8 (from a file name or a bad file's bytes) are
+// escaped (util::printable); never empty.
+inline std::string one_line(const std::string& s) { return s.empty() ? "unknown error" : util::printable(s); }
 
 inline val error_object(const std::string& message) {
     val out = val::object();

@@ -26,6 +26,7 @@
 #include "engine/live.h"
 #include "nn/autoencoder.h"
 #include "nn/safetensors.h"
+#include "util/text.h"
 
 #include <cmath>
 #include <cstdint>
@@ -442,7 +443,10 @@ EMSCRIPTEN_KEEPALIVE float* dw_levels_take() {
 // [SECTION] Live engine (called from message handlers, never from process()) ----------------------
 
 // The last error, NUL-terminated UTF-8.
-EMSCRIPTEN_KEEPALIVE const char* dw_error() { return g_error.c_str(); }
+EMSCRIPTEN_KEEPALIVE const char* dw_error() {
+    g_error = g_error.empty() ? "unknown error" : ddsp::util::printable(g_error);  // may quote a bad file's bytes
+    return g_error.c_str();
+}
 EMSCRIPTEN_KEEPALIVE int dw_alloc_count() { return int(g_render_allocations); }
 
 // Room for `bytes` bytes / `count` floats from JS (grows; the pointer stays valid until the next call).
