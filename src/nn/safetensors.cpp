@@ -8,6 +8,7 @@
 
 #include "util/file.h"
 #include "util/json.h"
+#include "util/text.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -359,10 +360,8 @@ bool safetensors_encode(const TensorFile& file, std::vector<uint8_t>& out, std::
 
     // A string the JSON reader accepts back (valid UTF-8), quoted.
     auto quote_checked = [&error](const std::string& s, const std::string& what, std::string& quoted) {
-        quoted = util::json_quote(s);
-        JsonValue probe;
-        std::string json_error;
-        if (!util::json_parse(quoted, probe, json_error)) {
+        quoted = util::json_quote(s);  // (shows invalid bytes as U+FFFD)
+        if (!util::is_valid_utf8(s)) {
             error = "safetensors: " + what + " " + quoted + " is not valid UTF-8";
             return false;
         }

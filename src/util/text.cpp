@@ -40,6 +40,14 @@ bool utf8_decode(const std::string& s, std::size_t pos, std::uint32_t& code_poin
     return true;
 }
 
+bool is_valid_utf8(const std::string& s) {
+    std::uint32_t cp;
+    std::size_t n;
+    for (std::size_t i = 0; i < s.size(); i += n)
+        if (!utf8_decode(s, i, cp, n)) return false;
+    return true;
+}
+
 bool is_unsafe_code_point(std::uint32_t cp) {
     return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
            (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);

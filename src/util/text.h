@@ -12,6 +12,9 @@ namespace ddsp::util {
 // start a valid, shortest-form sequence (surrogates and code points above U+10FFFF are invalid).
 bool utf8_decode(const std::string& s, std::size_t pos, std::uint32_t& code_point, std::size_t& length);
 
+// True if the whole string is valid UTF-8.
+bool is_valid_utf8(const std::string& s);
+
 // True for what must never reach a terminal or a status line verbatim: C0 controls, DEL, C1
 // controls (U+0080..U+009F: U+009B is a control sequence introducer on some terminals), the line
 // and paragraph separators and the bidirectional overrides/isolates (which reorder what follows).
