@@ -118,6 +118,14 @@ TEST_CASE("JSON: depth and size limits") {
     std::string err;
     CHECK(!util::json_parse("[1, 2, 3, 4]", v, err, small));
     CHECK(err.find("limit") != std::string::npos);
+    // The count of values is limited too (each costs ~100 bytes parsed): 64 MB of "0," would need GBs.
+    util::JsonLimits few;
+    few.max_values = 4;
+    CHECK(util::json_parse("[1, 2, 3]", v, err, few));
+    CHECK(!util::json_parse("[1, 2, 3, 4]", v, err, few));
+    CHECK(err.find("more than 4 values") != std::string::npos);
+    // Nested values count: an array of objects of arrays.
+    CHECK(!util::json_parse("[{\"a\": [1, 2]}]", v, err, few));
 }
 
 TEST_CASE("JSON: writing quotes and numbers that read back") {

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
@@ -436,6 +437,21 @@ TEST_CASE("duration limit: ten minutes pass by default, longer files are rejecte
     CHECK(read(valid_pcm16(), a, err, opt));  // 5 samples at 16 kHz
     const Bytes c = riff({chunk("fmt ", fmt_body(1, 1, 1, 8)), chunk("data", {1, 2})});
     expect_error(c, "2.0 s long, more than the 0.5 s limit", opt);
+}
+
+TEST_CASE("decoded-size limit: refused with a one-line reason before anything is allocated") {
+    // 8-bit mono at 1 kHz: 4 bytes decoded per byte of file, so 300 kB of file needs 1.2 MB.
+    Bytes d(300000, 128);
+    const Bytes b = riff({chunk("fmt ", fmt_body(1, 1, 1000, 8)), chunk("data", d)});
+    dsp::WavReadOptions opt;
+    opt.max_duration_s = std::numeric_limits<double>::infinity();  // the duration limit lifted
+    opt.max_decoded_bytes = 1 << 20;
+    expect_error(b, "decoding it needs 1 MB, more than the 1 MB limit", opt);
+    opt.max_decoded_bytes = 2 << 20;
+    dsp::Audio a;
+    std::string err;
+    CHECK(read(b, a, err, opt));
+    CHECK(a.samples.size() == 300000);
 }
 
 // [SECTION] malformed input

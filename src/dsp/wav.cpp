@@ -446,6 +446,15 @@ bool read_source(ByteSource& src, Audio& out, std::string& error, const WavReadO
         error = buf;
         return false;
     }
+    const double decoded_bytes = double(frames64) * double(sizeof(Real));
+    if (decoded_bytes > double(opt.max_decoded_bytes)) {
+        char buf[200];
+        std::snprintf(buf, sizeof buf, "audio is %.1f s at %u Hz: decoding it needs %.0f MB, more than the %.0f MB limit",
+                      duration_s, unsigned(fmt.sample_rate_hz), decoded_bytes / 1048576.0,
+                      double(opt.max_decoded_bytes) / 1048576.0);
+        error = buf;
+        return false;
+    }
     // frames <= bytes present, so this also fits a 32-bit size_t (wasm).
     if (frames64 > std::uint64_t(std::numeric_limits<Eigen::Index>::max()) ||
         frames64 > std::uint64_t(std::numeric_limits<std::size_t>::max())) {

@@ -53,6 +53,10 @@ struct WavReadOptions {
     // Longer files are rejected (before anything is decoded). 20 minutes by default, so ten-minute
     // recordings work; use a larger value (or infinity) to lift the limit.
     double max_duration_s = 20.0 * 60.0;
+    // The decoded mono signal may not need more than this (checked before anything is allocated,
+    // whatever the duration limit): 1 GiB is 20 minutes at 192 kHz with room to spare. The page's
+    // worker passes less (wasm memory is at most 2 GiB and also holds the file's bytes).
+    std::size_t max_decoded_bytes = std::size_t(1) << 30;
 };
 
 bool wav_read_file(const std::string& path, Audio& out, std::string& error, const WavReadOptions& opt = {});

@@ -92,6 +92,7 @@ private:
     const std::string& s_;
     JsonLimits limits_;
     std::size_t pos_ = 0;
+    std::size_t values_ = 0;
 
     // "JSON: byte 19 (line 3, column 5): ...": the offset for tools, line and column (1-based,
     // in bytes) for people reading the file in an editor.
@@ -122,6 +123,8 @@ private:
     bool value(JsonValue& out, int depth, std::string& error) {
         out = JsonValue();
         out.offset = pos_;
+        if (++values_ > limits_.max_values)
+            return fail(error, "more than " + std::to_string(limits_.max_values) + " values (the limit of a file read here)");
         const int c = peek();
         if (c == '{' || c == '[') {
             if (depth >= limits_.max_depth) return fail(error, "nesting deeper than " + std::to_string(limits_.max_depth));

@@ -46,6 +46,9 @@ const char* json_type_name(JsonValue::Type type);
 struct JsonLimits {
     std::size_t max_bytes = std::size_t(64) << 20;  // a 4 s ddsp preset is ~1 MB
     int max_depth = 64;
+    // Each value costs ~100 bytes parsed, so 64 MB of "[0,0,..." would need 3 GB (more than wasm
+    // has): the count is limited too. 2 million values is a ~20 MB file (~80 s of a ddsp preset).
+    std::size_t max_values = 2000000;
 };
 
 bool json_parse(const std::string& text, JsonValue& out, std::string& error, const JsonLimits& limits = {});

@@ -454,4 +454,48 @@ expect_error "kad: --model for the mfcc embedding" "$D" kad kad_plucks kad_drums
 expect_error "kad: a string model as the encoder" "$D" kad kad_plucks kad_drums --embedding encoder --model "$ROOT/assets/models/ks_ae.safetensors"
 expect_error "kad: unknown embedding" "$D" kad kad_plucks kad_drums --embedding vggish
 
+# [hostile input: bounded memory, nothing echoed raw] ----------------------------------------------
+# no_raw_bytes FILE: no byte >= 0x80 and no control character but the final newline.
+no_raw_bytes() {
+  ! LC_ALL=C grep -q -P '[\x00-\x08\x0b-\x1f\x7f-\xff]' "$1" || die "raw bytes echoed: $(od -c "$1" | head -3)"
+}
+# 1 s of 16-bit noise at 16 kHz whose data chunk claims 4 GB (and RIFF size 4 GB): read as what is present.
+{ printf 'RIFF\xf0\xff\xff\xffWAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x80\x3e\x00\x00\x00\x7d\x00\x00\x02\x00\x10\x00';
+  printf 'data\xf0\xff\xff\xff'; head -c 32000 /dev/urandom; } > claims_4gb.wav
+must "$D" analyse --target claims_4gb.wav -o claims.json
+grep -qi "truncated\|end of the file" err || die "4 GB claim: no note that the data chunk was cut short"
+ok "a WAV claiming 4 GB of data: the 1 s present is read ($(head -c 120 err))"
+# RF64 whose ds64 chunk claims 2^40 bytes of data, and 8-bit audio 21 minutes long.
+{ printf 'RF64\xff\xff\xff\xffWAVEds64\x1c\x00\x00\x00'; printf '\x00\x00\x00\x00\x00\x01\x00\x00';  # riff size
+  printf '\x00\x00\x00\x00\x00\x01\x00\x00'; printf '\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00';  # data, frames, table
+  printf 'fmt \x10\x00\x00\x00\x01\x00\x01\x00\x80\x3e\x00\x00\x00\x7d\x00\x00\x02\x00\x10\x00';
+  printf 'data\xff\xff\xff\xff'; head -c 3200 /dev/urandom; } > claims_1tb.wav
+run "$D" analyse --target claims_1tb.wav -o claims2.json
+[ "$rc" -lt 128 ] || die "RF64 claiming 1 TB: crashed (exit $rc)"
+[ "$(wc -l < err)" -le 2 ] || die "RF64 claiming 1 TB: more than a note"
+ok "an RF64 claiming 1 TB of data -> exit $rc: $(head -c 160 err)"
+{ printf 'RIFF\x00\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\xe8\x03\x00\x00\xe8\x03\x00\x00\x01\x00\x08\x00';
+  printf 'data\xa0\x3a\x13\x00'; head -c 1260000 /dev/zero | tr '\0' '\200'; } > long_21min.wav
+expect_error "a 21-minute recording (over the 20-minute limit)" "$D" analyse --target long_21min.wav
+grep -q "limit" err || die "21 minutes: the refusal does not name the limit"
+# A 64 MB parameter file of zeros: refused by count before it takes gigabytes.
+{ printf '{"synth": "sine", "params": {"amplitude": [0'; head -c 30000000 /dev/zero | sed 's/\x0/,0/g'; printf ']}}'; } > many.json
+expect_error "a parameter file of 30 million values" "$D" render --params many.json -o e.wav
+grep -q "values" err || die "many values: the refusal does not say why"
+# Bytes >= 0x80, C1 and ANSI escapes in a parameter file, a model file and a file name: quoted, never echoed.
+printf '{"synth": "sine", "params": {"amplitude": \x9b31m}}' > c1.json
+expect_error "a parameter file with a C1 byte" "$D" render --params c1.json -o e.wav
+no_raw_bytes err
+printf '{"synth": "sine\xc2\x9b\\u001b[2J", "params": {}}' > c1_name.json
+expect_error "a synth name with C1 and ANSI escapes" "$D" render --params c1_name.json -o e.wav
+no_raw_bytes err
+expect_error "a file name with invalid UTF-8 and an escape" "$D" analyse --target "$(printf 'no\xff\x1b[31mfile.wav')"
+no_raw_bytes err
+{ printf '\xff\xff\xff\xff\xff\xff\xff\x0f'; printf '{"\x9b": 1}'; } > huge_header.safetensors
+expect_error "a model whose header claims 2^60 bytes" "$D" autoencode --model huge_header.safetensors --target a_sine.wav -o e.wav
+no_raw_bytes err
+{ printf '\x0a\x00\x00\x00\x00\x00\x00\x00'; printf '{"w\xc2\x9b": 1}'; } > bad_name.safetensors
+expect_error "a model with raw bytes in its header" "$D" autoencode --model bad_name.safetensors --target a_sine.wav -o e.wav
+no_raw_bytes err
+
 echo "== all CLI checks passed"
