@@ -131,9 +131,12 @@ int cmd_train(int argc, char** argv) {
         if (!nn::safetensors_read_file(checkpoint_path, resume_file, error)) return fail(cmd, error);
         if (!nn::read_autoencoder_config(resume_file, config, error)) return fail(cmd, checkpoint_path + ": " + error);
         const auto seed = resume_file.metadata.find("seed");
-        if (seed != resume_file.metadata.end() && !args.has("--seed")) opt.seed = std::stoull(seed->second);
+        long long s = 0;
+        if (seed != resume_file.metadata.end() && !args.has("--seed") && util::parse_integer(seed->second, s) && s >= 0)
+            opt.seed = uint64_t(s);
     }
     if (!util::make_dir(out_dir, error)) return fail(cmd, error);
+    remove_stale_temporaries(out_dir);  // left by a run killed while writing
 
     const auto t_load = Clock::now();
     std::vector<nn::TrainClip> clips;
@@ -157,6 +160,7 @@ int cmd_train(int argc, char** argv) {
                  nn::autoencoder_config_json(config).c_str());
 
     const std::string log_path = out_dir + "/log.jsonl";
+    if (!trim_training_log(log_path, trainer.step_count(), error)) return fail(cmd, error);
     auto log_line = [&](const std::string& line) {
         std::string e;
         if (!util::append_text_file(log_path, line + "\n", e)) std::fprintf(stderr, "\ntrain: %s\n", e.c_str());
@@ -164,7 +168,7 @@ int cmd_train(int argc, char** argv) {
     std::map<std::string, std::string> meta = {{"seed", std::to_string(opt.seed)}, {"data", data_dir}};
     auto save_checkpoint = [&]() {
         std::string e;
-        if (!write_tensor_file_atomic(checkpoint_path, trainer.checkpoint(meta), e)) std::fprintf(stderr, "\ntrain: %s\n", e.c_str());
+        if (!nn::safetensors_write_file(checkpoint_path, trainer.checkpoint(meta), e)) std::fprintf(stderr, "\ntrain: %s\n", e.c_str());
     };
     const bool tty = isatty(fileno(stderr));
     const auto t0 = Clock::now();
@@ -230,7 +234,7 @@ int cmd_train(int argc, char** argv) {
     meta["steps"] = std::to_string(trainer.step_count());
     meta["batch"] = std::to_string(opt.batch);
     meta["licence"] = "trained on notes rendered from fluid-soundfont-gm (MIT)";
-    if (!write_tensor_file_atomic(out_dir + "/model.safetensors", trainer.model().to_file(meta), error)) return fail(cmd, error);
+    if (!nn::safetensors_write_file(out_dir + "/model.safetensors", trainer.model().to_file(meta), error)) return fail(cmd, error);
 
     const nn::EvalMetrics overall = nn::evaluate(trainer.model(), test);
     std::map<std::string, std::vector<const nn::TrainClip*>> by_instrument;

@@ -76,6 +76,7 @@ int train_ks_autoencoder(const char* cmd, const Args& args) {
             opt.seed = uint64_t(s);
     }
     if (!util::make_dir(out_dir, error)) return fail(cmd, error);
+    remove_stale_temporaries(out_dir);  // left by a run killed while writing
 
     nn::KsTrainer trainer(config, opt);
     const auto t_load = std::chrono::steady_clock::now();
@@ -97,6 +98,7 @@ int train_ks_autoencoder(const char* cmd, const Args& args) {
     }
 
     const std::string log_path = out_dir + "/log.jsonl";
+    if (!trim_training_log(log_path, trainer.step_count(), error)) return fail(cmd, error);
     auto log_line = [&](const std::string& line) {
         std::string e;
         if (!util::append_text_file(log_path, line + "\n", e)) std::fprintf(stderr, "train: %s\n", e.c_str());
@@ -104,7 +106,7 @@ int train_ks_autoencoder(const char* cmd, const Args& args) {
     std::map<std::string, std::string> meta = {{"seed", std::to_string(opt.seed)}, {"data", data_dir}};
     auto save_checkpoint = [&]() {
         std::string e;
-        if (!write_tensor_file_atomic(checkpoint_path, trainer.checkpoint(meta), e)) std::fprintf(stderr, "train: %s\n", e.c_str());
+        if (!nn::safetensors_write_file(checkpoint_path, trainer.checkpoint(meta), e)) std::fprintf(stderr, "train: %s\n", e.c_str());
     };
     const auto t0 = std::chrono::steady_clock::now();
     const int first_step = trainer.step_count();
@@ -145,7 +147,7 @@ int train_ks_autoencoder(const char* cmd, const Args& args) {
     meta["steps"] = std::to_string(trainer.step_count());
     meta["licence"] = config.variant == nn::KsVariant::sup ? "trained on synthetic strings (ddsp ks renders)"
                                                            : "trained on plucks rendered from fluid-soundfont-gm (MIT)";
-    if (!write_tensor_file_atomic(out_dir + "/model.safetensors", trainer.model().to_file(meta), error))
+    if (!nn::safetensors_write_file(out_dir + "/model.safetensors", trainer.model().to_file(meta), error))
         return fail(cmd, error);
     const nn::KsEvalMetrics m = nn::evaluate_ks(trainer.model(), test);
     const std::string report = "{\"model\": \"ks-ae\", \"config\": " + nn::ks_autoencoder_config_json(config) +

@@ -1,6 +1,8 @@
 #include "cli/common.h"
 
 #include "dsp/wav.h"
+#include "util/file.h"
+#include "util/json.h"
 #include "util/text.h"
 
 #include <algorithm>
@@ -168,14 +170,30 @@ bool wav_files(const std::string& input, std::vector<std::string>& files, std::s
     return true;
 }
 
-bool write_tensor_file_atomic(const std::string& path, const nn::TensorFile& file, std::string& error) {
-    const std::string tmp = path + ".tmp";
-    if (!nn::safetensors_write_file(tmp, file, error)) return false;
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        error = "cannot rename " + tmp + " to " + path;
-        return false;
+bool trim_training_log(const std::string& path, int step, std::string& error) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return true;
+    std::string text, kept;
+    if (step > 0 && !util::read_text_file(path, text, error)) return false;
+    for (std::size_t start = 0; start < text.size();) {
+        const std::size_t end = text.find('\n', start);
+        if (end == std::string::npos) break;  // no newline: cut short by a kill
+        const std::string line = text.substr(start, end - start);
+        start = end + 1;
+        util::JsonValue v;
+        std::string e;
+        const util::JsonValue* s = util::json_parse(line, v, e) ? v.find("step") : nullptr;
+        if (!s || s->type != util::JsonValue::Type::number || s->number > step) break;
+        kept += line + "\n";
     }
-    return true;
+    return util::write_text_file(path, kept, error);
+}
+
+void remove_stale_temporaries(const std::string& dir) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+        if (e.is_regular_file(ec) && e.path().filename().string().find(".tmp-") != std::string::npos)
+            std::filesystem::remove(e.path(), ec);
 }
 
 std::string shipped_model(const std::string& file) {

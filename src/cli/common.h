@@ -67,8 +67,13 @@ bool parse_latent_option(const Args& args, int z_dims, Arr& z, std::string& erro
 // empty folder is an error naming it.
 bool wav_files(const std::string& path, std::vector<std::string>& files, std::string& error);
 
-// Writes next to `path`, then renames: a crash mid-write never leaves a broken file in its place.
-bool write_tensor_file_atomic(const std::string& path, const nn::TensorFile& file, std::string& error);
+// A training log (OUT/log.jsonl) made to match a run at `step`: complete lines whose "step" is at most
+// `step` are kept, the rest (a line cut by a kill, lines of steps the resumed run will redo) dropped,
+// so a run killed and resumed writes the same log as one that was not. Step 0 starts it anew.
+bool trim_training_log(const std::string& path, int step, std::string& error);
+
+// Removes the temporaries util::write_file leaves when killed mid-write ("NAME.tmp-PID-N") in `dir`.
+void remove_stale_temporaries(const std::string& dir);
 
 // `ddsp train --model ks-ae` (cmd_train_ks.cpp), with cmd_train's parsed options.
 int train_ks_autoencoder(const char* cmd, const Args& args);

@@ -1,6 +1,9 @@
 // Whole-file reading and writing (see file.h).
 #include "util/file.h"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -58,7 +61,35 @@ bool write_mode(const std::string& path, const void* data, std::size_t size, con
 }  // namespace
 
 bool write_file(const std::string& path, const void* data, std::size_t size, std::string& error) {
-    return write_mode(path, data, size, "wb", error);
+    // A device or pipe (/dev/stdout, a fifo) is written in place: renaming onto it would replace it.
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+        return write_mode(path, data, size, "wb", error);
+
+    // Next to the destination (rename is atomic within one file system); unique per process and call.
+    static std::atomic<unsigned> counter{0};
+    const std::string tmp = path + ".tmp-" + std::to_string(long(getpid())) + "-" + std::to_string(counter++);
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) {
+        error = "cannot open '" + path + "' for writing: " + std::strerror(errno);
+        return false;
+    }
+    bool ok = size == 0 || std::fwrite(data, 1, size, f) == size;
+    ok = std::fflush(f) == 0 && ok;
+    ok = fsync(fileno(f)) == 0 && ok;  // the bytes are on disk before the name points at them
+    ok = std::fclose(f) == 0 && ok;
+    if (!ok) {
+        std::remove(tmp.c_str());
+        error = "cannot write '" + path + "' (disk full?)";
+        return false;
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        error = "cannot replace '" + path + "': " + std::strerror(errno);
+        std::remove(tmp.c_str());
+        return false;
+    }
+    return true;
 }
 
 bool append_text_file(const std::string& path, const std::string& text, std::string& error) {

@@ -12,7 +12,9 @@ namespace ddsp::util {
 // Reads a whole file; refuses files over max_bytes.
 bool read_text_file(const std::string& path, std::string& out, std::string& error,
                     std::size_t max_bytes = std::size_t(64) << 20);
-// Writes (replaces) a whole file.
+// Writes (replaces) a whole file atomically: the bytes go to a temporary file next to it, which is
+// synced and renamed over the destination, so a crash or a kill mid-way never leaves a half-written
+// file in place of a good one (devices and pipes are written in place).
 bool write_file(const std::string& path, const void* data, std::size_t size, std::string& error);
 inline bool write_text_file(const std::string& path, const std::string& text, std::string& error) {
     return write_file(path, text.data(), text.size(), error);
