@@ -4,18 +4,31 @@
 #   2. the same unit tests in wasm + node   build-wasm/
 #   3. the unit tests under ASan + UBSan    build-asan/
 #   4. browser end-to-end tests             tests/browser/*.test.mjs (node:test + playwright-core)
-# Ends with one line "summary: N passed, N failed" and exits non-zero if anything failed.
+# Ends with each stage's wall time and counts, then one line "summary: N passed, N failed"; exits
+# non-zero if anything failed.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export NODE_PATH=/usr/share/nodejs  # Debian's emscripten needs node's acorn from here
 jobs="$(nproc 2>/dev/null || echo 2)"
 
-bash scripts/setup.sh || { echo "test.sh: set-up failed"; echo "summary: 0 passed, 1 failed"; exit 1; }
-
 passed=0
 failed=0
-step() { echo; echo "=== $* ==="; }
+# Each stage's wall time and counts, printed again above the summary line.
+stage_name=""; stage_start=0; stage_passed=0; stage_failed=0; stage_lines=()
+end_stage() {
+  [ -n "$stage_name" ] || return 0
+  local secs=$(( $(date +%s) - stage_start ))
+  stage_lines+=("$(printf '  %-44s %4d:%02d  %3d passed, %d failed' "$stage_name" $((secs / 60)) $((secs % 60)) \
+                  $((passed - stage_passed)) $((failed - stage_failed)))")
+  stage_name=""
+}
+step() {
+  end_stage
+  echo; echo "=== $* ==="
+  stage_name="$*"; stage_start=$(date +%s); stage_passed=$passed; stage_failed=$failed
+}
+total_start=$(date +%s)
 
 # run_ctest DIR: runs ctest in DIR and adds its counts to the totals.
 run_ctest() {
@@ -44,16 +57,23 @@ build() {
   fi
 }
 
-step "native build + unit tests"
-build build cmake -DCMAKE_BUILD_TYPE=Release && run_ctest build
+step "set-up (scripts/setup.sh)"
+bash scripts/setup.sh || { echo "test.sh: set-up failed"; echo "summary: 0 passed, 1 failed"; exit 1; }
 
-step "wasm build + unit tests under node"
-build build-wasm emcmake cmake -DCMAKE_BUILD_TYPE=Release -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node &&
-  run_ctest build-wasm
+step "native build"
+build build cmake -DCMAKE_BUILD_TYPE=Release && native_built=1
+step "native unit tests (ctest)"
+[ -n "${native_built:-}" ] && run_ctest build
 
-step "AddressSanitizer + UBSan build + unit tests"
-build build-asan cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDDSP_SANITIZE=ON -DDDSP_BUILD_BENCH=OFF &&
-  run_ctest build-asan
+step "wasm build"
+build build-wasm emcmake cmake -DCMAKE_BUILD_TYPE=Release -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node && wasm_built=1
+step "wasm unit tests under node (ctest)"
+[ -n "${wasm_built:-}" ] && run_ctest build-wasm
+
+step "AddressSanitizer + UBSan build"
+build build-asan cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDDSP_SANITIZE=ON -DDDSP_BUILD_BENCH=OFF && asan_built=1
+step "unit tests under ASan + UBSan (ctest)"
+[ -n "${asan_built:-}" ] && run_ctest build-asan
 
 shopt -s nullglob
 browser_tests=(tests/browser/*.test.mjs)
@@ -67,6 +87,11 @@ if [ "${#browser_tests[@]}" -gt 0 ]; then
   rm -f "$log"
 fi
 
+end_stage
+total=$(( $(date +%s) - total_start ))
 echo
+echo "stages (wall time m:ss):"
+printf '%s\n' "${stage_lines[@]}"
+printf '  %-44s %4d:%02d\n' "total" $((total / 60)) $((total % 60))
 echo "summary: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
