@@ -2,24 +2,27 @@
 // or another one: timbre transfer), as the studio's latent panel does.
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/plot.h"
 #include "dsp/wav.h"
 #include "match/loss.h"
 #include "util/json.h"
 #include "nn/train.h"
 
 #include <cstdio>
+#include <filesystem>
 
 namespace ddsp::cli {
 
 int cmd_autoencode(int argc, char** argv) {
     static const CommandSpec spec = {
         "autoencode",
-        "autoencode --model M.safetensors --target T.wav [--z V1,V2,...] [--z-from U.wav] [--transpose ST] -o out.wav",
+        "autoencode --model M.safetensors --target T.wav [--z V1,V2,...] [--z-from U.wav] [--transpose ST] [--png P.png] -o out.wav",
         "Runs a recording through a DDSP autoencoder from `ddsp train`: its f0 (YIN), A-weighted loudness\n"
         "and MFCCs go in, audio comes out. By default the decoder gets the recording's own latent (the\n"
         "encoder's mean); --z gives the latent by hand and --z-from takes it from another recording, so the\n"
         "first recording's melody and dynamics play with the second one's timbre. --transpose shifts f0 by\n"
-        "semitones. Prints JSON: the latent used and the MR-STFT distance to the input.",
+        "semitones. Prints JSON: the latent used and the MR-STFT distance to the input. --png draws the input\n"
+        "and the output (waveforms and spectrograms) as match's compare.png does.",
         {
             {"--model", nullptr, true, "model file (safetensors from ddsp train)", "M.safetensors"},
             {"--target", nullptr, true, "the recording to resynthesise (WAV)", "T.wav"},
@@ -27,6 +30,7 @@ int cmd_autoencode(int argc, char** argv) {
             {"--z-from", nullptr, true, "take the latent from this recording's encoding", "U.wav"},
             {"--transpose", nullptr, true, "f0 shift in semitones (-48..48; default 0)", "ST"},
             {"--max-seconds", nullptr, true, "use at most the first T seconds (default 30)", "T"},
+            {"--png", nullptr, true, "also draw input and output (waveforms, spectrograms)", "P.png"},
             {"--output", "-o", true, "output WAV", "out.wav"},
         }};
     const char* cmd = "autoencode";
@@ -74,6 +78,18 @@ int cmd_autoencode(int argc, char** argv) {
     const Real peak = y.abs().maxCoeff();
     if (peak > Real(0.999)) y *= Real(0.999) / peak;  // never clip the file
     if (!dsp::wav_write_file(args.str("--output"), y, sr, error)) return fail(cmd, error);
+    if (args.has("--png")) {
+        CompareData cd;
+        cd.target = x;
+        cd.recon = y;
+        cd.sample_rate_hz = sr;
+        const auto base = [](const std::string& path) { return std::filesystem::path(path).filename().string(); };
+        cd.title = "ddsp autoencode: " + base(args.str("--target")) +
+                   (args.has("--z-from") ? " with the timbre of " + base(args.str("--z-from")) : "");
+        cd.note = "one pass through the autoencoder, no optimisation: MR-STFT distance to the input " +
+                  fmt("%.3f", distance);
+        if (!plot_compare(args.str("--png"), cd, error)) return fail(cmd, error);
+    }
     std::string zs = "[";
     for (int i = 0; i < model->z_dims(); ++i) zs += (i ? ", " : "") + util::json_number(z(0, i));
     std::printf("{\"z\": %s], \"mrstft\": %s, \"peak\": %s}\n", zs.c_str(), util::json_number(distance).c_str(),

@@ -242,7 +242,7 @@ void draw_curve(Canvas& c, const Frame& f, const std::vector<double>& xs, const 
 }  // namespace
 
 bool plot_compare(const std::string& path, const CompareData& d, std::string& error) {
-    const int W = 1200, H = 900, left = 70, mid = 620, right = 1170;
+    const int W = 1200, H = d.iterations.empty() ? 650 : 900, left = 70, mid = 620, right = 1170;
     Canvas c(W, H);
     c.text(left, 12, d.title, kBlack, 2);
     const double sr = d.sample_rate_hz;
@@ -269,6 +269,10 @@ bool plot_compare(const std::string& path, const CompareData& d, std::string& er
         Frame f{x0, 270, x1, 560, 0, seconds, 0, sr / 2000};
         draw_spectrogram(c, f, k == 0 ? st : sp, top, 80);
         draw_axes(c, f, "time (s)", std::string(names[k]) + " spectrogram (kHz, 80 dB range)");
+    }
+    if (d.iterations.empty()) {
+        c.text(left, 620, d.note, kBlack);
+        return c.write_png(path, error);
     }
     // Loss curve (log scale) with the initial loss at iteration 0.
     std::vector<double> xs{0}, loss{d.initial_loss}, best{d.initial_loss};

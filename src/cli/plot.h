@@ -16,6 +16,7 @@ struct CompareData {
     std::vector<double> loss, best_loss;
     double initial_loss = 0;  // plotted at iteration 0
     std::string title;
+    std::string note;  // without iterations: written where the loss curve would be
 };
 
 // Top: target and reconstruction waveforms; middle: their log-magnitude spectrograms side by

@@ -285,8 +285,9 @@ must "$D" autoencode --model tr_full/model.safetensors --target "$ROOT/assets/so
 zs=$(grep -o '"z": \[[^]]*\]' out | tr -cd ',' | wc -c)
 [ "$((zs + 1))" = 8 ] || die "autoencode: z has $((zs + 1)) values, expected 8"
 [ "$(wav_rate ae.wav)" = 16000 ] || die "autoencode: output rate $(wav_rate ae.wav)"
-must "$D" autoencode --model tr_full/model.safetensors --target "$ROOT/assets/sounds/pluck_nylon_e3.wav" --z-from "$ROOT/assets/sounds/pluck_harp_e4.wav" --transpose 12 -o ae2.wav
+must "$D" autoencode --model tr_full/model.safetensors --target "$ROOT/assets/sounds/pluck_nylon_e3.wav" --z-from "$ROOT/assets/sounds/pluck_harp_e4.wav" --transpose 12 --png ae2.png -o ae2.wav
 cmp -s ae.wav ae2.wav && die "autoencode: --z-from/--transpose changed nothing"
+is_png ae2.png || die "autoencode --png wrote no PNG"
 ok "autoencode: 8-dim latent, 16 kHz output; --z-from and --transpose change the sound"
 expect_error "autoencode: wrong z size" "$D" autoencode --model tr_full/model.safetensors --target "$ROOT/assets/sounds/pluck_nylon_e3.wav" --z 1,2 -o ae3.wav
 expect_error "autoencode: a WAV as model" "$D" autoencode --model ae.wav --target "$ROOT/assets/sounds/pluck_nylon_e3.wav" -o ae3.wav
