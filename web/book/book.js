@@ -81,6 +81,7 @@ function load(w) {
   const frame = document.createElement('iframe');
   frame.className = 'widget-frame';
   frame.title = w.title;
+  frame.name = w.id;  // (tests find the frame by it)
   frame.src = w.src;
   frame.setAttribute('allow', 'autoplay; microphone');
   w.placeholder.replaceWith(frame);
