@@ -132,6 +132,9 @@ export async function startStudio(options = {}) {
   const ui = s.ui;
   paceFrames(s, canvas);  // fewer frames while the worker computes (studio/frames.js)
   ui.setCompact(!!options.compact);
+  // embed.html?view=latent: the widget shows the latent panel (and loads its model once the target is in).
+  const latentView = !!options.compact && query.get('view') === 'latent';
+  if (latentView) ui.setCompactView('latent');
   // The UI starts with the engine's defaults (match::MatchParams); the URL may override some.
   const querySteps = Number(query.get('steps'));
   const initial = ui.settings();
@@ -175,6 +178,7 @@ export async function startStudio(options = {}) {
     if (shared) await s.importParams(fromBase64Url(shared)).catch(() => {});
     const preset = query.get('preset');
     if (preset) await s.importParams(await (await fetch(preset)).text()).catch((e) => s.setStatus(`Preset: ${e.message}`, true));
+    if (latentView) await s.latentLoad().catch((e) => s.setStatus(`Latent model: ${e.message}`, true));
     readyResolve(api);
     if (query.get('autostart') === '1' || query.get('autostart') === 'true') s.start().catch(() => {});
   } catch (e) {

@@ -455,7 +455,14 @@ void Studio::frame(float width_px, float height_px, float scale) {
     const float side_w = narrow ? avail.x : std::max(320 * scale, avail.x * 0.34f);
     const float main_w = narrow ? avail.x : avail.x - side_w - ImGui::GetStyle().ItemSpacing.x;
 
-    if (compact_) {
+    if (compact_ && compact_latent_) {
+        // The latent widget: the panel (pad, sources, fine-tuning) above, the signals below.
+        const float signals_h = std::max(110 * scale, avail.y * 0.3f);
+        ImGui::BeginChild("latent", ImVec2(avail.x, avail.y - signals_h - ImGui::GetStyle().ItemSpacing.y), false);
+        latent_.draw(scale, [this](const std::string& json) { send(json); });
+        ImGui::EndChild();
+        draw_signals(avail.x, signals_h, scale);
+    } else if (compact_) {
         // The widget: signals and the loss curve fill the frame; settings live in the full studio.
         const float loss_h = std::max(90 * scale, avail.y * 0.28f);
         draw_signals(avail.x, avail.y - loss_h - ImGui::GetStyle().ItemSpacing.y, scale);

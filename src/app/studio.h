@@ -86,6 +86,10 @@ public:
 
     bool init_gl(std::string& error);
     void set_compact(bool compact) { compact_ = compact; }
+    // The compact widget's view: "match" (signals and loss curve) or "latent" (the latent panel:
+    // pad, keyboard source, fine-tuning; the signals below it). The panel opens when the page has
+    // loaded its model (opening it here would ask for the model before the worker is up).
+    void set_compact_view(const std::string& view) { compact_latent_ = view == "latent"; }
 
     // [SECTION] inputs
     void set_examples(const std::string& json);  // [{"file":..,"label":..,"kind":..}, ...]
@@ -132,6 +136,7 @@ private:
     std::unique_ptr<Impl> impl_;
     CommandFn command_;
     bool compact_ = false;
+    bool compact_latent_ = false;
     MatchSettings settings_;
     MatchStatus status_;
     std::string params_json_;

@@ -158,6 +158,7 @@ void set_level(double peak, double rms, const std::string& slot, bool playing) {
 }
 void set_landscape(const std::string& json, const val& loss) { g_studio->set_landscape(json, to_floats(loss)); }
 void set_compact(bool compact) { g_studio->set_compact(compact); }
+void set_compact_view(const std::string& view) { g_studio->set_compact_view(view); }
 void reset() { g_studio->reset(); }
 double fps() { return g_studio->fps(); }
 std::string params_json() { return g_studio->params_json(); }
@@ -240,6 +241,7 @@ EMSCRIPTEN_BINDINGS(ddsp_ui) {
     emscripten::function("setLevel", &set_level);
     emscripten::function("setLandscape", &set_landscape);
     emscripten::function("setCompact", &set_compact);
+    emscripten::function("setCompactView", &set_compact_view);
     emscripten::function("setSettings", &set_settings);
     emscripten::function("settings", &settings);
     emscripten::function("reset", &reset);

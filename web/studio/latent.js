@@ -283,6 +283,9 @@ export function installLatent(s) {
     Object.assign(ft, { step: m.step, steps: m.steps, loss: m.loss, initialLoss: m.initialLoss, running: !m.done });
     if (history) for (const v of history) ft.losses.push(v);
     s.ui.latentProgress(JSON.stringify(rest), history ?? null, !!m.done);
+    // An embedding page hears fine-tuning as it hears a match (embed.html's protocol).
+    s.options.postToParent?.({ type: m.done ? 'done' : 'progress', kind: 'fineTune', iteration: m.step, steps: m.steps,
+      loss: m.loss, bestLoss: m.loss, initialLoss: m.initialLoss });
     if (!m.done) return;
     latent.tuned = m.step > 0;
     s.ui.setLatentStatus(`Fine-tuned ${m.step} steps: loss ${fmt(m.initialLoss)} -> ${fmt(m.loss)}${m.stopped ? ' (stopped)' : ''}. `
