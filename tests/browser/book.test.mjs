@@ -124,6 +124,17 @@ test('the loss menu reloads a widget with another loss on the same target, and i
   await page.evaluate(() => document.getElementById('loss-linear').scrollIntoView({ block: 'center' }));
   await page.waitForFunction(() => window.book.widgets().find((x) => x.id === 'loss-linear').state === 'ready', null, { timeout: 90000 });
   await page.selectOption('#loss-linear select', 'mrstft');
+  // While the widget loads and matches, how late do the book page's own timers fire? (Reported, not
+  // asserted: the engine runs in the widget's worker, so the reader's page should stay responsive.)
+  const lag = await page.evaluate(() => new Promise((done) => {
+    const worst = []; let last = performance.now(); let n = 0;
+    const tick = () => {
+      const now = performance.now(); worst.push(now - last - 50); last = now;
+      if (++n < 60) setTimeout(tick, 50); else done({ max: Math.max(...worst), mean: worst.reduce((a, b) => a + b, 0) / worst.length });
+    };
+    setTimeout(tick, 50);
+  }));
+  console.log(`# book page timer lateness while a widget loads and matches: mean ${lag.mean.toFixed(1)} ms, worst ${lag.max.toFixed(1)} ms`);
   // autostart=1: the reloaded widget matches on its own.
   await page.waitForFunction(() => window.book.widgets().find((x) => x.id === 'loss-linear').state === 'done', null, { timeout: 240000 });
   const src = await page.evaluate(() => window.book.frame('loss-linear').src);
