@@ -106,6 +106,18 @@ export async function startStudio(options = {}) {
     else if (m.type === 'progress' || m.type === 'done') s.onMatchProgress(m);
   }
 
+  // window.ddsp.memory(): what the page holds (the soak test samples it; anyone can watch a long
+  // session with it). jsHeapBytes is Chromium's performance.memory (coarse unless Chromium runs
+  // with --enable-precise-memory-info; null elsewhere); the rest are the three wasm memories.
+  s.memory = async () => {
+    const within = (p) => Promise.race([p, new Promise((ok) => setTimeout(() => ok(null), 3000))]).catch(() => null);
+    const [workerWasmBytes, workletWasmBytes] = await Promise.all([
+      within(s.request({ type: 'memory' }).then((r) => r.wasmBytes)),
+      within(s.audio.memory ? s.audio.memory() : Promise.resolve(null))]);
+    return { jsHeapBytes: performance.memory?.usedJSHeapSize ?? null, uiWasmBytes: s.ui?.HEAPU8?.byteLength ?? null,
+      workerWasmBytes, workletWasmBytes };
+  };
+
   // [SECTION] audio and the UI module
 
   // Audio (created now, resumed on the first user gesture: autoplay policy)

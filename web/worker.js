@@ -415,6 +415,11 @@ const handlers = {
     post({ type: 'decoded', id: msg.id, samples: r.samples, sampleRate: r.sampleRate, channels: r.channels });
   },
 
+  // The engine's wasm memory in bytes (window.ddsp.memory(); the soak test watches it).
+  memory(msg) {
+    post({ type: 'memory', id: msg.id, wasmBytes: engine.HEAPU8 ? engine.HEAPU8.byteLength : null });
+  },
+
   // [SECTION] the latent panel (LatentRunner)
 
   async loadModel(msg) {

@@ -51,6 +51,7 @@ export function buildApi(s) {
       }
       return JSON.parse(s.ui.view());
     },
+    memory: () => s.memory(),
     audio,
     latent: s.latentApi,
     live: s.liveApi,
