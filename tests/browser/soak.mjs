@@ -22,10 +22,12 @@ import { startServer } from './serve.mjs';
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 export const SITE = join(repo, 'build-wasm', 'site');
 
-// What a cycle picks, in turn (synth, method); every synth and every search method appear.
+// What a cycle picks, in turn (synth, method); every synth and every search method appear. Ten, so
+// that samples every 10 or 50 cycles are all taken after the same work (the ddsp synth's parameter
+// file alone is ~1.5 MB of JSON the page holds while it is the current one).
 export const COMBOS = [
   ['ks', 'gradient'], ['drum808', 'genetic'], ['sine', 'gradient'], ['ddsp', 'gradient'],
-  ['drum', 'hybrid'], ['ks', 'cmaes'], ['drum808', 'gradient'], ['ks', 'hybrid'],
+  ['drum', 'hybrid'], ['ks', 'cmaes'], ['drum808', 'gradient'], ['ks', 'hybrid'], ['sine', 'genetic'], ['drum', 'gradient'],
 ];
 export const SOUNDS = [
   'pluck_nylon_e3.wav', 'snare_audiophob_1.wav', 'pluck_steel_a3.wav', 'kick_audiophob_1.wav',
