@@ -106,7 +106,8 @@ function isFatal(e) {
 // (studio.js): after a fatal error the module's state is gone, so the worker says so.
 function crashed(e) {
   resetEngine();
-  post({ type: 'crashed', message: oneLine(e) });
+  const what = oneLine(e).replace(/\. Build with -s ASSERTIONS=1 for more info\.?$/, '');
+  post({ type: 'crashed', message: e instanceof WebAssembly.RuntimeError && !/^Aborted/.test(what) ? `a wasm trap: ${what}` : what });
 }
 
 // Limits on what reaches wasm memory (the page checks first, with friendlier words; these hold for
