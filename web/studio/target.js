@@ -19,7 +19,7 @@ export const limits = { maxSeconds: 600 };
 const BROWSER_RATE_HZ = 44100;  // decode() decodes at this rate
 
 const mb = (n) => (n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(1)} GB` : `${(n / 1024 ** 2).toFixed(n < 10 * 1024 ** 2 ? 1 : 0)} MB`);
-const duration = (sec) => (sec >= 3600 ? `${(sec / 3600).toFixed(1)} hours` : sec >= 120 ? `${(sec / 60).toFixed(1)} minutes` : `${sec.toFixed(1)} s`);
+const duration = (sec) => (sec >= 7200 ? `${(sec / 3600).toFixed(1)} hours` : sec >= 120 ? `${(sec / 60).toFixed(1)} minutes` : `${sec.toFixed(1)} s`);
 
 // What a WAV (RIFF, RF64) header declares: {rate, channels, blockAlign, dataBytes (null: unknown, as
 // streaming writers leave it), dataOffset}, or null when the bytes do not start a WAV file.
