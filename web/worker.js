@@ -115,6 +115,9 @@ function crashed(e) {
 // MAX_FILE_BYTES to decode. Wasm memory is finite (2 GB here): a refusal, never an abort.
 const MAX_SAMPLES = 64 * 1024 * 1024;
 const MAX_FILE_BYTES = 512 * 1024 * 1024;
+// The WAV reader decodes at most one sample per byte present (8-bit mono), 4 bytes each beside the
+// file's copy: 256 MB of file is at most 1.25 GB of wasm memory.
+const MAX_WAV_BYTES = 256 * 1024 * 1024;
 const MB = (n) => `${(n / (1024 * 1024)).toFixed(0)} MB`;
 function checkSamples(samples, what) {
   if (samples.length > MAX_SAMPLES)
@@ -433,8 +436,8 @@ const handlers = {
   // unusual headers); its error says what is wrong with the file. Channels are averaged.
   decodeWav(msg) {
     if (!(msg.bytes instanceof ArrayBuffer)) throw new Error('decodeWav: bytes must be an ArrayBuffer');
-    if (msg.bytes.byteLength > MAX_FILE_BYTES)
-      throw new Error(`the file is ${MB(msg.bytes.byteLength)}, more than the engine reads (${MB(MAX_FILE_BYTES)})`);
+    if (msg.bytes.byteLength > MAX_WAV_BYTES)
+      throw new Error(`the file is ${MB(msg.bytes.byteLength)}, more than the engine's WAV reader takes (${MB(MAX_WAV_BYTES)})`);
     // maxSeconds (the page's duration limit) is checked from the header, before anything is decoded.
     const maxSeconds = Number.isFinite(msg.maxSeconds) && msg.maxSeconds > 0 ? msg.maxSeconds : 0;
     const r = engine.decodeWavLimited(new Uint8Array(msg.bytes), maxSeconds);

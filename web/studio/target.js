@@ -59,8 +59,9 @@ function refuseBeforeReading(name, fileBytes, head) {
     return `${name}: the header promises ${duration(seconds)} of audio (${mb(dataBytes)}), more than this page's limit of ` +
       `${duration(limits.maxSeconds)}`;
   }
-  // Decoding holds the file's channels at the larger of its rate and the browser's, plus the mono mix.
-  const decodeBytes = seconds * Math.max(h.rate, BROWSER_RATE_HZ) * 4 * (Math.max(1, h.channels) + 1);
+  // The browser decodes every channel at its rate (as float), and the page keeps the mono mix. (Files
+  // the browser refuses go to the engine's reader, which the worker bounds by their size.)
+  const decodeBytes = seconds * BROWSER_RATE_HZ * 4 * (Math.max(1, h.channels) + 1);
   if (decodeBytes > MEMORY_BUDGET_BYTES) {
     return `${name}: ${duration(seconds)} at ${h.rate} Hz would take ${mb(decodeBytes)} to decode, more than this page's ` +
       `budget of ${mb(MEMORY_BUDGET_BYTES)}`;
