@@ -82,8 +82,8 @@ function refuseDecoded(name, frames, sampleRate) {
 }
 
 // Decodes anything the browser can (WAV, FLAC, MP3, Ogg...), downmixes to mono.
-// One context decodes every file (a context made per decode leaves ~130 bytes of Chromium's
-// bookkeeping behind each time: measured with tests/browser/soak.mjs's heap meter).
+// One context decodes every file (a context made per decode left ~130 bytes of Chromium's
+// bookkeeping behind each time, measured in isolation with tests/browser/soak.mjs's heap meter).
 let decodeContext = null;
 async function decode(arrayBuffer) {
   decodeContext ??= new OfflineAudioContext(1, 1, BROWSER_RATE_HZ);
