@@ -169,6 +169,9 @@ class DdspPlayerProcessor extends AudioWorkletProcessor {
         case 'sync':
           this.reply(msg, { type: 'synced' });
           break;
+        case 'memory':  // window.ddsp.memory(): the wasm memory's size (it grows only in the handlers above)
+          this.reply(msg, { type: 'memory', wasmBytes: m.HEAPU8.byteLength });
+          break;
         default:
           throw new Error(`unknown message type '${msg.type}'`);
       }

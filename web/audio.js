@@ -337,6 +337,9 @@ export class AudioEngine {
   // (web/README.md). reset: start the timing and the peak afresh after this reading.
   liveStats({ reset = false } = {}) { return this.#request({ type: 'liveStats', reset }); }
 
+  // The worklet's wasm memory in bytes (window.ddsp.memory(); the soak test watches it).
+  async memory() { return (await this.#request({ type: 'memory' })).wasmBytes; }
+
   // Times `quanta` blocks rendered back to back in the worklet (benchmarks): {quanta, ms, clock}.
   liveBench(quanta) { return this.#request({ type: 'liveBench', quanta }); }
 

@@ -24,7 +24,7 @@ import { installMatch } from './studio/match.js';
 import { installPlayback } from './studio/playback.js';
 import { installRemap } from './studio/remap.js';
 import { attachTargetInputs, installTarget } from './studio/target.js';
-import { fromBase64Url } from './studio/util.js';
+import { fromBase64Url, safeText } from './studio/util.js';
 
 export { encodeWav } from './studio/util.js';
 
@@ -57,7 +57,10 @@ export async function startStudio(options = {}) {
     reconHolds: 'match',   // whose audio the 'recon' slot (B) holds: the match's or the decoder's ('latent')
   };
 
+  // Every message goes through safeText: they quote file names, the engine's errors and names from
+  // parameter files, which may hold control characters or invalid bytes.
   s.setStatus = (text, isError = false) => {
+    text = safeText(text);
     state.status = text;
     state.error = isError ? text : null;
     s.ui?.setStatus(text, isError);
@@ -69,13 +72,16 @@ export async function startStudio(options = {}) {
   const fail = (e) => {
     loading.hidden = false;
     loading.classList.add('error');
-    loading.textContent = `The studio could not start: ${e?.message ?? e}`;
+    loading.textContent = safeText(`The studio could not start: ${e?.message ?? e}`);
     readyReject(e);
   };
 
   // [SECTION] the worker: requests and replies
 
-  const worker = new Worker('worker.js');
+  // A page opened with ?test-hooks=1 lets the worker accept its crash request (window.ddsp.debug).
+  const testHooks = query.get('test-hooks') === '1';
+  const workerUrl = testHooks ? 'worker.js?test-hooks=1' : 'worker.js';
+  let worker = new Worker(workerUrl);
   let nextId = 1;
   const pending = new Map();  // request id -> {resolve, reject}
   s.worker = worker;
@@ -84,7 +90,8 @@ export async function startStudio(options = {}) {
     pending.set(id, { resolve, reject });
     worker.postMessage({ ...msg, id }, transfer);
   });
-  worker.onerror = (e) => fail(new Error(`worker: ${e.message ?? 'failed to load'}`));
+  let started = false;  // the first worker said 'ready'; later failures restart it
+  worker.onerror = (e) => { if (started) restartWorker(e.message ?? 'an uncaught error'); else fail(new Error(`worker: ${e.message ?? 'failed to load'}`)); };
 
   // Replies settle their request; errors without a waiting request go to the status line; the
   // match's and fine-tuning's streams go to their modules.
@@ -94,6 +101,9 @@ export async function startStudio(options = {}) {
       pending.delete(m.id);
       if (m.type === 'error') p.reject(new Error(m.message)); else p.resolve(m);
       if (m.type === 'error') return;
+    } else if (m.type === 'crashed') {
+      restartWorker(m.message);
+      return;
     } else if (m.type === 'error') {
       s.setStatus(m.message, true);
       if (m.request === 'start') { state.running = false; s.ui.progress('{}', null, true); }
@@ -105,6 +115,72 @@ export async function startStudio(options = {}) {
     else if (m.type === 'remapProgress') s.onRemapProgress(m);
     else if (m.type === 'progress' || m.type === 'done') s.onMatchProgress(m);
   }
+
+  // window.ddsp.memory(): what the page holds (the soak test samples it; anyone can watch a long
+  // session with it). jsHeapBytes is Chromium's performance.memory (coarse unless Chromium runs
+  // with --enable-precise-memory-info; null elsewhere); the rest are the three wasm memories.
+  s.memory = async () => {
+    const within = (p) => Promise.race([p, new Promise((ok) => setTimeout(() => ok(null), 3000))]).catch(() => null);
+    const [workerWasmBytes, workletWasmBytes] = await Promise.all([
+      within(s.request({ type: 'memory' }).then((r) => r.wasmBytes)),
+      within(s.audio.memory ? s.audio.memory() : Promise.resolve(null))]);
+    return { jsHeapBytes: performance.memory?.usedJSHeapSize ?? null, uiWasmBytes: s.ui?.HEAPU8?.byteLength ?? null,
+      workerWasmBytes, workletWasmBytes };
+  };
+
+  // A worker that crashed (a wasm trap or abort, an uncaught exception in worker.js) is replaced by a
+  // new one; what the page holds goes back in: the target, the latent panel's model and recording, the
+  // remap panel's performance and model. The parameters live here and in the UI, so they stay. Running
+  // jobs end (their promises reject). More than three crashes within a minute: the studio gives up.
+  const crashes = [];
+  let restarting = null;
+  function restartWorker(reason) {
+    if (!started) return null;
+    reason = String(reason ?? 'unknown error').split('\n')[0];
+    const now = performance.now();
+    crashes.push(now);
+    while (crashes.length && now - crashes[0] > 60000) crashes.shift();
+    worker.onmessage = worker.onerror = null;
+    worker.terminate();
+    const gone = new Error(`the engine stopped (${reason})`);
+    for (const p of pending.values()) p.reject(gone);
+    pending.clear();
+    if (crashes.length > 3) {
+      s.setStatus(`The engine stopped again (${reason}): reload the page.`, true);
+      return null;
+    }
+    // The new worker's first message is its init, so whatever is asked from now on waits behind it.
+    worker = new Worker(workerUrl);
+    s.worker = worker;
+    const ready = new Promise((resolve) => {
+      worker.onmessage = (e) => { if (e.data.type === 'ready') resolve(); else onWorkerMessage(e.data); };
+    });
+    worker.onerror = (e) => { restarting = null; restartWorker(e.message ?? 'an uncaught error'); };
+    worker.postMessage({ type: 'init' });
+    if (state.running) {
+      s.onMatchProgress({ type: 'done', run: state.run, iteration: state.iteration, loss: state.loss, bestLoss: state.bestLoss,
+        initialLoss: state.initialLoss, stopped: true });
+    }
+    s.engineCrashed?.(gone.message);
+    if (s.remap?.training.running) s.remapFailed(gone.message);
+    const w = worker;
+    restarting = (async () => {
+      await ready;
+      if (w !== worker) return;
+      worker.onmessage = (e) => onWorkerMessage(e.data);
+      s.restarts = (s.restarts ?? 0) + 1;
+      const t = state.target;
+      if (t) await s.request({ type: 'setTarget', samples: t.samples.slice(), sampleRate: t.sampleRate, name: t.name }).catch(() => {});
+      await s.latentRestore?.().catch(() => {});
+      await s.remapRestore?.().catch(() => {});
+      restarting = null;
+      s.refreshNotesSoon();
+      s.setStatus(`The engine stopped (${reason}) and was restarted; the target${t ? ` (${t.name})` : ''} and the parameters ` +
+        'are kept. Press Match to run again.', true);
+    })();
+    return restarting;
+  }
+  s.restartWorker = restartWorker;
 
   // [SECTION] audio and the UI module
 
@@ -158,6 +234,7 @@ export async function startStudio(options = {}) {
     worker.postMessage({ type: 'init' });
   });
   worker.onmessage = (e) => onWorkerMessage(e.data);
+  started = true;
   state.synths = JSON.parse(init.synths ?? '[]');
   loading.hidden = true;
 

@@ -102,6 +102,31 @@ function isFatal(e) {
   return e instanceof WebAssembly.RuntimeError || /abort|unreachable|out of memory/i.test(String(e && e.message || e));
 }
 
+// The page replaces a crashed worker with a fresh one and gives it back its target and models
+// (studio.js): after a fatal error the module's state is gone, so the worker says so.
+function crashed(e) {
+  resetEngine();
+  const what = oneLine(e).replace(/\. Build with -s ASSERTIONS=1 for more info\.?$/, '');
+  post({ type: 'crashed', message: e instanceof WebAssembly.RuntimeError && !/^Aborted/.test(what) ? `a wasm trap: ${what}` : what });
+}
+
+// Limits on what reaches wasm memory (the page checks first, with friendlier words; these hold for
+// any caller): a recording of more than MAX_SAMPLES samples (256 MB as float), a file of more than
+// MAX_FILE_BYTES to decode. Wasm memory is finite (2 GB here): a refusal, never an abort.
+const MAX_SAMPLES = 64 * 1024 * 1024;
+const MAX_FILE_BYTES = 512 * 1024 * 1024;
+// The WAV reader decodes at most one sample per byte present (8-bit mono), 4 bytes each beside the
+// file's copy: 256 MB of file is at most 1.25 GB of wasm memory.
+const MAX_WAV_BYTES = 256 * 1024 * 1024;
+const MB = (n) => `${(n / (1024 * 1024)).toFixed(0)} MB`;
+function checkSamples(samples, what) {
+  if (samples.length > MAX_SAMPLES)
+    throw new Error(`${what} has ${samples.length} samples (${MB(4 * samples.length)}), more than the engine's limit of ${MB(4 * MAX_SAMPLES)}`);
+}
+
+// Set by a page opened with ?test-hooks=1 (studio.js): only then is `debugCrash` accepted.
+const TEST_HOOKS = /[?&]test-hooks=1\b/.test(self.location.search);
+
 function resetEngine() {
   engine = null;
   runner = null;
@@ -182,10 +207,10 @@ function matchSlice() {
   } catch (e) {
     const request = landscapeJob ? 'landscape' : 'start';
     const id = landscapeJob ? landscapeJob.id : startId;
-    if (isFatal(e)) resetEngine();
     running = false;
     landscapeJob = null;
     postError(id, request, e);
+    if (isFatal(e)) crashed(e);
   }
 }
 
@@ -299,9 +324,9 @@ function trainingSlice(kind) {
     if (p.done) t.finish(p, { stopped: false });
     else if (performance.now() - job.lastT >= PROGRESS_MS) t.post(p);
   } catch (e) {
-    if (isFatal(e)) resetEngine();
     trainingJobs[kind] = null;
     postError(job.id, t.request, e);
+    if (isFatal(e)) crashed(e);
   }
 }
 
@@ -330,6 +355,7 @@ const handlers = {
 
   setTarget(msg) {
     if (!(msg.samples instanceof Float32Array)) throw new Error('setTarget: samples must be a Float32Array');
+    checkSamples(msg.samples, 'the recording');
     const r = runner.setTarget(msg.samples, Number(msg.sampleRate));
     if (r.error) throw new Error(r.error);
     // The target is also the latent panel's recording (encoded now if a model is loaded).
@@ -410,15 +436,33 @@ const handlers = {
   // unusual headers); its error says what is wrong with the file. Channels are averaged.
   decodeWav(msg) {
     if (!(msg.bytes instanceof ArrayBuffer)) throw new Error('decodeWav: bytes must be an ArrayBuffer');
-    const r = engine.decodeWav(new Uint8Array(msg.bytes));
+    if (msg.bytes.byteLength > MAX_WAV_BYTES)
+      throw new Error(`the file is ${MB(msg.bytes.byteLength)}, more than the engine's WAV reader takes (${MB(MAX_WAV_BYTES)})`);
+    // maxSeconds (the page's duration limit) is checked from the header, before anything is decoded.
+    const maxSeconds = Number.isFinite(msg.maxSeconds) && msg.maxSeconds > 0 ? msg.maxSeconds : 0;
+    const r = engine.decodeWavLimited(new Uint8Array(msg.bytes), maxSeconds);
     if (r.error) throw new Error(r.error);
     post({ type: 'decoded', id: msg.id, samples: r.samples, sampleRate: r.sampleRate, channels: r.channels });
+  },
+
+  // The crash test (tests/browser/restart.test.mjs), only from a page opened with ?test-hooks=1:
+  // 'trap' (wasm unreachable), 'abort' (abort() in wasm), 'throw' (an uncaught exception in worker.js).
+  debugCrash(msg) {
+    if (!TEST_HOOKS) throw new Error("unknown request type 'debugCrash'");
+    if (msg.kind === 'throw') setTimeout(() => { throw new Error('debugCrash: an uncaught exception in worker.js'); });
+    else engine.debugTrap(msg.kind === 'abort' ? 'abort' : 'trap');
+  },
+
+  // The engine's wasm memory in bytes (window.ddsp.memory(); the soak test watches it).
+  memory(msg) {
+    post({ type: 'memory', id: msg.id, wasmBytes: engine.HEAPU8 ? engine.HEAPU8.byteLength : null });
   },
 
   // [SECTION] the latent panel (LatentRunner)
 
   async loadModel(msg) {
     let bytes = asBytes(msg.bytes);
+    if (bytes && bytes.length > MAX_FILE_BYTES) throw new Error(`the model file is ${MB(bytes.length)}, more than the engine reads (${MB(MAX_FILE_BYTES)})`);
     if (!bytes) {
       if (typeof msg.url !== 'string' || !msg.url) throw new Error('loadModel: give bytes or a url');
       const res = await fetch(msg.url);
@@ -442,6 +486,7 @@ const handlers = {
   // Sets the recording without changing the match target (setTarget sets both).
   latentTarget(msg) {
     if (!(msg.samples instanceof Float32Array)) throw new Error('latentTarget: samples must be a Float32Array');
+    checkSamples(msg.samples, 'the recording');
     const set = latent.setRecording(msg.samples, Number(msg.sampleRate));
     if (set.error) throw new Error(set.error);
     latentRecording = { samples: msg.samples, sampleRate: Number(msg.sampleRate) };
@@ -502,6 +547,7 @@ const handlers = {
 
   remapPerformance(msg) {
     if (!(msg.samples instanceof Float32Array)) throw new Error('remapPerformance: samples must be a Float32Array');
+    checkSamples(msg.samples, 'the performance');
     const r = remap.setPerformance(msg.samples, Number(msg.sampleRate));
     if (r.error) throw new Error(r.error);
     remapPerformance = { samples: msg.samples, sampleRate: Number(msg.sampleRate) };
@@ -541,6 +587,7 @@ const handlers = {
 
   remapRender(msg) {
     if (!(msg.samples instanceof Float32Array)) throw new Error('remapRender: samples must be a Float32Array');
+    checkSamples(msg.samples, 'the performance');
     const r = remap.render(msg.samples, Number(msg.sampleRate));
     if (r.error) throw new Error(r.error);
     post({ type: 'remapRendered', id: msg.id, samples: r.samples, hits: r.hits, sampleRate: remap.info()?.sampleRate ?? 44100 });
@@ -573,8 +620,8 @@ async function handle(msg) {
     await loadEngine();
     await handlers[type](msg);
   } catch (e) {
-    if (isFatal(e)) resetEngine();
     postError(id, type, e);
+    if (isFatal(e)) crashed(e);
   }
   schedule();
 }

@@ -51,6 +51,9 @@ const char* kLossHelp[] = {"Multi-resolution STFT, linear + log magnitude (DDSP)
                            "Multi-resolution STFT, linear magnitude only",
                            "Loudness, brightness, flatness and temporal centroid (808 paper)"};
 
+// Runs the loss plot keeps (the oldest goes first).
+constexpr size_t kMaxTraces = 6;
+
 // One colour per run, so several runs on one target can be compared.
 ImU32 trace_colour(int run, float alpha = 1.0f) {
     static const float palette[][3] = {{0.96f, 0.55f, 0.24f}, {0.33f, 0.67f, 0.98f}, {0.55f, 0.85f, 0.40f},
@@ -204,7 +207,9 @@ void Studio::on_started(int run) {
     t.run = run;
     t.label = settings_.synth + " / " + settings_.method + " / " + settings_.loss;
     m.traces.push_back(std::move(t));
-    if (m.traces.size() > 6) m.traces.erase(m.traces.begin());  // the legend stays readable
+    // The legend stays readable, and a long session holds a bounded history (the plot's title says
+    // so; web/studio/match.js keeps as many runs for window.ddsp.state().runs).
+    if (m.traces.size() > kMaxTraces) m.traces.erase(m.traces.begin());
 }
 
 void Studio::on_progress(const std::string& json, const std::vector<float>& history, bool done) {
@@ -899,7 +904,7 @@ void Studio::draw_loss(float width, float height, float scale) {
     const ImVec2 size = ImGui::GetContentRegionAvail();
     ImDrawList* dl = ImGui::GetWindowDrawList();
     dl->AddRectFilled(p, ImVec2(p.x + size.x, p.y + size.y), IM_COL32(18, 18, 24, 255), 4);
-    dl->AddText(ImVec2(p.x + 6, p.y + 3), IM_COL32(200, 200, 210, 220), "loss (log scale) per iteration");
+    dl->AddText(ImVec2(p.x + 6, p.y + 3), IM_COL32(200, 200, 210, 220), "loss (log scale) per iteration, the last 6 runs");
 
     double lo = std::numeric_limits<double>::infinity(), hi = 0;
     size_t longest = 1;

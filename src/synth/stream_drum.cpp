@@ -5,6 +5,8 @@
 // (DrumSynth::set_pitch_hz).
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,24 @@ namespace {
 
 constexpr double kLn1000 = 6.907755278982137;
 constexpr double kSilence = 1e-5;  // -100 dB, as the other kernels
+
+// The band noises depend only on (period, rate, seed), so the voices of one preset (the live
+// engine has 8) share one copy: at 44.1 kHz a 1.5 s drum's is 4 MB, and eight copies grew the
+// worklet's memory by 34 MB (the soak test, tests/browser/soak.mjs). Kept while a voice holds it.
+std::shared_ptr<const Arr> shared_noise_bands(int n, double sample_rate_hz, uint64_t seed) {
+    static std::mutex mutex;
+    static std::weak_ptr<const Arr> last;
+    static int last_n = 0;
+    static double last_rate = 0;
+    static uint64_t last_seed = 0;
+    std::lock_guard<std::mutex> lock(mutex);
+    std::shared_ptr<const Arr> noise = last.lock();
+    if (noise && last_n == n && last_rate == sample_rate_hz && last_seed == seed) return noise;
+    noise = std::make_shared<const Arr>(drum_noise_bands(n, sample_rate_hz, seed));
+    last = noise;
+    last_n = n, last_rate = sample_rate_hz, last_seed = seed;
+    return noise;
+}
 
 class DrumVoice final : public StreamVoice {
 public:
@@ -38,7 +58,7 @@ protected:
         }
         const double sr = sample_rate_hz();
         const int n = std::max(1, preset_.cfg.num_samples);
-        noise_ = drum_noise_bands(n, sr, preset_.cfg.seed);
+        noise_ = shared_noise_bands(n, sr, preset_.cfg.seed);
         // The transient's window, as DrumVoiceNode's.
         const Vec& head = preset_.excitation_head;
         const int n_tr = std::min<int>({n, int(head.size()), int(std::lround(kDrumTransientMs * 1e-3 * sr))});
@@ -82,7 +102,7 @@ protected:
 
     void render_block(Real* out, int n) override {
         const double sr = sample_rate_hz();
-        const long long period = noise_.rows();
+        const long long period = noise_->rows();
         Real peak = 0;
         for (int j = 0; j < n; ++j) {
             const long long i = t_ + j;
@@ -99,7 +119,7 @@ protected:
             const long long row = i % period;
             for (int b = 0; b < kDrumBands; ++b)
                 s += (Real(1) - std::exp(t_ms * (Real(-1) / attack_[b]))) * std::exp(D / band_decay_[b]) *
-                     noise_(Eigen::Index(row), b) * band_amp_[b];
+                     (*noise_)(Eigen::Index(row), b) * band_amp_[b];
             Real y = std::tanh(s * drive_) / drive_;
             if (i < (long long)window_.size()) y += mix_ * window_[size_t(i)] * (window_head_[size_t(i)] - y);
             out[j] += y;
@@ -119,7 +139,7 @@ private:
     static Real db_to_amplitude(Real db) { return std::exp(db * Real(std::log(10.0) / 20.0)); }
 
     int idx_[kInputs] = {};
-    Arr noise_;  // (period x bands)
+    std::shared_ptr<const Arr> noise_;  // (period x bands), shared by the preset's voices
     std::vector<Real> window_, window_head_;
     double acc_[kDrumModes] = {};
     Real fc_[kDrumModes] = {}, decay_[kDrumModes] = {}, amp_[kDrumModes] = {};

@@ -6,6 +6,10 @@
 //   const ddsp = await createDdspEngine();
 //   ddsp.decodeWav(uint8Array)            -> {samples: Float32Array, sampleRate, channels, bits, format,
 //                                             truncated} or {error: "one line"}
+//   ddsp.decodeWavLimited(uint8Array, maxSeconds) -> the same, refusing audio longer than maxSeconds (the
+//                                             page's duration limit) before any sample is decoded
+//   ddsp.debugTrap(kind)                  -> never returns: 'trap' executes unreachable, 'abort' calls
+//                                             abort() (the worker's crash test, behind a test-only flag)
 //   ddsp.resample(float32Array, fromHz, toHz) -> Float32Array (empty on bad arguments)
 //   ddsp.mrstftDistance(a, b)             -> number (DDSP multi-resolution STFT distance; NaN if lengths differ)
 //   ddsp.synths()                         -> JSON string: every synth and its parameter table, exactly
@@ -71,17 +75,20 @@
 #include "wasm/js_bridge.h"
 
 #include <cmath>
+#include <cstdlib>
 
 using namespace ddsp;
 using namespace ddsp::wasm;
 
 namespace {
 
-val decode_wav(const val& bytes) {
+val decode_wav_limited(const val& bytes, double max_seconds) {
     const std::vector<uint8_t> data = emscripten::convertJSArrayToNumberVector<uint8_t>(bytes);
     dsp::Audio audio;
     std::string error;
-    if (!dsp::wav_read_memory(data.data(), data.size(), audio, error)) return error_object(error);
+    dsp::WavReadOptions opt;
+    if (max_seconds > 0) opt.max_duration_s = max_seconds;
+    if (!dsp::wav_read_memory(data.data(), data.size(), audio, error, opt)) return error_object(error);
     val out = val::object();
     out.set("samples", to_float32_array(audio.samples));
     out.set("sampleRate", audio.sample_rate_hz);
@@ -90,6 +97,14 @@ val decode_wav(const val& bytes) {
     out.set("format", audio.format);
     out.set("truncated", audio.data_truncated);
     return out;
+}
+
+val decode_wav(const val& bytes) { return decode_wav_limited(bytes, 0); }
+
+// The worker's crash test (web/worker.js accepts it only from a page opened with its test flag).
+void debug_trap(const std::string& kind) {
+    if (kind == "abort") std::abort();
+    __builtin_trap();
 }
 
 val resample(const val& samples, double from_hz, double to_hz) {
@@ -398,6 +413,8 @@ private:
 
 EMSCRIPTEN_BINDINGS(ddsp_engine) {
     emscripten::function("decodeWav", &decode_wav);
+    emscripten::function("decodeWavLimited", &decode_wav_limited);
+    emscripten::function("debugTrap", &debug_trap);
     emscripten::function("resample", &resample);
     emscripten::function("mrstftDistance", &mrstft_distance);
     emscripten::function("synths", &engine::synths_json);

@@ -21,12 +21,12 @@ export async function launchBrowser({ extraArgs = [] } = {}) {
 
 // Opens `url` (the studio or a page of it) in a new page and waits until window.ddsp is ready.
 // Console errors and uncaught page errors are appended to `consoleErrors` (tests assert it stays
-// empty); `beforeLoad(page)` runs before navigation, to attach more listeners.
+// empty); `beforeLoad(page)` runs (and is awaited) before navigation, to attach more listeners.
 export async function openStudio(browser, url, { viewport, consoleErrors, beforeLoad } = {}) {
   const page = await browser.newPage({ viewport });
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors?.push(m.text()); });
   page.on('pageerror', (e) => consoleErrors?.push(String(e)));
-  if (beforeLoad) beforeLoad(page);
+  if (beforeLoad) await beforeLoad(page);
   await page.goto(url);
   await page.waitForFunction(() => window.ddsp && window.ddsp.ready, null, { timeout: 60000 });
   await page.evaluate(() => window.ddsp.ready);

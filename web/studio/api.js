@@ -23,7 +23,7 @@ export function buildApi(s) {
     start: (settings) => s.start(settings),
     stop: s.stop,
     state: () => ({ synth: state.synth, method: state.method, running: state.running, iteration: state.iteration,
-      loss: state.loss, bestLoss: state.bestLoss, initialLoss: state.initialLoss, params: state.params,
+      loss: state.loss, bestLoss: state.bestLoss, initialLoss: state.initialLoss, params: state.params, restarts: s.restarts ?? 0,
       elapsedS: state.elapsedS ?? 0, itersPerS: state.itersPerS ?? 0, fps: s.ui.fps(), target: state.target ? state.target.name : null, error: state.error, status: state.status,
       runs: state.runs.map((r) => ({ run: r.run, synth: r.synth, method: r.method, iterations: r.losses.length,
         bestLoss: r.losses.length ? Math.min(...r.losses) : null })) }),
@@ -51,6 +51,13 @@ export function buildApi(s) {
       }
       return JSON.parse(s.ui.view());
     },
+    memory: () => s.memory(),
+    limits: (change) => s.setLimits(change),
+    // Only in a page opened with ?test-hooks=1: makes the worker crash ('trap', 'abort' or 'throw'),
+    // to test that the studio restarts it (tests/browser/restart.test.mjs).
+    ...(new URLSearchParams(location.search).get('test-hooks') === '1'
+      ? { debug: { crashWorker: (kind = 'trap') => s.worker.postMessage({ type: 'debugCrash', kind }), restarts: () => s.restarts ?? 0 } }
+      : {}),
     audio,
     latent: s.latentApi,
     live: s.liveApi,

@@ -4,10 +4,12 @@
 // The worker holds the model and the recording (the match target); `s.latent` holds what the panel
 // shows. Renders go to the audio engine's 'recon' slot (B), so Space still toggles the target (A)
 // against the decoder.
-import { fmt } from './util.js';
+import { fmt, safeText } from './util.js';
 
 // The latent panel's model, fetched the first time the panel opens (not with the page).
 const LATENT_MODEL_URL = 'assets/models/ddsp_gm8.safetensors';
+// Model files larger than this are refused before they are read (the bundled one is 0.5 MB).
+const MAX_MODEL_BYTES = 256 * 1024 * 1024;
 
 // Adds s.latent (the panel's state), the functions the rest of the studio calls
 // (s.latentLoad, s.latentRecordingChanged, s.latentIsInstrument, s.onFineTuneProgress,
@@ -20,12 +22,15 @@ export function installLatent(s) {
     fineTune: { running: false, run: 0, step: 0, steps: 0, loss: null, initialLoss: null, losses: [] },
   };
   let fineTuneRuns = 0;
+  let modelSource = null;
+  let latentRecording = null;  // a recording for the decoder only (latentSetRecording), for a restarted worker  // {url} or {bytes} of the model loaded last (a restarted worker gets it again)
   const fineTuneWaiters = new Map();  // fine-tuning run -> {resolve, reject}
   let latentBusy = false, latentAgain = false, latentLatest = Promise.resolve(null);  // scrub renders
 
   function latentIsInstrument() { return !!latent.info && latent.source === 'keyboard'; }
 
   function latentError(text) {
+    text = safeText(text);
     latent.error = text;
     s.ui.setLatentStatus(text, true);
     setStatus(text, true);
@@ -42,9 +47,21 @@ export function installLatent(s) {
       if (input === undefined || typeof input === 'string') msg = { url: input ?? LATENT_MODEL_URL };
       else if (input instanceof ArrayBuffer) msg = { bytes: input.slice(0) };
       else if (ArrayBuffer.isView(input)) msg = { bytes: input.buffer.slice(input.byteOffset, input.byteOffset + input.byteLength) };
-      else if (input && typeof input.arrayBuffer === 'function') msg = { bytes: await input.arrayBuffer() };
+      else if (input && typeof input.arrayBuffer === 'function') {
+        // A file's size is known before it is read: a huge one is refused without reading it.
+        if (input.size > MAX_MODEL_BYTES) {
+          latentError(`the model file is ${(input.size / 1048576).toFixed(0)} MB, more than this page reads (${MAX_MODEL_BYTES / 1048576} MB)`);
+          throw new Error(latent.error);
+        }
+        msg = { bytes: await input.arrayBuffer() };
+      }
       else throw new Error('latent.load needs a URL, an ArrayBuffer, a typed array or a Blob');
       ui.setLatentStatus('Loading the model...', false);
+      if (msg.bytes && msg.bytes.byteLength > MAX_MODEL_BYTES) {
+        latentError(`the model file is ${(msg.bytes.byteLength / 1048576).toFixed(0)} MB, more than this page reads (${MAX_MODEL_BYTES / 1048576} MB)`);
+        throw new Error(latent.error);
+      }
+      const kept = msg.url ? { url: msg.url } : { bytes: msg.bytes.slice(0) };  // for a restarted worker
       let r;
       try {
         r = await request({ type: 'loadModel', ...msg }, msg.bytes ? [msg.bytes] : []);
@@ -53,6 +70,7 @@ export function installLatent(s) {
         throw new Error(latent.error);
       }
       const previousZ = latent.z;
+      modelSource = kept;
       latent.info = r.info;
       latent.tuned = false;
       latent.weights = 'base';
@@ -84,7 +102,7 @@ export function installLatent(s) {
     const ui = s.ui;
     const untouched = !latent.z || (latent.recordingZ && latent.z.every((v, i) => Math.abs(v - latent.recordingZ[i]) < 1e-6));
     latent.recordingZ = reply.latent?.z ?? null;
-    if (reply.latentError) ui.setLatentStatus(`This recording cannot drive the decoder: ${reply.latentError}`, true);
+    if (reply.latentError) ui.setLatentStatus(safeText(`This recording cannot drive the decoder: ${reply.latentError}`), true);
     else ui.setLatentStatus('', false);
     latent.info = { ...latent.info, recording: reply.latent ?? null };
     ui.setLatentInfo(JSON.stringify(latent.info));
@@ -99,6 +117,7 @@ export function installLatent(s) {
     let r;
     try {
       r = await request({ type: 'latentTarget', samples: Float32Array.from(samples), sampleRate, name });
+      latentRecording = { samples: Float32Array.from(samples), sampleRate, name };
     } catch (e) {
       latentError(`Recording: ${e.message}`);
       throw e;
@@ -260,7 +279,7 @@ export function installLatent(s) {
     const run = ++fineTuneRuns;
     Object.assign(latent.fineTune, { running: true, run, step: 0, steps, loss: null, initialLoss: null, losses: [] });
     s.ui.latentFineTuneStarted(steps);
-    s.ui.setLatentStatus(`Fine-tuning on ${state.target?.name ?? 'the recording'}...`, false);
+    s.ui.setLatentStatus(safeText(`Fine-tuning on ${state.target?.name ?? 'the recording'}...`), false);
     return new Promise((resolve, reject) => {
       fineTuneWaiters.set(run, { resolve, reject });
       request({ type: 'fineTune', steps, learningRate, run }).catch((e) => fineTuneFailed(e.message, run));
@@ -310,6 +329,22 @@ export function installLatent(s) {
     }
   }
 
+  // A restarted worker (studio.js): the model and the recording go back; a running fine-tuning ended
+  // (its promise rejects) and the tuned weights are gone with the old worker (Before is selected).
+  function engineCrashed(message) {
+    if (latent.fineTune.running) fineTuneFailed(message);
+  }
+  async function latentRestore() {
+    if (!modelSource || !latent.info) return;
+    await request({ type: 'loadModel', ...(modelSource.url ? { url: modelSource.url } : { bytes: modelSource.bytes.slice(0) }) });
+    if (!state.target && latentRecording) await request({ type: 'latentTarget', ...latentRecording, samples: latentRecording.samples.slice() });
+    if (latent.tuned || latent.weights === 'tuned') {
+      latent.tuned = false;
+      latent.weights = 'base';
+      s.ui.setLatentWeights('base', false);
+    }
+  }
+
   const latentApi = {
     load: (input) => latentLoad(input),
     info: () => latent.info,
@@ -333,6 +368,6 @@ export function installLatent(s) {
   Object.assign(s, {
     latent, latentApi, latentIsInstrument, latentLoad, latentLiveInput, latentRecordingChanged, latentSetZ, latentSetSource,
     latentSetTranspose, latentPlay, latentUseTuned, latentFineTune, latentStopFineTune, latentExportWeights,
-    onFineTuneProgress, fineTuneFailed,
+    onFineTuneProgress, fineTuneFailed, engineCrashed, latentRestore,
   });
 }

@@ -3,6 +3,9 @@
 // (coalesced while a slider is dragged) and the loss landscape.
 import { fmt } from './util.js';
 
+// Runs kept for the loss plot (src/app/studio.cpp keeps as many traces).
+export const MAX_RUNS = 6;
+
 // Adds s.onMatchProgress (the hub routes `progress` and `done` here), s.start, s.stop, s.render,
 // s.renderLatest and s.landscape.
 export function installMatch(s) {
@@ -52,6 +55,8 @@ export function installMatch(s) {
     const opts = { ...s.ui.settings(), synth: state.synth, method: state.method, ...settings };
     state.run += 1;
     state.runs.push({ run: state.run, synth: opts.synth, method: opts.method, losses: [] });
+    // The loss plot keeps the last MAX_RUNS runs (the legend says so); so does state().runs.
+    if (state.runs.length > MAX_RUNS) state.runs.splice(0, state.runs.length - MAX_RUNS);
     state.running = true;
     state.iteration = 0;
     state.initialLoss = null;

@@ -5,7 +5,7 @@
 //
 // The worker holds the performance and the model; `remap` here holds what the panel shows and the
 // model's bytes (the worklet gets them when it plays live).
-import { download } from './util.js';
+import { download, safeText } from './util.js';
 
 // Adds s.remap (the panel's state), s.onRemapProgress, s.remapFailed, s.remapCommand (the UI's
 // commands) and s.remapApi (window.ddsp.remap).
@@ -19,6 +19,7 @@ export function installRemap(s) {
   const waiters = new Map();  // training run -> {resolve, reject}
 
   function status(text, isError = false) {
+    text = safeText(text);
     remap.error = isError ? text : null;
     s.ui?.setRemapStatus(text, isError);
     if (isError) s.setStatus(`Remap: ${text}`, true);
@@ -277,6 +278,14 @@ export function installRemap(s) {
     }
     return true;
   }
+
+  // A restarted worker (studio.js) gets the performance and the model back; a running training ended.
+  async function restore() {
+    if (remap.performance)
+      await request({ type: 'remapPerformance', samples: remap.performance.samples.slice(), sampleRate: remap.performance.sampleRate });
+    if (remap.bytes) await request({ type: 'remapLoad', bytes: remap.bytes.slice().buffer });
+  }
+  s.remapRestore = restore;
 
   s.remap = remap;
   Object.assign(s, { onRemapProgress, remapFailed, remapCommand, remapRefreshCurrent: refreshCurrent, remapPresets: presets });

@@ -1,12 +1,93 @@
 // The target recording: decoding (the browser's decoder, else the engine's WAV reader in the
 // worker), checks, handing it to the worker and the audio engine; the file dialog, drag and drop
 // anywhere on the page, and microphone recording.
-import { baseName } from './util.js';
+import { baseName, safeText } from './util.js';
+
+// [SECTION] limits: what the page reads, checked before anything is allocated
+//
+// Wasm memory is finite (2 GB per module here) and a browser tab's memory too, so a recording is
+// refused with one line before it is read or decoded when
+//   - the file is larger than MAX_FILE_BYTES (its size is known before reading it), or
+//   - a WAV header promises more than limits.maxSeconds of audio, or more samples than
+//     MEMORY_BUDGET_BYTES holds once decoded (checked from the header: the first 64 KB), or
+//   - decoded audio (any format) is longer than limits.maxSeconds or larger than the budget.
+// limits.maxSeconds (10 minutes; the match uses the first few seconds, the remap panel two minutes)
+// can be raised with window.ddsp.limits({maxSeconds}); the byte budget cannot.
+export const MAX_FILE_BYTES = 512 * 1024 * 1024;
+export const MEMORY_BUDGET_BYTES = 512 * 1024 * 1024;
+export const limits = { maxSeconds: 600 };
+const BROWSER_RATE_HZ = 44100;  // decode() decodes at this rate
+
+const mb = (n) => (n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(1)} GB` : `${(n / 1024 ** 2).toFixed(n < 10 * 1024 ** 2 ? 1 : 0)} MB`);
+const duration = (sec) => (sec >= 7200 ? `${(sec / 3600).toFixed(1)} hours` : sec >= 120 ? `${(sec / 60).toFixed(1)} minutes` : `${sec.toFixed(1)} s`);
+
+// What a WAV (RIFF, RF64) header declares: {rate, channels, blockAlign, dataBytes (null: unknown, as
+// streaming writers leave it), dataOffset}, or null when the bytes do not start a WAV file.
+export function wavHeader(bytes) {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const tag = (o) => String.fromCharCode(bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]);
+  if (bytes.length < 12 || !['RIFF', 'RF64'].includes(tag(0)) || tag(8) !== 'WAVE') return null;
+  const out = { rate: 0, channels: 0, blockAlign: 0, dataBytes: null, dataOffset: -1 };
+  let ds64 = null;
+  for (let pos = 12; pos + 8 <= bytes.length;) {
+    const id = tag(pos), size = v.getUint32(pos + 4, true);
+    if (id === 'fmt ' && pos + 24 <= bytes.length) {
+      out.channels = v.getUint16(pos + 10, true);
+      out.rate = v.getUint32(pos + 12, true);
+      out.blockAlign = v.getUint16(pos + 20, true);
+    } else if (id === 'ds64' && pos + 32 <= bytes.length) {
+      ds64 = v.getUint32(pos + 16, true) + v.getUint32(pos + 20, true) * 2 ** 32;
+    } else if (id === 'data') {
+      out.dataOffset = pos + 8;
+      out.dataBytes = size === 0xFFFFFFFF ? ds64 : size === 0 ? null : size;
+      break;
+    }
+    pos += 8 + size + (size & 1);
+  }
+  return out;
+}
+
+// A one-line refusal if a file of fileBytes whose header is `head` (or null) is too much; else null.
+function refuseBeforeReading(name, fileBytes, head) {
+  if (fileBytes > MAX_FILE_BYTES) return `${name}: the file is ${mb(fileBytes)}, more than this page reads (${mb(MAX_FILE_BYTES)})`;
+  const h = head && wavHeader(head);
+  if (!h || !(h.rate > 0) || !(h.blockAlign > 0)) return null;
+  // What the header promises, or (unknown size) what the file can hold.
+  const dataBytes = h.dataBytes ?? Math.max(0, fileBytes - Math.max(0, h.dataOffset));
+  const seconds = dataBytes / h.blockAlign / h.rate;
+  if (seconds > limits.maxSeconds) {
+    return `${name}: the header promises ${duration(seconds)} of audio (${mb(dataBytes)}), more than this page's limit of ` +
+      `${duration(limits.maxSeconds)}`;
+  }
+  // The browser decodes every channel at its rate (as float), and the page keeps the mono mix. (Files
+  // the browser refuses go to the engine's reader, which the worker bounds by their size.)
+  const decodeBytes = seconds * BROWSER_RATE_HZ * 4 * (Math.max(1, h.channels) + 1);
+  if (decodeBytes > MEMORY_BUDGET_BYTES) {
+    return `${name}: ${duration(seconds)} at ${h.rate} Hz would take ${mb(decodeBytes)} to decode, more than this page's ` +
+      `budget of ${mb(MEMORY_BUDGET_BYTES)}`;
+  }
+  return null;
+}
+
+// The same for decoded audio (any format), before it goes to the worker, the UI and the player.
+function refuseDecoded(name, frames, sampleRate) {
+  const seconds = frames / sampleRate;
+  if (seconds > limits.maxSeconds) return `${name}: ${duration(seconds)} of audio, more than this page's limit of ${duration(limits.maxSeconds)}`;
+  // The page, the worker, the engine and the UI each hold a copy of the mono samples.
+  if (4 * frames > MEMORY_BUDGET_BYTES / 4) {
+    return `${name}: ${duration(seconds)} at ${sampleRate} Hz is ${mb(4 * frames)} of samples, more than this page holds ` +
+      `(${mb(MEMORY_BUDGET_BYTES / 4)})`;
+  }
+  return null;
+}
 
 // Decodes anything the browser can (WAV, FLAC, MP3, Ogg...), downmixes to mono.
+// One context decodes every file (a context made per decode left ~130 bytes of Chromium's
+// bookkeeping behind each time, measured in isolation with tests/browser/soak.mjs's heap meter).
+let decodeContext = null;
 async function decode(arrayBuffer) {
-  const ctx = new OfflineAudioContext(1, 1, 44100);
-  const buffer = await ctx.decodeAudioData(arrayBuffer.slice(0));
+  decodeContext ??= new OfflineAudioContext(1, 1, BROWSER_RATE_HZ);
+  const buffer = await decodeContext.decodeAudioData(arrayBuffer.slice(0));
   const n = buffer.length, mono = new Float32Array(n);
   for (let c = 0; c < buffer.numberOfChannels; c++) {
     const ch = buffer.getChannelData(c);
@@ -25,11 +106,20 @@ export function installTarget(s) {
   // names the file (also on the status line).
   async function decodeInput(input, name) {
     let bytes;
-    if (input instanceof ArrayBuffer) bytes = input;
-    else if (ArrayBuffer.isView(input)) bytes = input.buffer.slice(input.byteOffset, input.byteOffset + input.byteLength);
-    else if (input && typeof input.arrayBuffer === 'function') { bytes = await input.arrayBuffer(); name ??= input.name; }
-    else throw new Error('loadAudio needs an ArrayBuffer, Blob or File');
-    name = baseName(name ?? 'recording');
+    const refuse = (text) => { setStatus(text, true); throw new Error(state.error); };
+    if (input instanceof ArrayBuffer || ArrayBuffer.isView(input)) {
+      name = baseName(name ?? 'recording');
+      const view = input instanceof ArrayBuffer ? new Uint8Array(input) : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+      const no = refuseBeforeReading(name, view.byteLength, view.subarray(0, 65536));
+      if (no) refuse(no);
+      bytes = input instanceof ArrayBuffer ? input : input.buffer.slice(input.byteOffset, input.byteOffset + input.byteLength);
+    } else if (input && typeof input.arrayBuffer === 'function') {
+      name = baseName(name ?? input.name ?? 'recording');
+      // Size and header first: a huge file is refused without being read.
+      const no = refuseBeforeReading(name, input.size, new Uint8Array(await input.slice(0, 65536).arrayBuffer()));
+      if (no) refuse(no);
+      bytes = await input.arrayBuffer();
+    } else throw new Error('loadAudio needs an ArrayBuffer, Blob or File');
     if (bytes.byteLength === 0) {
       setStatus(`${name}: the file is empty`, true);
       throw new Error(state.error);
@@ -41,7 +131,7 @@ export function installTarget(s) {
       // The browser refused it: let the engine's own WAV reader try (RF64, 64-bit float, odd
       // headers) and explain what is wrong with the file.
       try {
-        decoded = await request({ type: 'decodeWav', bytes }, []);
+        decoded = await request({ type: 'decodeWav', bytes, maxSeconds: limits.maxSeconds }, []);
       } catch (e) {
         setStatus(`${name}: not audio this page can read (${e.message})`, true);
         throw new Error(state.error);
@@ -51,6 +141,8 @@ export function installTarget(s) {
       setStatus(`${name}: the file holds no samples`, true);
       throw new Error(state.error);
     }
+    const no = refuseDecoded(name, decoded.samples.length, decoded.sampleRate);
+    if (no) refuse(no);
     return { samples: decoded.samples, sampleRate: decoded.sampleRate, name };
   }
 
@@ -73,7 +165,7 @@ export function installTarget(s) {
     state.recon = null;
     state.params = null;
     state.iteration = 0; state.loss = state.bestLoss = state.initialLoss = null;
-    s.ui.setTarget(name, samples, sampleRate);
+    s.ui.setTarget(safeText(name, 200), samples, sampleRate);
     await s.audioReady;
     s.audio.loadBuffer?.('target', samples, sampleRate);
     s.refreshNotesSoon();  // ks's residual excitation and ddsp's f0 track come from the target
@@ -129,7 +221,17 @@ export function installTarget(s) {
     if (bytes) await loadAudio(bytes, 'microphone').catch(() => {});
   }
 
-  Object.assign(s, { loadAudio, loadUrl, record, decodeInput, captureMicrophone });
+  // window.ddsp.limits(): reads, or raises / lowers, the duration limit (the byte budgets stay).
+  function setLimits(change) {
+    if (change !== undefined) {
+      const sec = Number(change?.maxSeconds);
+      if (!(sec > 0) || !Number.isFinite(sec)) throw new Error('limits needs {maxSeconds: a positive number}');
+      limits.maxSeconds = sec;
+    }
+    return { maxSeconds: limits.maxSeconds, maxFileBytes: MAX_FILE_BYTES, memoryBudgetBytes: MEMORY_BUDGET_BYTES };
+  }
+
+  Object.assign(s, { loadAudio, loadUrl, record, decodeInput, captureMicrophone, setLimits });
 }
 
 // The file dialog (#file-input) and dropping a file anywhere on the page (audio is the target;

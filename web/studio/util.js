@@ -34,3 +34,19 @@ export const baseName = (path) => String(path).split(/[\\/]/).pop();
 
 // A loss for the status line: four significant digits, or a dash.
 export const fmt = (x) => (x === null || x === undefined ? '–' : Number(x).toPrecision(4));
+
+// Text quoted from input (file names, the engine's errors, names from a parameter file) made safe to
+// show: C0 controls, DEL and C1 controls (U+0080-U+009F) become visible escapes (\n, \t, \r, \xHH),
+// as do the line and paragraph separators and the bidirectional overrides and isolates (which can
+// make a message read backwards); lone UTF-16 surrogates (what invalid bytes decode to in a name)
+// become U+FFFD. Longer than maxChars: cut with an ellipsis. Every message sink calls it (the
+// status line, the panels' status lines, the UI's target label).
+const NAMED_ESCAPES = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+export function safeText(text, maxChars = 2000) {
+  let s = String(text ?? '').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  s = s.replace(/[\u0000-\u001F\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return NAMED_ESCAPES[c] ?? (code < 0x100 ? `\\x${code.toString(16).toUpperCase().padStart(2, '0')}` : `\\u${code.toString(16).toUpperCase()}`);
+  });
+  return s.length > maxChars ? `${s.slice(0, maxChars - 1)}…` : s;
+}
