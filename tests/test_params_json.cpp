@@ -160,10 +160,10 @@ TEST_CASE("text from input: printable() escapes controls, C1 and invalid UTF-8, 
     CHECK(util::printable("plain ascii, é, 音") == "plain ascii, é, 音");
     CHECK(util::printable("a\nb\x1B[31m") == "a\\x0Ab\\x1B[31m");
     CHECK(util::printable("\x7F") == "\\x7F");
-    CHECK(util::printable("\xC2\x9B") == "\\u{009B}");       // C1 CSI, valid UTF-8
+    CHECK(util::printable("\xC2\x9B") == "\\x9B");           // C1 CSI, valid UTF-8
     CHECK(util::printable("\x9B") == "\\x9B");                // a lone byte: invalid UTF-8
     CHECK(util::printable("\xC3") == "\\xC3");                // truncated sequence
-    CHECK(util::printable("\xE2\x80\xAE") == "\\u{202E}");  // right-to-left override
+    CHECK(util::printable("\xE2\x80\xAE") == "\\u202E");    // right-to-left override
     CHECK(util::printable("\xC0\xAF") == "\\xC0\\xAF");     // overlong '/'
     CHECK(util::printable("\xED\xA0\x80") == "\\xED\\xA0\\x80");  // a surrogate
     CHECK(util::printable(util::printable("\x9B\x01")) == util::printable("\x9B\x01"));

@@ -82,6 +82,7 @@ export async function startStudio(options = {}) {
   const testHooks = query.get('test-hooks') === '1';
   const workerUrl = testHooks ? 'worker.js?test-hooks=1' : 'worker.js';
   let worker = new Worker(workerUrl);
+  worker.onmessage = (e) => onWorkerMessage(e.data);  // replies to requests made before init are not lost
   let nextId = 1;
   const pending = new Map();  // request id -> {resolve, reject}
   s.worker = worker;

@@ -64,8 +64,8 @@ std::string printable(const std::string& s) {
             std::snprintf(buf, sizeof buf, "\\x%02X", (unsigned char)s[i]);
             out += buf;
             ++i;
-        } else if (is_unsafe_code_point(cp)) {
-            std::snprintf(buf, sizeof buf, "\\u{%04X}", unsigned(cp));
+        } else if (is_unsafe_code_point(cp)) {  // the page's safeText writes the same escapes
+            std::snprintf(buf, sizeof buf, cp < 0x100 ? "\\x%02X" : "\\u%04X", unsigned(cp));
             out += buf;
             i += n;
         } else {

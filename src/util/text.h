@@ -20,8 +20,9 @@ bool is_valid_utf8(const std::string& s);
 // and paragraph separators and the bidirectional overrides/isolates (which reorder what follows).
 bool is_unsafe_code_point(std::uint32_t code_point);
 
-// One printable line: valid UTF-8 kept; an invalid byte or a C0/DEL byte becomes "\xNN", any other
-// unsafe code point "\u{XXXX}". Printable ASCII and ordinary Unicode text are unchanged.
+// One printable line: valid UTF-8 kept; an invalid byte, a C0/DEL byte or a C1 control becomes
+// "\xNN", any other unsafe code point "\uXXXX" (as the page's safeText writes them). Printable ASCII
+// and ordinary Unicode text are unchanged.
 std::string printable(const std::string& s);
 
 // A byte for a message: 'a' when printable ASCII, else 0xNN.

@@ -72,8 +72,8 @@ test('a dropped parameter file with control characters in a name and in its text
   let s = await page.evaluate(() => window.ddsp.state());
   console.log(`# ${s.error}`);
   assert.ok(!RAW.test(s.error), JSON.stringify(s.error));
-  // (The engine itself shows the BEL as a space; the C1 control reaches the page and is escaped there.)
-  assert.match(s.error, /'f0.\\x9B_hz'/);
+  // (The engine escapes both as the page's safeText does.)
+  assert.match(s.error, /'f0\\x07\\x9B_hz'/);
 
   await drop('broken.json', Buffer.from('{"synth": "ks", \u0001\u001b[31m oops', 'latin1'));
   await waitStatus(() => /^Parameter file: /.test(window.ddsp.state().error ?? ''));
