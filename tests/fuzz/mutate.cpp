@@ -432,7 +432,7 @@ void mutate_json_text(std::string& text, Rng& rng, const Dictionary& dict) {
     util::JsonValue root;
     std::string error;
     util::JsonLimits limits;
-    limits.max_depth = 10000;
+    limits.max_depth = 300;  // deeper texts get token mutations (our own recursion stays shallow)
     if (rng.chance(4, 5) && util::json_parse(text, root, error, limits)) {
         mutate_json_tree(root, rng, dict);
         text = json_write(root);
@@ -565,8 +565,9 @@ void mutate_wav(std::string& d, Rng& rng) {
             put_le(ds.body, 8, 8, rng.pick(sizes));
             put_le(ds.body, 16, 8, rng.pick(sizes));
             ds.declared = 28;
+            const bool have_data = data < chunks.size();
             chunks.insert(chunks.begin(), ds);
-            if (data < chunks.size() && rng.chance(1, 2)) {
+            if (have_data && rng.chance(1, 2)) {
                 fix_sizes = false;
                 for (Chunk& o : chunks) o.declared = o.body.size();
                 chunks[data + 1].declared = 0xFFFFFFFF;
@@ -619,7 +620,7 @@ void mutate_safetensors(std::string& d, Rng& rng, const Dictionary& dict, const 
             util::JsonValue root;
             std::string error;
             util::JsonLimits limits;
-            limits.max_depth = 10000;
+            limits.max_depth = 300;  // deeper texts get token mutations (our own recursion stays shallow)
             if (!util::json_parse(header, root, error, limits) || root.type != util::JsonValue::Type::object ||
                 root.object.empty()) {
                 mutate_json_text(header, rng, dict);
