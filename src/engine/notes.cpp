@@ -1,6 +1,7 @@
 #include "engine/notes.h"
 
 #include "util/json.h"
+#include "util/quote.h"
 
 #include <cmath>
 
@@ -51,7 +52,7 @@ bool notes_parse(const std::string& text, std::vector<NoteEvent>& out, std::stri
         for (const auto& [key, value] : n.object) {
             (void)value;
             if (key != "time" && key != "duration" && key != "midi" && key != "f0_hz" && key != "velocity") {
-                error = "note " + std::to_string(i) + ": unknown key " + util::json_quote(key) +
+                error = "note " + std::to_string(i) + ": unknown key " + util::quote_input(key) +
                         " (time, duration, midi, f0_hz, velocity)";
                 return false;
             }

@@ -2,6 +2,7 @@
 
 #include "ad/ops.h"
 #include "util/json.h"
+#include "util/quote.h"
 
 #include <cmath>
 
@@ -109,7 +110,7 @@ bool autoencoder_config_from_json(const std::string& json, AutoencoderConfig& ou
         else if (k == "mfcc_hop") ok = integer(c.conditioning.mfcc_hop, 1, 65536);
         else if (k == "kl_weight") ok = real(c.kl_weight, 0, 1e6);
         else {
-            error = "model config: unknown key '" + k + "'";
+            error = "model config: unknown key " + util::quote_input(k);
             return false;
         }
         if (!ok) return false;

@@ -722,13 +722,22 @@ std::vector<Format> make_formats(Shared& sh) {
         f.seeds = {nn::autoencoder_config_json(ae_cfg), nn::autoencoder_config_json(nn::AutoencoderConfig{}),
                    nn::ks_autoencoder_config_json(ks_cfg), nn::ks_autoencoder_config_json(nn::KsAutoencoderConfig{})};
         f.run = [](const std::string& in, Run& r) {
+            // A text naming a variant is the string autoencoder's; the other parser must refuse it
+            // cleanly too (and the reverse).
+            const bool ks = in.find("variant") != std::string::npos;
             std::string error;
             nn::AutoencoderConfig a;
-            if (r.stage(nn::autoencoder_config_from_json(in, a, error), error, "autoencoder_config_from_json"))
-                r.expect(a.decoder.z_dims >= 1 && a.decoder.sample_rate_hz >= 1000, "config out of range accepted");
             nn::KsAutoencoderConfig k;
-            error.clear();
-            r.stage(nn::parse_ks_autoencoder_config(in, k, error), error, "parse_ks_autoencoder_config");
+            if (ks) {
+                if (r.stage(nn::parse_ks_autoencoder_config(in, k, error), error, "parse_ks_autoencoder_config"))
+                    r.expect(k.seconds >= 0.1 && k.hidden >= 1 && k.hop >= 16, "config out of range accepted");
+                if (!nn::autoencoder_config_from_json(in, a, error)) r.check_message(error, "autoencoder_config_from_json");
+            } else {
+                if (r.stage(nn::autoencoder_config_from_json(in, a, error), error, "autoencoder_config_from_json"))
+                    r.expect(a.decoder.z_dims >= 1 && a.decoder.sample_rate_hz >= 1000, "config out of range accepted");
+                error.clear();
+                if (!nn::parse_ks_autoencoder_config(in, k, error)) r.check_message(error, "parse_ks_autoencoder_config");
+            }
         };
         formats.push_back(std::move(f));
     }
