@@ -76,7 +76,7 @@ bool params_parse(const std::string& text, ParamFile& out, std::string& error) {
                 out.options[name] = ov.number;
             }
         } else {
-            error = "parameter file: unknown key \"" + key + "\" (expected synth, sample_rate, seconds, options, params)";
+            error = "parameter file: unknown key " + util::quote_input(key) + " (expected synth, sample_rate, seconds, options, params)";
             return false;
         }
     }

@@ -257,7 +257,7 @@ bool KsAutoencoder::load(const std::map<std::string, Arr>& values, std::string& 
     }
     for (const auto& kv : values)
         if (!store_.find(kv.first)) {
-            error = "model: unknown parameter " + kv.first;
+            error = "model: unknown parameter " + util::quote_input(kv.first);
             return false;
         }
     for (const auto& kv : values) store_.set(kv.first, kv.second);
