@@ -1014,29 +1014,39 @@ int main(int argc, char** argv) {
                      opt.out + "/" + f.name + "-replay.bin");
         std::printf("%s: %s (%zu bytes)\n", f.name.c_str(), ok ? "passed" : "FAILED", input.size());
     } else {
-        const double per_format_s = opt.seconds / double(chosen.size());
-        for (Format* f : chosen) {
-            const long long t0 = now_ns();
-            for (long long i = 0;; ++i) {
-                if (opt.inputs > 0 && i >= opt.inputs) break;
-                if (opt.inputs == 0 && double(now_ns() - t0) * 1e-9 >= per_format_s) break;
-                {
-                    std::lock_guard<std::mutex> lock(g_mutex);  // a crash while mutating names the input too
-                    g_input.clear();
-                    g_label = "making " + label_of(*f, i);
-                    g_save_path = save_name(*f, i);
+        // --inputs: that many per format, one format after the other. --seconds: rounds of 100
+        // inputs per format until the time is up, so every format gets the same count (the slow
+        // ones take more of the time).
+        const long long t_start = now_ns();
+        std::vector<double> busy_s(chosen.size(), 0);
+        const long long batch = opt.inputs > 0 ? opt.inputs : 100;
+        for (bool more = true; more;) {
+            for (size_t k = 0; k < chosen.size(); ++k) {
+                Format* f = chosen[k];
+                const long long t0 = now_ns();
+                const long long first = f->inputs;
+                for (long long i = first; i < first + batch; ++i) {
+                    {
+                        std::lock_guard<std::mutex> lock(g_mutex);  // a crash while mutating names the input too
+                        g_input.clear();
+                        g_label = "making " + label_of(*f, i);
+                        g_save_path = save_name(*f, i);
+                    }
+                    const std::string input = make_input(*f, opt.seed, i);
+                    if (!run_one(*f, input, label_of(*f, i), opt, save_name(*f, i))) ok = false;
                 }
-                const std::string input = make_input(*f, opt.seed, i);
-                if (!run_one(*f, input, label_of(*f, i), opt, save_name(*f, i))) ok = false;
-                if (!opt.quiet && (i + 1) % 1000 == 0) {
-                    std::fprintf(stderr, "  %s: %lld inputs, %lld failures\n", f->name.c_str(), f->inputs, f->failures);
-                }
+                busy_s[k] += double(now_ns() - t0) * 1e-9;
+                if (!opt.quiet && opt.inputs == 0 && k + 1 == chosen.size())
+                    std::fprintf(stderr, "  %lld inputs per format, %.0f s\n", f->inputs, double(now_ns() - t_start) * 1e-9);
             }
+            more = opt.inputs == 0 && double(now_ns() - t_start) * 1e-9 < opt.seconds;
+        }
+        for (size_t k = 0; k < chosen.size(); ++k) {
+            const Format* f = chosen[k];
             std::printf("%s: %lld inputs, %lld failures, %lld accepted, %lld refused", f->name.c_str(), f->inputs, f->failures,
                         f->accepted, f->refused);
             if (!opt.known.empty()) std::printf(", %lld known issues", f->known);
-            std::printf(" (%.1f s)\n", double(now_ns() - t0) * 1e-9);
-            std::fflush(stdout);
+            std::printf(" (%.1f s)\n", busy_s[k]);
         }
         long long total = 0, failures = 0;
         for (Format* f : chosen) total += f->inputs, failures += f->failures;
