@@ -789,7 +789,9 @@ void dump_current(const char* why) {
     }
 }
 
+#ifdef DDSP_FUZZ_SANITIZE
 void on_death() { dump_current("sanitizer error"); }
+#endif
 
 #ifndef DDSP_FUZZ_SANITIZE
 void on_signal(int sig) {
