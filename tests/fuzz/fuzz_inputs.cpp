@@ -14,6 +14,12 @@
 // bytes, valid UTF-8 without C0/C1 control characters, and what is accepted is sane (finite
 // samples, values in range). Leaks: LeakSanitizer at exit in the sanitizer build.
 //
+// --inputs N runs N inputs per format; --seconds T runs rounds of 100 per format until T is spent
+// (equal counts). --known TEXT counts problems containing TEXT apart (a known, not yet merged fix).
+// A few objects live across inputs as a front end keeps them (the live engine, the remap trainers):
+// --index reproduces the input exactly, but not the state earlier inputs left in them (restores are
+// all-or-nothing, so that state is the seed's).
+//
 // Prints per format "wav: 12000 inputs, 0 failures, 3512 accepted, 8488 refused"; exits 1 if any
 // input failed. Failing inputs are saved as DIR/<format>-<seed>-<index>.bin.
 #include "mutate.h"
