@@ -17,8 +17,8 @@
 // --inputs N runs N inputs per format; --seconds T runs rounds of 100 per format until T is spent
 // (equal counts). --known TEXT counts problems containing TEXT apart (a known, not yet merged fix).
 // A few objects live across inputs as a front end keeps them (the live engine, the remap trainers):
-// --index reproduces the input exactly, but not the state earlier inputs left in them (restores are
-// all-or-nothing, so that state is the seed's).
+// --index reproduces the input exactly, but not the state earlier inputs left in them (a preset or
+// weights an earlier input loaded; a refused load leaves them as they were).
 //
 // Prints per format "wav: 12000 inputs, 0 failures, 3512 accepted, 8488 refused"; exits 1 if any
 // input failed. Failing inputs are saved as DIR/<format>-<seed>-<index>.bin.
