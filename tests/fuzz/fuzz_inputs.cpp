@@ -1044,7 +1044,7 @@ int main(int argc, char** argv) {
                     if (!run_one(*f, input, label_of(*f, i), opt, save_name(*f, i))) ok = false;
                 }
                 busy_s[k] += double(now_ns() - t0) * 1e-9;
-                if (!opt.quiet && opt.inputs == 0 && k + 1 == chosen.size())
+                if (!opt.quiet && opt.inputs == 0 && k + 1 == chosen.size() && f->inputs % 1000 == 0)
                     std::fprintf(stderr, "  %lld inputs per format, %.0f s\n", f->inputs, double(now_ns() - t_start) * 1e-9);
             }
             more = opt.inputs == 0 && double(now_ns() - t_start) * 1e-9 < opt.seconds;
