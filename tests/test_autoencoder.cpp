@@ -130,6 +130,27 @@ TEST_CASE("model file: weights, config and metadata round-trip; wrong files are 
     CHECK(error.find("missing parameter") != std::string::npos);
 }
 
+TEST_CASE("a model file whose config claims more weights than it holds is refused before anything is built") {
+    // Found by fuzzing: the shipped model with "hidden": 4096, "mlp_layers": 16 in its config made
+    // ~2.6 GB of random weights (a minute under ASan) before the weights were compared.
+    ad::Tape ta(ad::Tape::Mode::forward_only);
+    nn::Autoencoder a(ta, small_config(), 7);
+    const nn::TensorFile good = a.to_file();
+    std::string error;
+    nn::AutoencoderConfig cfg;
+    REQUIRE_MESSAGE(nn::read_autoencoder_config(good, cfg, error), error);
+    nn::TensorFile bad = good;
+    bad.metadata["config"] = "{\"z_dims\": 4, \"hidden\": 4096, \"mlp_layers\": 16, \"gru_units\": 4096}";
+    CHECK_FALSE(nn::read_autoencoder_config(bad, cfg, error));
+    CHECK(error.find("weights") != std::string::npos);
+    ad::Tape tb(ad::Tape::Mode::forward_only);
+    CHECK_FALSE(nn::load_autoencoder(tb, bad, error));
+    // The shipped model still loads.
+    nn::TensorFile shipped;
+    REQUIRE(nn::safetensors_read_file(std::string(DDSP_SOURCE_DIR) + "/assets/models/ddsp_gm8.safetensors", shipped, error));
+    CHECK_MESSAGE(nn::load_autoencoder(tb, shipped, error) != nullptr, error);
+}
+
 TEST_CASE("training lowers the loss, resumes exactly from a checkpoint, and summarises the latent space") {
     const nn::AutoencoderConfig cfg = small_config();
     const std::vector<nn::TrainClip> clips = two_instruments(cfg);

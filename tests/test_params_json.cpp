@@ -3,10 +3,16 @@
 // are refused, and what params_to_json writes reads back to the same parameters.
 #include <doctest/doctest.h>
 
+#include "engine/notes.h"
 #include "match/params_json.h"
+#include "nn/autoencoder.h"
+#include "nn/checkpoint.h"
+#include "nn/ks_autoencoder.h"
+#include "nn/remap.h"
 #include "util/json.h"
 #include "util/text.h"
 #include "util/file.h"
+#include "util/text.h"
 
 
 #include <unistd.h>
@@ -323,4 +329,88 @@ TEST_CASE("parameter files: a synth's build-time options") {
     const auto table2 = synth::make_synth("ks")->param_table(cfg);
     CHECK(match::params_to_json("ks", 16000, 1.0, synth::default_values(table2), table2, &none) ==
           match::params_to_json("ks", 16000, 1.0, synth::default_values(table2), table2));
+}
+
+// [SECTION] messages about hostile input (found by tests/fuzz/fuzz_inputs)
+
+namespace {
+
+// One line, no C0/DEL/C1 control characters, no invalid UTF-8 lead bytes taken from input, short.
+bool clean_message(const std::string& m) {
+    if (m.empty() || m.size() > 400) return false;
+    for (size_t i = 0; i < m.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(m[i]);
+        if (c < 0x20 || c == 0x7F || c == 0xFF || c == 0x80) return false;
+        if (c == 0xC2 && i + 1 < m.size() && static_cast<unsigned char>(m[i + 1]) <= 0x9F) return false;  // C1
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE("quote_input escapes controls and invalid bytes and cuts long text") {
+    CHECK(util::quote_input("ks") == "'ks'");
+    CHECK(util::quote_input("ks\x1b[31m") == "'ks\\x1B[31m'");
+    CHECK(util::quote_input(std::string("a\0b", 3)) == "'a\\x00b'");
+    CHECK(util::escape_input("\x7f\xc2\x9b\xff\xc3\xa9") == "\\x7F\\x9B\\xFF\xc3\xa9");  // DEL, C1, bad byte; é kept
+    CHECK(util::escape_input("\xed\xa0\x80") == "\\xED\\xA0\\x80");  // a surrogate is not UTF-8
+    CHECK(util::escape_input(std::string(1000, 'x')) == std::string(64, 'x') + "...");
+}
+
+TEST_CASE("errors about hostile names are clean (model configs, variants, remap files, notes, parameters)") {
+    std::string error;
+    nn::AutoencoderConfig ae;
+    CHECK_FALSE(nn::autoencoder_config_from_json("{\"z\\u0085dims\": 4}", ae, error));
+    CHECK_MESSAGE(clean_message(error), error);
+    nn::KsAutoencoderConfig ks;
+    CHECK_FALSE(nn::parse_ks_autoencoder_config("{\"variant\": \"meta\\u009b\"}", ks, error));
+    CHECK_MESSAGE(clean_message(error), error);
+    CHECK(error.find("meta") != std::string::npos);
+
+    // A remap model whose "format" is 100 KB: the message stays short.
+    nn::TensorFile file;
+    file.metadata["format"] = std::string(100000, '[');
+    nn::RemapModelFile model;
+    CHECK_FALSE(nn::remap_from_file(file, model, error));
+    CHECK_MESSAGE(clean_message(error), error);
+    file.metadata["format"] = "ddsp.cpp/remap/1";
+    for (const char* key : {"preset", "input_mean", "input_scale", "params"}) file.metadata[key] = "{}";
+    file.metadata["model"] = "mlp\n\x1b[2J";
+    CHECK_FALSE(nn::remap_from_file(file, model, error));
+    CHECK_MESSAGE(clean_message(error), error);
+    synth::ParamValues values;
+    std::string json;
+    CHECK_FALSE(nn::remap_preset(std::string(5000, 'x') + "\x07", values, json, error));
+    CHECK_MESSAGE(clean_message(error), error);
+
+    std::vector<engine::NoteEvent> notes;
+    CHECK_FALSE(engine::notes_parse("[{\"time\\u007f\": 0}]", notes, error));
+    CHECK_MESSAGE(clean_message(error), error);
+
+    match::ParamFile pf;
+    REQUIRE(match::params_parse("{\"synth\": \"sine\\u001b\", \"params\": {\"f\\u0085\": 1}}", pf, error));
+    Vec u;
+    CHECK_FALSE(match::params_validate(pf, "sine", synth::make_synth("sine")->param_table({}), u, error));
+    CHECK_MESSAGE(clean_message(error), error);
+    CHECK_FALSE(match::params_parse("{\"synth\": \"sine\", \"params\": {\"\\u0000\": \"x\"}}", pf, error));
+    CHECK_MESSAGE(clean_message(error), error);
+}
+
+TEST_CASE("a checkpoint's seed: any uint64, else a one-line error (ddsp train --resume used to throw)") {
+    nn::TensorFile file;
+    uint64_t seed = 0;
+    bool found = true;
+    std::string error;
+    REQUIRE(nn::checkpoint_seed(file, seed, found, error));
+    CHECK_FALSE(found);
+    file.metadata["seed"] = "18446744073709551615";
+    REQUIRE(nn::checkpoint_seed(file, seed, found, error));
+    CHECK(found);
+    CHECK(seed == 18446744073709551615ull);
+    for (const char* bad : {"18446744073709551616", "-1", "", " 1", "1e3", "0x10", "99999999999999999999999"}) {
+        file.metadata["seed"] = bad;
+        CAPTURE(bad);
+        CHECK_FALSE(nn::checkpoint_seed(file, seed, found, error));
+        CHECK(clean_message(error));
+    }
 }

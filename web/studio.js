@@ -24,7 +24,8 @@ import { installMatch } from './studio/match.js';
 import { installPlayback } from './studio/playback.js';
 import { installRemap } from './studio/remap.js';
 import { attachTargetInputs, installTarget } from './studio/target.js';
-import { fromBase64Url, safeText } from './studio/util.js';
+import { parseStudioUrl } from './studio/url_params.js';
+import { safeText } from './studio/util.js';
 
 export { encodeWav } from './studio/util.js';
 
@@ -33,12 +34,13 @@ export async function startStudio(options = {}) {
 
   const canvas = document.getElementById('canvas');
   const loading = document.getElementById('loading');
-  const query = new URLSearchParams(location.search);
-  const hash = new URLSearchParams(location.hash.slice(1));
+  // The query and a share link's fragment, checked (studio/url_params.js): refused values keep
+  // the defaults and are reported on the status line once the UI is up.
+  const url = parseStudioUrl(location.search, location.hash);
 
   const state = {
-    synth: query.get('synth') || hash.get('synth') || options.synth || 'ks',
-    method: query.get('method') || hash.get('method') || options.method || 'gradient',
+    synth: url.synth || options.synth || 'ks',
+    method: url.method || options.method || 'gradient',
     running: false, iteration: 0, loss: null, bestLoss: null, initialLoss: null, params: null,
     target: null,          // {name, samples, sampleRate}
     recon: null,           // {samples, sampleRate}
@@ -79,7 +81,7 @@ export async function startStudio(options = {}) {
   // [SECTION] the worker: requests and replies
 
   // A page opened with ?test-hooks=1 lets the worker accept its crash request (window.ddsp.debug).
-  const testHooks = query.get('test-hooks') === '1';
+  const testHooks = url.testHooks;
   const workerUrl = testHooks ? 'worker.js?test-hooks=1' : 'worker.js';
   let worker = new Worker(workerUrl);
   worker.onmessage = (e) => onWorkerMessage(e.data);  // replies to requests made before init are not lost
@@ -210,14 +212,13 @@ export async function startStudio(options = {}) {
   paceFrames(s, canvas);  // fewer frames while the worker computes (studio/frames.js)
   ui.setCompact(!!options.compact);
   // embed.html?view=latent: the widget shows the latent panel (and loads its model once the target is in).
-  const latentView = !!options.compact && query.get('view') === 'latent';
+  const latentView = !!options.compact && url.view === 'latent';
   if (latentView) ui.setCompactView('latent');
   // The UI starts with the engine's defaults (match::MatchParams); the URL may override some.
-  const querySteps = Number(query.get('steps'));
   const initial = ui.settings();
-  ui.setSettings(state.synth, state.method, query.get('loss') || initial.loss,
-    Number.isInteger(querySteps) && querySteps > 0 ? Math.min(querySteps, 100000) : initial.steps,
+  ui.setSettings(state.synth, state.method, url.loss || initial.loss, url.steps || initial.steps,
     initial.timeBudgetS, initial.learningRate, initial.seed);
+  if (url.errors.length) s.setStatus(url.errors.join('; '), true);
 
   // Examples menu (assets/sounds/manifest.json)
   try {
@@ -250,15 +251,13 @@ export async function startStudio(options = {}) {
 
   // Start-up content: a shared link's parameters, else the example.
   try {
-    const target = query.get('target') || options.example;
+    const target = url.target || options.example;
     if (target) await s.loadUrl(target);
-    const shared = hash.get('params');
-    if (shared) await s.importParams(fromBase64Url(shared)).catch(() => {});
-    const preset = query.get('preset');
-    if (preset) await s.importParams(await (await fetch(preset)).text()).catch((e) => s.setStatus(`Preset: ${e.message}`, true));
+    if (url.params) await s.importParams(url.params).catch(() => {});
+    if (url.preset) await s.importParams(await (await fetch(url.preset)).text()).catch((e) => s.setStatus(`Preset: ${e.message}`, true));
     if (latentView) await s.latentLoad().catch((e) => s.setStatus(`Latent model: ${e.message}`, true));
     readyResolve(api);
-    if (query.get('autostart') === '1' || query.get('autostart') === 'true') s.start().catch(() => {});
+    if (url.autostart) s.start().catch(() => {});
   } catch (e) {
     s.setStatus(`Could not load the example: ${e.message}`, true);
     readyResolve(api);  // the studio works; the user can drop a file

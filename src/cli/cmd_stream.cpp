@@ -10,6 +10,7 @@
 #include "nn/autoencoder.h"
 #include "nn/conditioning.h"
 #include "engine/live.h"
+#include "engine/notes.h"
 #include "util/file.h"
 #include "util/json.h"
 
@@ -22,79 +23,6 @@
 namespace ddsp::cli {
 
 namespace {
-
-struct NoteEvent {
-    double time_s = 0;
-    double duration_s = 0.5;  // then note-off
-    int midi = -1;            // -1: the preset's own pitch
-    double f0_hz = 0;
-    double velocity = 1;
-};
-
-bool number_field(const util::JsonValue& note, const char* key, double lo, double hi, double& out, std::string& error,
-                  size_t index) {
-    const util::JsonValue* v = note.find(key);
-    if (!v) return true;
-    if (v->type != util::JsonValue::Type::number || !(v->number >= lo && v->number <= hi)) {
-        error = "note " + std::to_string(index) + ": \"" + key + "\" must be a number in [" + util::format_g(lo) + ", " +
-                util::format_g(hi) + "]";
-        return false;
-    }
-    out = v->number;
-    return true;
-}
-
-// {"notes": [{"time": s, "duration": s, "midi": n | "f0_hz": hz, "velocity": 0..1}, ...]} or the
-// bare array. Without midi or f0_hz a note plays at the preset's pitch.
-bool parse_notes(const std::string& text, std::vector<NoteEvent>& out, std::string& error) {
-    util::JsonValue root;
-    if (!util::json_parse(text, root, error)) return false;
-    const util::JsonValue* list = &root;
-    if (root.type == util::JsonValue::Type::object) {
-        list = root.find("notes");
-        if (!list || root.object.size() != 1) {
-            error = "expected {\"notes\": [...]} or an array of notes";
-            return false;
-        }
-    }
-    if (list->type != util::JsonValue::Type::array) {
-        error = "\"notes\" must be an array";
-        return false;
-    }
-    if (list->array.size() > 100000) {
-        error = "too many notes (at most 100000)";
-        return false;
-    }
-    for (size_t i = 0; i < list->array.size(); ++i) {
-        const util::JsonValue& n = list->array[i];
-        if (n.type != util::JsonValue::Type::object) {
-            error = "note " + std::to_string(i) + " is not an object";
-            return false;
-        }
-        for (const auto& [key, value] : n.object) {
-            (void)value;
-            if (key != "time" && key != "duration" && key != "midi" && key != "f0_hz" && key != "velocity") {
-                error = "note " + std::to_string(i) + ": unknown key " + util::json_quote(key) +
-                        " (time, duration, midi, f0_hz, velocity)";
-                return false;
-            }
-        }
-        NoteEvent e;
-        double midi = -1;
-        if (!number_field(n, "time", 0, 3600, e.time_s, error, i) ||
-            !number_field(n, "duration", 0, 3600, e.duration_s, error, i) ||
-            !number_field(n, "midi", 0, 127, midi, error, i) || !number_field(n, "f0_hz", 1, 100000, e.f0_hz, error, i) ||
-            !number_field(n, "velocity", 0, 1, e.velocity, error, i))
-            return false;
-        if (midi >= 0 && midi != std::floor(midi)) {
-            error = "note " + std::to_string(i) + ": \"midi\" must be a whole number";
-            return false;
-        }
-        e.midi = int(midi);
-        out.push_back(e);
-    }
-    return true;
-}
 
 // --model mode: the input WAV plays the part of the microphone (at the output rate, block by
 // block) through the live timbre-transfer path.
@@ -224,14 +152,14 @@ int cmd_stream(int argc, char** argv) {
     }
 
     std::string notes_text;
-    std::vector<NoteEvent> notes;
-    if (!util::read_text_file(args.str("--notes"), notes_text, error) || !parse_notes(notes_text, notes, error))
+    std::vector<engine::NoteEvent> notes;
+    if (!util::read_text_file(args.str("--notes"), notes_text, error) || !engine::notes_parse(notes_text, notes, error))
         return fail(cmd, args.str("--notes") + ": " + error);
 
     engine::LiveEngine live;
     if (!live.init(out_rate, block, error) || !live.load_preset(preset, error)) return fail(cmd, error);
     double end_s = 0;
-    for (const NoteEvent& e : notes) end_s = std::max(end_s, e.time_s + e.duration_s);
+    for (const engine::NoteEvent& e : notes) end_s = std::max(end_s, e.time_s + e.duration_s);
     if (!(seconds > 0)) seconds = end_s + 2.0;
     const long long total = std::max<long long>(1, std::llround(seconds * out_rate));
     if (total > 3600LL * 384000) return fail(cmd, "the output would be longer than an hour");
@@ -260,7 +188,7 @@ int cmd_stream(int argc, char** argv) {
     for (long long pos = 0; pos < total; pos += block) {
         while (next < events.size() && events[next].frame < pos + block) {
             const Event& e = events[next++];
-            const NoteEvent& n = notes[e.note];
+            const engine::NoteEvent& n = notes[e.note];
             if (e.on) {
                 const double f0 = n.f0_hz > 0 ? n.f0_hz : n.midi >= 0 ? live.note_pitch_hz(n.midi) : 0.0;
                 live.note_on(key_of(e.note), n.velocity, f0);

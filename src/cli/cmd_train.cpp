@@ -2,6 +2,7 @@
 // checkpoints, resume, validation and a test-split report (nn/train.h has the method).
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "nn/checkpoint.h"
 #include "nn/train.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -130,10 +131,10 @@ int cmd_train(int argc, char** argv) {
     if (args.has("--resume")) {
         if (!nn::safetensors_read_file(checkpoint_path, resume_file, error)) return fail(cmd, error);
         if (!nn::read_autoencoder_config(resume_file, config, error)) return fail(cmd, checkpoint_path + ": " + error);
-        const auto seed = resume_file.metadata.find("seed");
-        long long s = 0;
-        if (seed != resume_file.metadata.end() && !args.has("--seed") && util::parse_integer(seed->second, s) && s >= 0)
-            opt.seed = uint64_t(s);
+        uint64_t seed = 0;
+        bool have_seed = false;
+        if (!nn::checkpoint_seed(resume_file, seed, have_seed, error)) return fail(cmd, checkpoint_path + ": " + error);
+        if (have_seed && !args.has("--seed")) opt.seed = seed;
     }
     if (!util::make_dir(out_dir, error)) return fail(cmd, error);
     remove_stale_temporaries(out_dir);  // left by a run killed while writing

@@ -4,6 +4,7 @@
 // OUT/model.safetensors and OUT/report.json (the test split's scores).
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "nn/checkpoint.h"
 #include "nn/ks_autoencoder.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -70,10 +71,10 @@ int train_ks_autoencoder(const char* cmd, const Args& args) {
         const auto c = resume_file.metadata.find("config");
         if (c == resume_file.metadata.end() || !nn::parse_ks_autoencoder_config(c->second, config, error))
             return fail(cmd, checkpoint_path + ": not a ks-ae checkpoint" + (error.empty() ? "" : " (" + error + ")"));
-        const auto seed = resume_file.metadata.find("seed");
-        long long s = 0;
-        if (seed != resume_file.metadata.end() && !args.has("--seed") && util::parse_integer(seed->second, s) && s >= 0)
-            opt.seed = uint64_t(s);
+        uint64_t seed = 0;
+        bool have_seed = false;
+        if (!nn::checkpoint_seed(resume_file, seed, have_seed, error)) return fail(cmd, checkpoint_path + ": " + error);
+        if (have_seed && !args.has("--seed")) opt.seed = seed;
     }
     if (!util::make_dir(out_dir, error)) return fail(cmd, error);
     remove_stale_temporaries(out_dir);  // left by a run killed while writing

@@ -2,6 +2,7 @@
 
 #include "dsp/recording_check.h"
 #include "util/json.h"
+#include "util/text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -21,7 +22,7 @@ double SynthJob::default_seconds() const {
 std::string unknown_synth_error(const std::string& name) {
     std::string names;
     for (const std::string& n : synth::synth_names()) names += (names.empty() ? "" : ", ") + n;
-    return "unknown synth '" + name + "' (synths: " + names + ")";
+    return "unknown synth " + util::quote_input(name) + " (synths: " + names + ")";
 }
 
 bool prepare_synth_text(const std::string& synth_name, const std::string& params_text, double rate_override_hz,

@@ -1,6 +1,7 @@
 #include "match/landscape.h"
 
 #include "util/json.h"
+#include "util/text.h"
 
 
 
@@ -25,7 +26,7 @@ bool landscape_axis(const std::string& text, const std::vector<synth::ParamSpec>
     if (colon != std::string::npos) {
         name = text.substr(0, colon);
         if (!util::parse_integer(text.substr(colon + 1), index) || index < 0) {
-            error = "'" + text + "': the index after ':' must be a non-negative integer";
+            error = util::quote_input(text) + ": the index after ':' must be a non-negative integer";
             return false;
         }
     }
@@ -34,7 +35,7 @@ bool landscape_axis(const std::string& text, const std::vector<synth::ParamSpec>
         if (table[i].name != name) continue;
         axis.param = int(i);
         if (index >= table[i].size) {
-            error = "parameter '" + name + "' has " + std::to_string(table[i].size) + " values; index " +
+            error = "parameter " + util::quote_input(name) + " has " + std::to_string(table[i].size) + " values; index " +
                     std::to_string(index) + " is out of range";
             return false;
         }
@@ -48,7 +49,7 @@ bool landscape_axis(const std::string& text, const std::vector<synth::ParamSpec>
     if (axis.param < 0) {
         std::string names;
         for (const synth::ParamSpec& p : table) names += (names.empty() ? "" : ", ") + p.name;
-        error = "unknown parameter '" + name + "' (parameters: " + names + ")";
+        error = "unknown parameter " + util::quote_input(name) + " (parameters: " + names + ")";
         return false;
     }
     axis.label = text;

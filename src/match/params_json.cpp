@@ -2,6 +2,7 @@
 #include "match/params_json.h"
 
 #include "util/file.h"
+#include "util/text.h"
 
 #include <algorithm>
 
@@ -58,7 +59,7 @@ bool params_parse(const std::string& text, ParamFile& out, std::string& error) {
                     if (ok) vals.push_back(e.number);
                 }
                 if (!ok) {
-                    error = "parameter file: parameter '" + name + "' must be a number or a non-empty array of numbers";
+                    error = "parameter file: parameter " + util::quote_input(name) + " must be a number or a non-empty array of numbers";
                     return false;
                 }
             }
@@ -69,13 +70,13 @@ bool params_parse(const std::string& text, ParamFile& out, std::string& error) {
             }
             for (const auto& [name, ov] : v.object) {
                 if (ov.type != JsonValue::Type::number) {
-                    error = "parameter file: option '" + name + "' must be a number";
+                    error = "parameter file: option " + util::quote_input(name) + " must be a number";
                     return false;
                 }
                 out.options[name] = ov.number;
             }
         } else {
-            error = "parameter file: unknown key \"" + key + "\" (expected synth, sample_rate, seconds, options, params)";
+            error = "parameter file: unknown key " + util::quote_input(key) + " (expected synth, sample_rate, seconds, options, params)";
             return false;
         }
     }
@@ -103,7 +104,7 @@ bool params_read_file(const std::string& path, ParamFile& out, std::string& erro
 bool params_validate(const ParamFile& file, const std::string& synth_name, const std::vector<synth::ParamSpec>& table,
                      Vec& u, std::string& error) {
     if (file.synth != synth_name) {
-        error = "the parameters are for synth '" + file.synth + "', not '" + synth_name + "'";
+        error = "the parameters are for synth " + util::quote_input(file.synth) + ", not " + util::quote_input(synth_name);
         return false;
     }
     return synth::to_unconstrained(table, file.values, u, error);

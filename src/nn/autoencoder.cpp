@@ -2,6 +2,7 @@
 
 #include "ad/ops.h"
 #include "util/json.h"
+#include "util/text.h"
 
 #include <cmath>
 
@@ -109,7 +110,7 @@ bool autoencoder_config_from_json(const std::string& json, AutoencoderConfig& ou
         else if (k == "mfcc_hop") ok = integer(c.conditioning.mfcc_hop, 1, 65536);
         else if (k == "kl_weight") ok = real(c.kl_weight, 0, 1e6);
         else {
-            error = "model config: unknown key '" + k + "'";
+            error = "model config: unknown key " + util::quote_input(k);
             return false;
         }
         if (!ok) return false;
@@ -195,7 +196,7 @@ bool Autoencoder::load(const std::map<std::string, Arr>& values, std::string& er
     }
     for (const auto& kv : enc)
         if (!encoder_store_.find(kv.first)) {
-            error = "model: unknown parameter " + kv.first;
+            error = "model: unknown parameter " + util::quote_input(kv.first);
             return false;
         }
     // The decoder checks its part all-or-nothing before the encoder's is written.
@@ -224,13 +225,32 @@ bool read_autoencoder_config(const TensorFile& file, AutoencoderConfig& out, std
         error = "model file has no \"config\" metadata";
         return false;
     }
-    return autoencoder_config_from_json(config->second, out, error);
+    AutoencoderConfig c;
+    if (!autoencoder_config_from_json(config->second, c, error)) return false;
+    // The config decides how much a model allocates before its weights are read: a 0.5 MB file
+    // whose config says 4096 hidden units in 16 layers made ~2.6 GB of random weights (found by
+    // fuzzing). A model has at least these weights (the out MLP's first layer sees 2 inputs x hidden
+    // + the GRU; three MLPs of mlp_layers; the decoder's and the encoder's GRU; the output layer),
+    // and a file that does not hold that many values cannot be this model.
+    const DecoderConfig& d = c.decoder;
+    const double h = d.hidden, g = d.gru_units, e = c.encoder_hidden;
+    const double needed = 3 * g * g + 3 * e * e + (2 * h + g) * h + 3.0 * (d.mlp_layers - 1) * h * h + h * (1 + d.harmonics);
+    double present = 0;
+    for (const Tensor& t : file.tensors)
+        if (t.name.rfind("adam.", 0) != 0) present += double(t.data.size());
+    if (present < needed) {
+        error = "model config: its sizes need at least " + util::format_g(needed) + " weights, the file has " +
+                util::format_g(present);
+        return false;
+    }
+    out = c;
+    return true;
 }
 
 bool load_weights(const TensorFile& file, Autoencoder& model, std::string& error) {
     for (const Tensor& t : file.tensors)
         if (t.shape.size() != 2) {
-            error = "model: tensor " + t.name + " is not two-dimensional";
+            error = "model: tensor " + util::quote_input(t.name) + " is not two-dimensional";
             return false;
         }
     // A training checkpoint is a model file plus Adam's moments ("adam.*"): it loads as a model.

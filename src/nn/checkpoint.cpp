@@ -15,6 +15,28 @@ void add_adam_state(const ad::Adam& adam, const std::vector<Param>& params, Tens
     file.metadata["checkpoint_step"] = std::to_string(adam.steps());
 }
 
+bool checkpoint_seed(const TensorFile& file, uint64_t& seed, bool& found, std::string& error) {
+    found = false;
+    const auto it = file.metadata.find("seed");
+    if (it == file.metadata.end()) return true;
+    const std::string& text = it->second;
+    uint64_t v = 0;
+    bool ok = !text.empty() && text.size() <= 20;
+    for (size_t i = 0; ok && i < text.size(); ++i) {
+        const char c = text[i];
+        const uint64_t digit = uint64_t(c - '0');
+        if (c < '0' || c > '9' || v > (UINT64_MAX - digit) / 10) ok = false;
+        else v = v * 10 + digit;
+    }
+    if (!ok) {
+        error = "checkpoint metadata \"seed\" is not an integer in 0..18446744073709551615";
+        return false;
+    }
+    seed = v;
+    found = true;
+    return true;
+}
+
 bool read_adam_state(const TensorFile& file, const std::vector<Param>& params, int& step, std::vector<Arr>& m,
                      std::vector<Arr>& v, std::map<std::string, Arr>& weights, std::string& error) {
     const auto step_it = file.metadata.find("checkpoint_step");

@@ -29,4 +29,9 @@ void add_adam_state(const ad::Adam& adam, const std::vector<Param>& params, Tens
 bool read_adam_state(const TensorFile& file, const std::vector<Param>& params, int& step, std::vector<Arr>& m,
                      std::vector<Arr>& v, std::map<std::string, Arr>& weights, std::string& error);
 
+// The run's seed a trainer wrote in the metadata "seed" (std::to_string of a uint64_t), for a resume
+// that draws what the run would have drawn. found = false when the file has none; false (one line)
+// when it is there but not a decimal integer in 0..2^64-1.
+bool checkpoint_seed(const TensorFile& file, uint64_t& seed, bool& found, std::string& error);
+
 }  // namespace ddsp::nn

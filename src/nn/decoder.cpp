@@ -4,6 +4,7 @@
 #include "ad/ops_signal.h"
 #include "dsp/rng.h"
 #include "synth/ddsp_synth.h"
+#include "util/text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -186,7 +187,7 @@ bool Decoder::load(const std::map<std::string, Arr>& values, std::string& error)
     }
     for (const auto& kv : values)
         if (store_.find(kv.first) == nullptr) {
-            error = "decoder: unknown parameter " + kv.first;
+            error = "decoder: unknown parameter " + util::quote_input(kv.first);
             return false;
         }
     for (const auto& kv : values) store_.set(kv.first, kv.second);

@@ -5,12 +5,13 @@
 #include "dsp/pitch.h"
 #include "dsp/resample.h"
 #include "dsp/wav.h"
-#include "match/params_json.h"
 #include "match/loss.h"
+#include "match/params_json.h"
 #include "nn/autoencoder.h"  // tensors_to_state, state_to_tensors
 #include "nn/checkpoint.h"
 #include "util/file.h"
 #include "util/json.h"
+#include "util/text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -57,7 +58,7 @@ bool ks_variant(const std::string& name, KsVariant& out, std::string& error) {
     else if (name == "tracker") out = KsVariant::tracker;
     else if (name == "sup") out = KsVariant::sup;
     else {
-        error = "unknown variant '" + name + "' (meta, tracker, sup)";
+        error = "unknown variant " + util::quote_input(name) + " (meta, tracker, sup)";
         return false;
     }
     return true;
@@ -256,7 +257,7 @@ bool KsAutoencoder::load(const std::map<std::string, Arr>& values, std::string& 
     }
     for (const auto& kv : values)
         if (!store_.find(kv.first)) {
-            error = "model: unknown parameter " + kv.first;
+            error = "model: unknown parameter " + util::quote_input(kv.first);
             return false;
         }
     for (const auto& kv : values) store_.set(kv.first, kv.second);

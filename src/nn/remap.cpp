@@ -6,12 +6,13 @@
 #include "dsp/onset.h"
 #include "match/feature_loss.h"
 #include "match/params_json.h"
+#include "nn/autoencoder.h"
 #include "nn/checkpoint.h"
 #include "synth/drum808.h"
-#include "nn/autoencoder.h"
-#include "util/json.h"
 #include "synth/stream.h"
 #include "synth/synth.h"
+#include "util/json.h"
+#include "util/text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -124,7 +125,7 @@ bool remap_model_kind(const std::string& name, RemapModelKind& out, std::string&
     else if (name == "mlp") out = RemapModelKind::mlp;
     else if (name == "mlp-large") out = RemapModelKind::mlp_large;
     else {
-        error = "unknown model '" + name + "' (linear, mlp, mlp-large)";
+        error = "unknown model " + util::quote_input(name) + " (linear, mlp, mlp-large)";
         return false;
     }
     return true;
@@ -230,14 +231,14 @@ bool remap_preset(const std::string& name_or_json, synth::ParamValues& values, s
             if (name == name_or_json) values = v;
         }
         if (values.empty()) {
-            error = "unknown preset '" + name_or_json + "' (" + names + ")";
+            error = "unknown preset " + util::quote_input(name_or_json) + " (" + names + ")";
             return false;
         }
     } else {
         match::ParamFile file;
         if (!match::params_parse(name_or_json, file, error)) return false;
         if (file.synth != "drum808") {
-            error = "remapping plays the drum808 synth, not '" + file.synth + "'";
+            error = "remapping plays the drum808 synth, not " + util::quote_input(file.synth);
             return false;
         }
         Vec u;
@@ -447,7 +448,7 @@ bool remap_from_file(const TensorFile& file, RemapModelFile& out, std::string& e
     RemapModelFile r;
     if (!meta("format", format)) return false;
     if (format != "ddsp.cpp/remap/1") {
-        error = "not a remap model (format '" + format + "')";
+        error = "not a remap model (format " + util::quote_input(format) + ")";
         return false;
     }
     if (!meta("model", model) || !meta("preset", r.preset_json) || !meta("input_mean", mean) ||

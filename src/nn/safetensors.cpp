@@ -120,7 +120,7 @@ bool parse_dtype(const std::string& name, Dtype& dtype, std::size_t& bytes, std:
                                             "U64",  "I64", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F6_E2M3",
                                             "F6_E3M2", "F4", "C64"};
         const bool is_known = std::find(std::begin(known), std::end(known), name) != std::end(known);
-        error = (is_known ? "dtype " + name + " is not supported" : "unknown dtype " + util::json_quote(name)) +
+        error = (is_known ? "dtype " + name + " is not supported" : "unknown dtype " + util::quote_input(name)) +
                 " (supported: F32, F64, F16, BF16)";
         return false;
     }
@@ -128,14 +128,14 @@ bool parse_dtype(const std::string& name, Dtype& dtype, std::size_t& bytes, std:
 }
 
 bool parse_entry(const std::string& name, const JsonValue& v, Entry& e, std::string& error) {
-    const std::string where = "tensor " + util::json_quote(name) + ": ";
+    const std::string where = "tensor " + util::quote_input(name) + ": ";
     if (v.type != JsonValue::Type::object) {
         error = where + "expected an object, got " + util::json_type_name(v.type);
         return false;
     }
     for (const auto& kv : v.object) {
         if (kv.first != "dtype" && kv.first != "shape" && kv.first != "data_offsets") {
-            error = where + "unknown key " + util::json_quote(kv.first);
+            error = where + "unknown key " + util::quote_input(kv.first);
             return false;
         }
     }
@@ -239,7 +239,7 @@ bool read_memory(const uint8_t* bytes, std::size_t size, TensorFile& out, std::s
             }
             for (const auto& m : kv.second.object) {
                 if (m.second.type != JsonValue::Type::string) {
-                    error = "safetensors header: __metadata__ value " + util::json_quote(m.first) +
+                    error = "safetensors header: __metadata__ value " + util::quote_input(m.first) +
                             " must be a string, got " + util::json_type_name(m.second.type);
                     return false;
                 }
@@ -248,7 +248,7 @@ bool read_memory(const uint8_t* bytes, std::size_t size, TensorFile& out, std::s
             continue;
         }
         if (!names.insert(kv.first).second) {  // json_parse already rejects duplicate keys
-            error = "safetensors header: duplicate tensor " + util::json_quote(kv.first);
+            error = "safetensors header: duplicate tensor " + util::quote_input(kv.first);
             return false;
         }
         Entry e;
@@ -257,7 +257,7 @@ bool read_memory(const uint8_t* bytes, std::size_t size, TensorFile& out, std::s
             return false;
         }
         if (e.end > buffer_bytes) {
-            error = "safetensors header: tensor " + util::json_quote(e.name) + ": data_offsets end " +
+            error = "safetensors header: tensor " + util::quote_input(e.name) + ": data_offsets end " +
                     std::to_string(e.end) + " is beyond the " + std::to_string(buffer_bytes) + "-byte data buffer";
             return false;
         }
@@ -274,13 +274,13 @@ bool read_memory(const uint8_t* bytes, std::size_t size, TensorFile& out, std::s
     const Entry* previous = nullptr;
     for (const Entry* e : by_offset) {
         if (e->begin < cursor) {
-            error = "safetensors header: tensor " + util::json_quote(e->name) + " overlaps tensor " +
-                    util::json_quote(previous->name);
+            error = "safetensors header: tensor " + util::quote_input(e->name) + " overlaps tensor " +
+                    util::quote_input(previous->name);
             return false;
         }
         if (e->begin > cursor) {
             error = "safetensors header: gap of " + std::to_string(e->begin - cursor) + " bytes before tensor " +
-                    util::json_quote(e->name);
+                    util::quote_input(e->name);
             return false;
         }
         cursor = e->end;
@@ -386,13 +386,13 @@ bool safetensors_encode(const TensorFile& file, std::vector<uint8_t>& out, std::
     uint64_t offset = 0;
     for (std::size_t i = 0; i < sorted.size(); ++i) {
         const Tensor& t = *sorted[i];
-        const std::string where = "safetensors: tensor " + util::json_quote(t.name) + ": ";
+        const std::string where = "safetensors: tensor " + util::quote_input(t.name) + ": ";
         if (t.name.empty() || t.name == "__metadata__") {
-            error = "safetensors: invalid tensor name " + util::json_quote(t.name);
+            error = "safetensors: invalid tensor name " + util::quote_input(t.name);
             return false;
         }
         if (i > 0 && sorted[i - 1]->name == t.name) {
-            error = "safetensors: duplicate tensor " + util::json_quote(t.name);
+            error = "safetensors: duplicate tensor " + util::quote_input(t.name);
             return false;
         }
         if (!quote_checked(t.name, "tensor name", quoted)) return false;

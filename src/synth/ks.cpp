@@ -78,6 +78,7 @@
 #include "dsp/resample.h"
 #include "dsp/rng.h"
 #include "synth/registry.h"
+#include "util/text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -645,7 +646,7 @@ bool ks_options_from(const SynthOptions& options, KsOptions& out, std::string& e
         const auto& specs = ks_option_specs();
         const auto it = std::find_if(specs.begin(), specs.end(), [&](const KsOptionSpec& s) { return name == s.name; });
         if (it == specs.end()) {
-            error = "ks has no option '" + name + "' (options: " + ks_option_names() + ")";
+            error = "ks has no option " + util::quote_input(name) + " (options: " + ks_option_names() + ")";
             return false;
         }
         if (!(v >= it->lo && v <= it->hi) || (it->integer && v != std::floor(v))) {

@@ -5,6 +5,7 @@
 
 #include "dsp/rng.h"
 #include "dsp/spline.h"
+#include "util/text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -24,17 +25,17 @@ bool resolve_stream_values(const std::vector<ParamSpec>& table, const ParamValue
         const std::vector<double>& v = change.second;
         const auto it = std::find_if(table.begin(), table.end(), [&](const ParamSpec& s) { return s.name == name; });
         if (it == table.end()) {
-            error = "unknown parameter '" + name + "'";
+            error = "unknown parameter " + util::quote_input(name);
             return false;
         }
         if (v.size() != 1 && int(v.size()) != it->size) {
-            error = "parameter '" + name + "' takes 1 or " + std::to_string(it->size) + " values, got " +
+            error = "parameter " + util::quote_input(name) + " takes 1 or " + std::to_string(it->size) + " values, got " +
                     std::to_string(v.size());
             return false;
         }
         for (double x : v)
             if (!std::isfinite(x)) {
-                error = "parameter '" + name + "' is not a finite number";
+                error = "parameter " + util::quote_input(name) + " is not a finite number";
                 return false;
             }
     }

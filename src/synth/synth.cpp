@@ -2,6 +2,7 @@
 
 #include "synth/registry.h"
 #include "util/json.h"
+#include "util/text.h"
 
 #include <cmath>
 #include <cstdio>
@@ -25,12 +26,12 @@ std::unique_ptr<Synth> make_synth(const std::string& name, const SynthOptions& o
         if (name != f.name) continue;
         if (options.empty()) return f.make();
         if (!f.make_with_options) {
-            error = "synth '" + name + "' has no options";
+            error = "synth " + util::quote_input(name) + " has no options";
             return nullptr;
         }
         return f.make_with_options(options, error);
     }
-    error = "unknown synth '" + name + "'";
+    error = "unknown synth " + util::quote_input(name);
     return nullptr;
 }
 
@@ -104,7 +105,7 @@ bool to_unconstrained(const std::vector<ParamSpec>& table, const ParamValues& va
         bool known = false;
         for (const ParamSpec& p : table) known = known || p.name == name;
         if (!known) {
-            error = "unknown parameter '" + name + "'";
+            error = "unknown parameter " + util::quote_input(name);
             return false;
         }
     }

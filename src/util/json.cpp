@@ -5,6 +5,7 @@
 //   [SECTION] JSON reader
 //   [SECTION] JSON writing
 #include "util/json.h"
+#include "util/text.h"
 
 #include "util/text.h"
 
@@ -174,7 +175,7 @@ private:
             for (const auto& kv : out.object)
                 if (kv.first == key) {
                     pos_ = key_at;
-                    return fail(error, "duplicate key \"" + key + "\"");
+                    return fail(error, "duplicate key " + quote_input(key));
                 }
             skip_ws();
             if (peek() != ':') return fail(error, "expected ':' after a key");

@@ -76,6 +76,22 @@ std::string printable(const std::string& s) {
     return out;
 }
 
+std::string escape_input(const std::string& text, std::size_t max_bytes) {
+    std::size_t end = 0;
+    while (end < text.size()) {
+        std::uint32_t cp;
+        std::size_t n;
+        if (!utf8_decode(text, end, cp, n)) n = 1;
+        if (end + n > max_bytes) break;
+        end += n;
+    }
+    return printable(text.substr(0, end)) + (end < text.size() ? "..." : "");
+}
+
+std::string quote_input(const std::string& text, std::size_t max_bytes) {
+    return "'" + escape_input(text, max_bytes) + "'";
+}
+
 std::string quote_byte(unsigned char c) {
     if (c >= 0x20 && c < 0x7F) return std::string("'") + char(c) + "'";
     char buf[8];

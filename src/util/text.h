@@ -25,6 +25,12 @@ bool is_unsafe_code_point(std::uint32_t code_point);
 // and ordinary Unicode text are unchanged.
 std::string printable(const std::string& s);
 
+// Text from input for a one-line message, as printable() escapes it and cut after about max_bytes of
+// input (at a character boundary, "..." after it), so a megabyte of junk in a file never becomes a
+// megabyte of message. quote_input puts it in single quotes: quote_input("ks\x1b[31m") is 'ks\x1B[31m'.
+std::string escape_input(const std::string& text, std::size_t max_bytes = 64);
+std::string quote_input(const std::string& text, std::size_t max_bytes = 64);
+
 // A byte for a message: 'a' when printable ASCII, else 0xNN.
 std::string quote_byte(unsigned char c);
 

@@ -277,3 +277,36 @@ test('recording from the microphone (Chromium\'s fake device) becomes the target
   assert.equal(s.error, null);
   assert.equal(s.target, 'microphone');
 });
+
+test('a share link opens its synth, method and parameters; bad URL parameters are reported and ignored', async () => {
+  // web/studio/url_params.js (fuzzed in node by tests/fuzz/fuzz_url_params.mjs) on the real pages.
+  const preset = readFileSync(join(repo, 'web/examples/sine_440hz.json'), 'utf8').trim();
+  const b64 = Buffer.from(preset).toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const errors = [];
+  const shared = await openStudio(browser, `${server.url}/index.html#synth=sine&method=genetic&params=${b64}`,
+    { viewport: { width: 1000, height: 700 }, consoleErrors: errors });
+  const s = await shared.evaluate(() => window.ddsp.state());
+  assert.equal(s.synth, 'sine');
+  assert.equal(s.method, 'genetic');
+  assert.equal(s.params, preset, 'the shared parameters are imported');
+  assert.equal(s.error, null);
+  await shared.close();
+
+  const warnings = [];
+  const bad = await openStudio(browser,
+    `${server.url}/embed.html?synth=theremin%1b[31m&method=magic&steps=1e3&target=javascript:alert(1)&autostart=maybe#params=%%%`,
+    { viewport: { width: 800, height: 600 }, consoleErrors: errors, beforeLoad: (p) => p.on('console', (m) => warnings.push(m.text())) });
+  const b = await bad.evaluate(() => window.ddsp.state());
+  assert.equal(b.synth, 'ks', 'an unknown synth keeps the default');
+  assert.equal(b.method, 'gradient');
+  assert.equal(b.target, 'pluck_nylon_e3.wav', 'a javascript: target is not fetched; the example loads');
+  assert.equal(b.running, false, 'autostart=maybe does not start');
+  const reported = warnings.join('\n');
+  for (const part of ["unknown synth 'theremin\\u{1b}[31m'", "unknown method 'magic'", "steps must be a whole number",
+    'target must be an http(s) or relative address', 'autostart must be', 'shared parameters']) {
+    assert.ok(reported.includes(part), `reported: ${part}\n${reported}`);
+  }
+  assert.ok(!/[\u0000-\u0008\u001b]/.test(reported), 'no control character from the URL reaches a message');
+  await bad.close();
+  assert.deepEqual(errors, []);
+});

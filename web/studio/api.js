@@ -1,5 +1,6 @@
 // window.ddsp: the studio's public API (DESIGN.md "Contracts", web/README.md), assembled from the
 // functions the other modules added to the studio object `s`.
+import { METHODS, printable } from './url_params.js';
 
 export function buildApi(s) {
   const { state, ready, listeners, audio } = s;
@@ -8,14 +9,14 @@ export function buildApi(s) {
     loadAudio: (input, name) => s.loadAudio(input, name),
     loadUrl: s.loadUrl,
     setSynth(name) {
-      if (!state.synths.some((x) => x.name === name)) throw new Error(`unknown synth '${name}'`);
+      if (!state.synths.some((x) => x.name === name)) throw new Error(`unknown synth '${printable(name)}'`);
       state.synth = name; state.params = null; state.recon = null;
       s.refreshNotesSoon();
       const u = s.ui.settings();
       s.ui.setSettings(name, u.method, u.loss, u.steps, u.timeBudgetS, u.learningRate, u.seed);
     },
     setMethod(name) {
-      if (!['gradient', 'genetic', 'cmaes', 'hybrid', 'amortised', 'amortised+gradient'].includes(name)) throw new Error(`unknown method '${name}'`);
+      if (!METHODS.includes(name)) throw new Error(`unknown method '${printable(name)}'`);
       state.method = name;
       const u = s.ui.settings();
       s.ui.setSettings(u.synth, name, u.loss, u.steps, u.timeBudgetS, u.learningRate, u.seed);

@@ -1,4 +1,4 @@
-// Small helpers shared by the studio's modules: WAV encoding, downloads, base64url, names, numbers.
+// Small helpers shared by the studio's modules: WAV encoding, downloads, base64url (decoding: url_params.js), names, numbers.
 
 // 32-bit float mono WAV (what `ddsp match` writes as recon.wav).
 export function encodeWav(samples, sampleRate) {
@@ -27,8 +27,6 @@ export function download(data, filename, type) {
 
 export const toBase64Url = (text) => btoa(String.fromCharCode(...new TextEncoder().encode(text)))
   .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-export const fromBase64Url = (s) => new TextDecoder().decode(
-  Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)));
 
 export const baseName = (path) => String(path).split(/[\\/]/).pop();
 
