@@ -43,19 +43,23 @@ bool read_text_file(const std::string& path, std::string& out, std::string& erro
 
 namespace {
 
-bool write_mode(const std::string& path, const void* data, std::size_t size, const char* mode, std::string& error) {
-    std::FILE* f = std::fopen(path.c_str(), mode);
+// Opens `open_path` with `mode` and writes the bytes; errors name `path` (what the caller asked
+// for, when `open_path` is its temporary). sync: flushed to disk before closing.
+bool write_mode(const std::string& open_path, const std::string& path, const void* data, std::size_t size,
+                const char* mode, bool sync, std::string& error) {
+    std::FILE* f = std::fopen(open_path.c_str(), mode);
     if (!f) {
         error = "cannot open '" + path + "' for writing: " + std::strerror(errno);
         return false;
     }
-    const bool ok = size == 0 || std::fwrite(data, 1, size, f) == size;
-    const bool closed = std::fclose(f) == 0;
-    if (!ok || !closed) {
-        error = "cannot write '" + path + "' (disk full?)";
-        return false;
+    bool ok = size == 0 || std::fwrite(data, 1, size, f) == size;
+    if (sync) {
+        ok = std::fflush(f) == 0 && ok;
+        ok = fsync(fileno(f)) == 0 && ok;  // the bytes are on disk before the name points at them
     }
-    return true;
+    ok = std::fclose(f) == 0 && ok;
+    if (!ok) error = "cannot write '" + path + "' (disk full?)";
+    return ok;
 }
 
 }  // namespace
@@ -65,23 +69,13 @@ bool write_file(const std::string& path, const void* data, std::size_t size, std
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
     if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
-        return write_mode(path, data, size, "wb", error);
+        return write_mode(path, path, data, size, "wb", false, error);
 
     // Next to the destination (rename is atomic within one file system); unique per process and call.
     static std::atomic<unsigned> counter{0};
     const std::string tmp = path + ".tmp-" + std::to_string(long(getpid())) + "-" + std::to_string(counter++);
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) {
-        error = "cannot open '" + path + "' for writing: " + std::strerror(errno);
-        return false;
-    }
-    bool ok = size == 0 || std::fwrite(data, 1, size, f) == size;
-    ok = std::fflush(f) == 0 && ok;
-    ok = fsync(fileno(f)) == 0 && ok;  // the bytes are on disk before the name points at them
-    ok = std::fclose(f) == 0 && ok;
-    if (!ok) {
+    if (!write_mode(tmp, path, data, size, "wb", true, error)) {
         std::remove(tmp.c_str());
-        error = "cannot write '" + path + "' (disk full?)";
         return false;
     }
     if (std::rename(tmp.c_str(), path.c_str()) != 0) {
@@ -93,7 +87,7 @@ bool write_file(const std::string& path, const void* data, std::size_t size, std
 }
 
 bool append_text_file(const std::string& path, const std::string& text, std::string& error) {
-    return write_mode(path, text.data(), text.size(), "ab", error);
+    return write_mode(path, path, text.data(), text.size(), "ab", false, error);
 }
 
 bool make_dir(const std::string& path, std::string& error) {
