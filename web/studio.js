@@ -131,6 +131,19 @@ export async function startStudio(options = {}) {
       workerWasmBytes, workletWasmBytes };
   };
 
+  // Sends `w` its init and resolves with its 'ready' reply (with the synths' tables); its other
+  // messages go to onWorkerMessage, before and after.
+  function initWorker(w) {
+    return new Promise((resolve) => {
+      w.onmessage = (e) => {
+        if (e.data.type !== 'ready') { onWorkerMessage(e.data); return; }
+        w.onmessage = (m) => onWorkerMessage(m.data);
+        resolve(e.data);
+      };
+      w.postMessage({ type: 'init' });
+    });
+  }
+
   // A worker that crashed (a wasm trap or abort, an uncaught exception in worker.js) is replaced by a
   // new one; what the page holds goes back in: the target, the latent panel's model and recording, the
   // remap panel's performance and model. The parameters live here and in the UI, so they stay. Running
@@ -155,11 +168,8 @@ export async function startStudio(options = {}) {
     // The new worker's first message is its init, so whatever is asked from now on waits behind it.
     worker = new Worker(workerUrl);
     s.worker = worker;
-    const ready = new Promise((resolve) => {
-      worker.onmessage = (e) => { if (e.data.type === 'ready') resolve(); else onWorkerMessage(e.data); };
-    });
+    const ready = initWorker(worker);
     worker.onerror = (e) => { restarting = null; restartWorker(e.message ?? 'an uncaught error'); };
-    worker.postMessage({ type: 'init' });
     if (state.running) {
       s.onMatchProgress({ type: 'done', run: state.run, iteration: state.iteration, loss: state.loss, bestLoss: state.bestLoss,
         initialLoss: state.initialLoss, stopped: true });
@@ -170,7 +180,6 @@ export async function startStudio(options = {}) {
     restarting = (async () => {
       await ready;
       if (w !== worker) return;
-      worker.onmessage = (e) => onWorkerMessage(e.data);
       s.restarts = (s.restarts ?? 0) + 1;
       const t = state.target;
       if (t) await s.request({ type: 'setTarget', samples: t.samples.slice(), sampleRate: t.sampleRate, name: t.name }).catch(() => {});
@@ -231,11 +240,7 @@ export async function startStudio(options = {}) {
 
   // [SECTION] start-up: worker, inputs, window.ddsp, the first content
 
-  const init = await new Promise((resolve) => {
-    worker.onmessage = (e) => { if (e.data.type === 'ready') resolve(e.data); else onWorkerMessage(e.data); };
-    worker.postMessage({ type: 'init' });
-  });
-  worker.onmessage = (e) => onWorkerMessage(e.data);
+  const init = await initWorker(worker);
   started = true;
   state.synths = JSON.parse(init.synths ?? '[]');
   loading.hidden = true;
